@@ -3,7 +3,9 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
-extras="$1"
+extras="${1:-}"
+spec="."
+[ -n "$extras" ] && spec=".[$extras]"
 python_bin=""
 for candidate in python3.13 python3.12 python3.11 python3; do
     if command -v "$candidate" >/dev/null 2>&1 &&
@@ -20,11 +22,11 @@ if [ ! -x .venv/bin/python ]; then
     echo "Creating .venv with $python_bin ..." >&2
     "$python_bin" -m venv .venv
 fi
-stamp=".venv/.installed-$extras"
+stamp=".venv/.installed-${extras:-base}"
 wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
-    echo "Installing connectsbot[$extras] into .venv ..." >&2
+    echo "Installing $spec into .venv ..." >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
-    .venv/bin/python -m pip install --quiet -e ".[$extras]"
+    .venv/bin/python -m pip install --quiet -e "$spec"
     echo "$wanted" >"$stamp"
 fi

@@ -1,0 +1,181 @@
+"""The knowledge base as files: one Markdown file with YAML front matter per entry, and policy.yaml.
+
+Files are written in one canonical form (`render_entry`), so that exporting the store gives back
+exactly the files that were imported and a reviewer's diff shows only real changes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import ValidationError
+
+from connectsbot.models import Entry, Policy
+
+ENTRIES_DIR = "entries"
+POLICY_FILE = "policy.yaml"
+FRONT_MATTER_FENCE = "---"
+# Front matter keys in the order they are written.
+FRONT_MATTER_KEYS = ("id", "question", "category", "as_of", "aliases", "keywords", "sources", "related")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with the knowledge files, located by file and field."""
+
+    file: str
+    field: str
+    message: str
+    severity: str = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.field}" if self.field else self.file
+        return f"{self.severity}: {where}: {self.message}"
+
+
+@dataclass
+class LoadedFolder:
+    """What a knowledge folder holds, with every problem found while reading it."""
+
+    entries: dict[str, Entry] = field(default_factory=dict)
+    files: dict[str, Path] = field(default_factory=dict)  # entry id -> file
+    digests: dict[str, str] = field(default_factory=dict)  # entry id -> sha256 of the file
+    policy: Policy | None = None
+    problems: list[Problem] = field(default_factory=list)
+
+
+class EntryFileError(ValueError):
+    """An entry file that cannot be read; `problems` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        super().__init__("; ".join(str(p) for p in problems))
+        self.problems = problems
+
+
+def digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _pydantic_problems(file: str, error: ValidationError) -> list[Problem]:
+    problems = []
+    for item in error.errors():
+        location = ".".join(str(part) for part in item["loc"]) or "(file)"
+        problems.append(Problem(file, location, item["msg"]))
+    return problems
+
+
+def parse_entry(text: str, file: str = "<text>") -> Entry:
+    """Read one entry file. Raises EntryFileError listing every problem."""
+    if "\x00" in text:
+        raise EntryFileError([Problem(file, "", "the file contains a NUL byte")])
+    lines = text.split("\n")
+    if not lines or lines[0].rstrip() != FRONT_MATTER_FENCE:
+        raise EntryFileError([Problem(file, "", "must start with a '---' line opening the front matter")])
+    try:
+        end = next(i for i, line in enumerate(lines[1:], start=1) if line.rstrip() == FRONT_MATTER_FENCE)
+    except StopIteration:
+        raise EntryFileError([Problem(file, "", "front matter is not closed by a '---' line")]) from None
+    try:
+        meta = yaml.safe_load("\n".join(lines[1:end]))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" (line {mark.line + 2})" if mark is not None else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise EntryFileError([Problem(file, "front matter", f"invalid YAML{where}: {problem}")]) from None
+    if not isinstance(meta, dict):
+        raise EntryFileError([Problem(file, "front matter", "must be a mapping of fields")])
+    if "answer" in meta:
+        raise EntryFileError([Problem(file, "answer", "the answer is the text after the front matter")])
+    body = "\n".join(lines[end + 1 :]).strip()
+    try:
+        return Entry.model_validate({**meta, "answer": body})
+    except ValidationError as exc:
+        raise EntryFileError(_pydantic_problems(file, exc)) from None
+
+
+def _front_matter(entry: Entry) -> dict[str, Any]:
+    data = entry.model_dump(mode="python", exclude={"answer"})
+    data["sources"] = [
+        {k: v for k, v in source.items() if v is not None or k != "stated"} for source in data["sources"]
+    ]
+    ordered = {key: data[key] for key in FRONT_MATTER_KEYS}
+    # Empty optional lists are left out so small entries stay small.
+    return {k: v for k, v in ordered.items() if v != [] or k in ("aliases", "sources")}
+
+
+def render_entry(entry: Entry) -> str:
+    """The canonical file text of an entry."""
+    meta = yaml.safe_dump(
+        _front_matter(entry), sort_keys=False, allow_unicode=True, width=100, default_flow_style=False
+    )
+    return f"{FRONT_MATTER_FENCE}\n{meta}{FRONT_MATTER_FENCE}\n{entry.answer.strip()}\n"
+
+
+def entry_path(folder: Path, entry_id: str) -> Path:
+    return folder / ENTRIES_DIR / f"{entry_id}.md"
+
+
+def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
+    if not isinstance(data, dict):
+        raise EntryFileError([Problem(file, "", "must be a mapping of parameter names")])
+    try:
+        return Policy.model_validate(data)
+    except ValidationError as exc:
+        raise EntryFileError(_pydantic_problems(file, exc)) from None
+
+
+def load_policy(folder: Path) -> Policy:
+    path = folder / POLICY_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise EntryFileError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
+    return parse_policy(text, str(path))
+
+
+def load_folder(folder: Path) -> LoadedFolder:
+    """Read every entry file and the policy; collect problems instead of stopping at the first."""
+    loaded = LoadedFolder()
+    entries_dir = folder / ENTRIES_DIR
+    if not entries_dir.is_dir():
+        loaded.problems.append(Problem(str(entries_dir), "", "the entries folder does not exist"))
+        return loaded
+    for path in sorted(entries_dir.iterdir()):
+        if path.name.startswith(".") or path.is_dir():
+            continue
+        name = str(path)
+        if path.suffix != ".md":
+            loaded.problems.append(Problem(name, "", "not an entry file (entries end in .md)"))
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            loaded.problems.append(Problem(name, "", "not valid UTF-8 text"))
+            continue
+        except OSError as exc:
+            loaded.problems.append(Problem(name, "", f"cannot read: {exc.strerror}"))
+            continue
+        try:
+            entry = parse_entry(text, name)
+        except EntryFileError as exc:
+            loaded.problems.extend(exc.problems)
+            continue
+        if path.stem != entry.id:
+            loaded.problems.append(Problem(name, "id", f"id {entry.id!r} must match the file name"))
+            continue
+        loaded.entries[entry.id] = entry
+        loaded.files[entry.id] = path
+        loaded.digests[entry.id] = digest(text)
+    try:
+        loaded.policy = load_policy(folder)
+    except EntryFileError as exc:
+        loaded.problems.extend(exc.problems)
+    return loaded

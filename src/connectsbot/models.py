@@ -1,0 +1,175 @@
+"""Knowledge-base models: FAQ entries, their sources, and dated policy parameters."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+
+# Discord embeds allow 4,096 description characters; keep a margin for the sources line.
+ANSWER_MAX_CHARS = 4000
+ENTRY_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+EntryId = Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN, min_length=2, max_length=64)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=300)]
+
+
+def normalise_alias(text: str) -> str:
+    """The form under which two aliases count as the same: case and spacing do not matter."""
+    return " ".join(text.casefold().split())
+
+
+class Source(BaseModel):
+    """One seed document an entry rests on, and what it supports."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    seed: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    supports: ShortText
+    # The date the source states the fact, where it shows one.
+    stated: date | None = None
+
+
+class Entry(BaseModel):
+    """One FAQ entry: a question, the other ways members ask it, and the answer."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: EntryId
+    question: ShortText
+    category: Annotated[str, StringConstraints(pattern=ENTRY_ID_PATTERN, max_length=40)]
+    as_of: date
+    aliases: list[ShortText] = Field(default_factory=list)
+    keywords: list[ShortText] = Field(default_factory=list)
+    sources: list[Source] = Field(min_length=1)
+    related: list[EntryId] = Field(default_factory=list)
+    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX_CHARS)]
+
+    @field_validator("aliases")
+    @classmethod
+    def _aliases_unique(cls, aliases: list[str]) -> list[str]:
+        seen: set[str] = set()
+        for alias in aliases:
+            key = normalise_alias(alias)
+            if key in seen:
+                raise ValueError(f"alias {alias!r} is listed twice")
+            seen.add(key)
+        return aliases
+
+    @model_validator(mode="after")
+    def _not_related_to_itself(self) -> Entry:
+        if self.id in self.related:
+            raise ValueError("an entry cannot list itself under related")
+        return self
+
+    @property
+    def title(self) -> str:
+        return self.question
+
+
+ParameterValue = int | float | datetime
+
+
+class PolicyValue(BaseModel):
+    """One value of a policy parameter, in force from `effective_from` until the next value."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    effective_from: datetime
+    value: ParameterValue
+    as_of: date
+    source: Source
+    note: str | None = None
+
+    @field_validator("effective_from")
+    @classmethod
+    def _aware(cls, moment: datetime) -> datetime:
+        if moment.tzinfo is None:
+            raise ValueError("effective_from needs a time zone (e.g. 2020-12-01T00:00:00Z)")
+        return moment
+
+
+class PolicyParameter(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    description: ShortText
+    unit: ShortText
+    values: list[PolicyValue] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _ordered(cls, values: list[PolicyValue]) -> list[PolicyValue]:
+        dates = [v.effective_from for v in values]
+        if dates != sorted(dates) or len(set(dates)) != len(dates):
+            raise ValueError("values must be in increasing effective_from order, without repeats")
+        return values
+
+    def in_force(self, moment: datetime) -> PolicyValue | None:
+        """The value in force at `moment`, or None before the first one."""
+        current = None
+        for value in self.values:
+            if value.effective_from <= moment:
+                current = value
+        return current
+
+
+POLICY_PARAMETER_NAMES = (
+    "connects_per_interview",
+    "weekly_cap",
+    "window_hours",
+    "program_start",
+    "grace_hours",
+)
+
+
+class Policy(BaseModel):
+    """The interview-Connects parameters, each a list of dated values."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    connects_per_interview: PolicyParameter
+    weekly_cap: PolicyParameter
+    window_hours: PolicyParameter
+    program_start: PolicyParameter
+    grace_hours: PolicyParameter
+
+    @model_validator(mode="after")
+    def _value_types(self) -> Policy:
+        for name in POLICY_PARAMETER_NAMES:
+            parameter: PolicyParameter = getattr(self, name)
+            for value in parameter.values:
+                is_moment = isinstance(value.value, datetime)
+                if (name == "program_start") != is_moment:
+                    kind = "a date-time" if name == "program_start" else "a number"
+                    raise ValueError(f"{name}: every value must be {kind}")
+                if not is_moment and value.value < 0:  # type: ignore[operator]
+                    raise ValueError(f"{name}: values cannot be negative")
+        return self
+
+    def number_at(self, name: str, moment: datetime) -> float:
+        """A numeric parameter's value at `moment` (its first value before any is in force)."""
+        parameter: PolicyParameter = getattr(self, name)
+        chosen = parameter.in_force(moment) or parameter.values[0]
+        assert not isinstance(chosen.value, datetime)
+        return chosen.value
+
+    def program_start_at(self, moment: datetime) -> datetime:
+        chosen = self.program_start.in_force(moment) or self.program_start.values[0]
+        assert isinstance(chosen.value, datetime)
+        return chosen.value
+
+    def latest_as_of(self) -> date:
+        return max(v.as_of for name in POLICY_PARAMETER_NAMES for v in getattr(self, name).values)
+
+    def sources(self) -> list[Source]:
+        seen: dict[str, Source] = {}
+        for name in POLICY_PARAMETER_NAMES:
+            for value in getattr(self, name).values:
+                seen.setdefault(value.source.seed, value.source)
+        return list(seen.values())
+
+
+def slug_ok(text: str) -> bool:
+    return re.fullmatch(ENTRY_ID_PATTERN, text) is not None
