@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import date, datetime
 from typing import Annotated
 
@@ -160,16 +159,15 @@ class Policy(BaseModel):
         assert isinstance(chosen.value, datetime)
         return chosen.value
 
+    def all_values(self) -> list[PolicyValue]:
+        return [value for name in POLICY_PARAMETER_NAMES for value in getattr(self, name).values]
+
     def latest_as_of(self) -> date:
-        return max(v.as_of for name in POLICY_PARAMETER_NAMES for v in getattr(self, name).values)
+        return max(value.as_of for value in self.all_values())
 
     def sources(self) -> list[Source]:
+        """Each seed the policy rests on, once."""
         seen: dict[str, Source] = {}
-        for name in POLICY_PARAMETER_NAMES:
-            for value in getattr(self, name).values:
-                seen.setdefault(value.source.seed, value.source)
+        for value in self.all_values():
+            seen.setdefault(value.source.seed, value.source)
         return list(seen.values())
-
-
-def slug_ok(text: str) -> bool:
-    return re.fullmatch(ENTRY_ID_PATTERN, text) is not None

@@ -1,0 +1,698 @@
+"""The live knowledge base in SQLite: entries with full, append-only revision history.
+
+Every change writes a new revision (who, when, why, which fields) and moves the entry's
+head pointer with a compare-and-set, so a stale edit is refused instead of lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from importlib import resources
+from pathlib import Path
+from types import TracebackType
+from typing import Literal
+
+import aiosqlite
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from connectsbot.kbcheck import check_entries
+from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, digest, entry_path, render_entry
+from connectsbot.models import Entry, normalise_alias
+from connectsbot.store.errors import (
+    AlreadyExists,
+    ImportFailed,
+    InvalidEntry,
+    NotFound,
+    StaleRevision,
+    StoreUnavailable,
+)
+
+Action = Literal["import", "add", "edit", "retire", "revert", "alias_add", "alias_remove"]
+Decision = Literal["answer", "suggest", "none"]
+IMPORT_AUTHOR = "knowledge-files"
+# How long a writer waits for another process's transaction before giving up.
+BUSY_TIMEOUT_MS = 10_000
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Revision(BaseModel):
+    """One saved state of an entry and the change that produced it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    entry_id: str
+    revision: int
+    action: Action
+    author: str
+    reason: str
+    created_at: datetime
+    retired: bool
+    changed_fields: list[str]
+    entry: Entry
+
+
+class LiveEntry(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    entry: Entry
+    revision: int
+    retired: bool
+
+
+class RecordedQuestion(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    id: int
+    asked_at: datetime
+    guild_id: str | None
+    channel: str
+    decision: Decision
+    question: str
+    suggestions: list[str]
+    picked_entry_id: str | None
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    # Entries a moderator changed in the store since their file was last imported: kept as they are.
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.retired)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.retired)} retired",
+            f"{self.unchanged} unchanged",
+        ]
+        text = "import: " + ", ".join(parts)
+        if self.conflicts:
+            text += (
+                f"\nkept moderator edits (file changed too; use --force to overwrite): "
+                f"{', '.join(self.conflicts)}"
+            )
+        return text
+
+
+def changed_fields(before: Entry | None, after: Entry) -> list[str]:
+    if before is None:
+        return sorted(Entry.model_fields)
+    return [name for name in Entry.model_fields if getattr(before, name) != getattr(after, name)]
+
+
+def _migrations() -> list[tuple[int, str, str]]:
+    """Numbered SQL migrations shipped in the package: (version, name, sql)."""
+    found = []
+    for item in resources.files("connectsbot.store").joinpath("migrations").iterdir():
+        name = item.name
+        if name.startswith("V") and name.endswith(".sql") and "__" in name:
+            version = int(name[1:].split("__", 1)[0])
+            found.append((version, name, item.read_text(encoding="utf-8")))
+    return sorted(found)
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (executescript would commit mid-transaction)."""
+    code = "\n".join(line for line in sql.splitlines() if not line.lstrip().startswith("--"))
+    return [statement for statement in code.split(";") if statement.strip()]
+
+
+class KnowledgeStore:
+    """Async access to the live knowledge base. Open with `await KnowledgeStore.open(path)`."""
+
+    def __init__(self, connection: aiosqlite.Connection, clock: Callable[[], datetime]) -> None:
+        self._db = connection
+        self._clock = clock
+        # One connection is shared by every coroutine: transactions must not interleave.
+        self._write_lock = asyncio.Lock()
+        # Bumped on every change to the entries, so callers know when to rebuild a matcher.
+        self.generation = 0
+
+    @classmethod
+    async def open(cls, path: Path, clock: Callable[[], datetime] = utc_now) -> KnowledgeStore:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            connection = await aiosqlite.connect(path, isolation_level=None)
+        except (OSError, sqlite3.Error) as exc:
+            raise StoreUnavailable(f"cannot open the database {path}: {exc}") from exc
+        connection.row_factory = sqlite3.Row
+        store = cls(connection, clock)
+        try:
+            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+            await connection.execute("PRAGMA journal_mode = WAL")
+            await connection.execute("PRAGMA synchronous = FULL")
+            await connection.execute("PRAGMA foreign_keys = ON")
+            await store._migrate()
+        except BaseException:
+            await connection.close()
+            raise
+        return store
+
+    async def close(self) -> None:
+        await self._db.close()
+
+    async def __aenter__(self) -> KnowledgeStore:
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _migrate(self) -> None:
+        async with self._transaction() as db:
+            cursor = await db.execute("PRAGMA user_version")
+            row = await cursor.fetchone()
+            current = int(row[0]) if row else 0
+            for version, _name, sql in _migrations():
+                if version <= current:
+                    continue
+                for statement in _statements(sql):
+                    await db.execute(statement)
+                await db.execute(f"PRAGMA user_version = {version}")
+
+    @asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction taken up front (BEGIN IMMEDIATE), committed or rolled back whole."""
+        async with self._write_lock:
+            try:
+                await self._db.execute("BEGIN IMMEDIATE")
+            except sqlite3.OperationalError as exc:
+                raise StoreUnavailable(f"the database is busy or not writable: {exc}") from exc
+            try:
+                yield self._db
+            except BaseException:
+                await self._db.execute("ROLLBACK")
+                raise
+            try:
+                await self._db.execute("COMMIT")
+            except sqlite3.Error as exc:
+                await self._db.execute("ROLLBACK")
+                raise StoreUnavailable(f"the change could not be saved: {exc}") from exc
+
+    # Reads
+
+    async def _head(self, entry_id: str) -> tuple[int, bool, str | None, int | None] | None:
+        cursor = await self._db.execute(
+            "SELECT head_revision, retired, file_digest, imported_revision FROM entries WHERE id = ?",
+            (entry_id,),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            return None
+        return int(row[0]), bool(row[1]), row[2], row[3]
+
+    async def get(self, entry_id: str, include_retired: bool = False) -> LiveEntry:
+        cursor = await self._db.execute(
+            "SELECT r.data, r.revision, e.retired FROM entries e "
+            "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision WHERE e.id = ?",
+            (entry_id,),
+        )
+        row = await cursor.fetchone()
+        if row is None or (row[2] and not include_retired):
+            raise NotFound(entry_id, " (it was retired)" if row is not None else "")
+        return LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
+
+    async def live_entries(self) -> list[LiveEntry]:
+        cursor = await self._db.execute(
+            "SELECT r.data, r.revision FROM entries e "
+            "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision "
+            "WHERE e.retired = 0 ORDER BY e.id"
+        )
+        return [
+            LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=False)
+            for row in await cursor.fetchall()
+        ]
+
+    async def history(self, entry_id: str) -> list[Revision]:
+        cursor = await self._db.execute(
+            "SELECT * FROM revisions WHERE entry_id = ? ORDER BY revision", (entry_id,)
+        )
+        rows = await cursor.fetchall()
+        if not rows:
+            raise NotFound(entry_id)
+        return [self._revision(row) for row in rows]
+
+    async def revision(self, entry_id: str, revision: int) -> Revision:
+        cursor = await self._db.execute(
+            "SELECT * FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(entry_id, f" at revision {revision}")
+        return self._revision(row)
+
+    @staticmethod
+    def _revision(row: sqlite3.Row) -> Revision:
+        return Revision(
+            entry_id=row["entry_id"],
+            revision=row["revision"],
+            action=row["action"],
+            author=row["author"],
+            reason=row["reason"],
+            created_at=datetime.fromisoformat(row["created_at"]),
+            retired=bool(row["retired"]),
+            changed_fields=json.loads(row["changed_fields"]),
+            entry=Entry.model_validate_json(row["data"]),
+        )
+
+    # Changes
+
+    async def _write_revision(
+        self,
+        db: aiosqlite.Connection,
+        entry: Entry,
+        *,
+        action: Action,
+        author: str,
+        reason: str,
+        retired: bool,
+        expected: int | None,
+        before: Entry | None,
+    ) -> Revision:
+        """Append a revision and move the head from `expected` to it (None: a new entry)."""
+        revision = 1 if expected is None else expected + 1
+        created_at = self._clock()
+        fields = changed_fields(before, entry)
+        if expected is None:
+            await db.execute(
+                "INSERT INTO entries (id, head_revision, retired) VALUES (?, ?, ?)",
+                (entry.id, revision, int(retired)),
+            )
+        else:
+            cursor = await db.execute(
+                "UPDATE entries SET head_revision = ?, retired = ? WHERE id = ? AND head_revision = ?",
+                (revision, int(retired), entry.id, expected),
+            )
+            if cursor.rowcount != 1:
+                head = await self._head(entry.id)
+                current = head[0] if head else 0
+                raise StaleRevision(entry.id, expected, current, await self._author_of(entry.id, current))
+        await db.execute(
+            "INSERT INTO revisions (entry_id, revision, action, author, reason, created_at, retired, "
+            "changed_fields, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                entry.id,
+                revision,
+                action,
+                author,
+                reason,
+                created_at.isoformat(),
+                int(retired),
+                json.dumps(fields),
+                entry.model_dump_json(),
+            ),
+        )
+        self.generation += 1
+        return Revision(
+            entry_id=entry.id,
+            revision=revision,
+            action=action,
+            author=author,
+            reason=reason,
+            created_at=created_at,
+            retired=retired,
+            changed_fields=fields,
+            entry=entry,
+        )
+
+    async def _author_of(self, entry_id: str, revision: int) -> str:
+        cursor = await self._db.execute(
+            "SELECT author FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
+        )
+        row = await cursor.fetchone()
+        return str(row[0]) if row else "someone"
+
+    async def _check_against_live(self, entry: Entry) -> None:
+        """Refuse an entry whose aliases or related ids clash with the rest of the live KB."""
+        others = {live.entry.id: live.entry for live in await self.live_entries() if live.entry.id != entry.id}
+        problems = [
+            p
+            for p in check_entries({**others, entry.id: entry}, {}, self._clock().date())
+            if p.file == entry.id
+        ]
+        if problems:
+            raise InvalidEntry(problems)
+
+    @staticmethod
+    def _need_reason(author: str, reason: str) -> None:
+        if not author.strip() or not reason.strip():
+            raise InvalidEntry([Problem("", "reason", "every change needs an author and a reason")])
+
+    async def add(self, entry: Entry, author: str, reason: str) -> Revision:
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            if await self._head(entry.id) is not None:
+                raise AlreadyExists(f"an entry {entry.id!r} already exists (retired entries keep their id)")
+            await self._check_against_live(entry)
+            return await self._write_revision(
+                db, entry, action="add", author=author, reason=reason, retired=False, expected=None, before=None
+            )
+
+    async def edit(self, entry: Entry, expected_revision: int, author: str, reason: str) -> Revision:
+        """Save a new version of an entry; refused if it changed since `expected_revision`."""
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            current = await self._require(entry.id, expected_revision)
+            await self._check_against_live(entry)
+            return await self._write_revision(
+                db,
+                entry,
+                action="edit",
+                author=author,
+                reason=reason,
+                retired=current.retired,
+                expected=expected_revision,
+                before=current.entry,
+            )
+
+    async def _require(self, entry_id: str, expected_revision: int | None) -> LiveEntry:
+        """The entry's head, checked against the revision the caller started from."""
+        live = await self.get(entry_id, include_retired=True)
+        if expected_revision is not None and live.revision != expected_revision:
+            raise StaleRevision(
+                entry_id, expected_revision, live.revision, await self._author_of(entry_id, live.revision)
+            )
+        return live
+
+    async def retire(
+        self, entry_id: str, author: str, reason: str, expected_revision: int | None = None
+    ) -> Revision:
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            current = await self._require(entry_id, expected_revision)
+            if current.retired:
+                raise NotFound(entry_id, " (it is already retired)")
+            return await self._write_revision(
+                db,
+                current.entry,
+                action="retire",
+                author=author,
+                reason=reason,
+                retired=True,
+                expected=current.revision,
+                before=current.entry,
+            )
+
+    async def revert(
+        self, entry_id: str, to_revision: int, author: str, reason: str, expected_revision: int | None = None
+    ) -> Revision:
+        """Make an old revision live again, as a new revision (history is never rewritten)."""
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            current = await self._require(entry_id, expected_revision)
+            target = await self.revision(entry_id, to_revision)
+            if not target.retired:
+                await self._check_against_live(target.entry)
+            return await self._write_revision(
+                db,
+                target.entry,
+                action="revert",
+                author=author,
+                reason=f"{reason} (back to revision {to_revision})",
+                retired=target.retired,
+                expected=current.revision,
+                before=current.entry,
+            )
+
+    async def add_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            current = await self._require(entry_id, None)
+            if any(normalise_alias(a) == normalise_alias(alias) for a in current.entry.aliases):
+                raise AlreadyExists(f"{alias!r} is already an alias of {entry_id!r}")
+            updated = self._replace(current.entry, aliases=[*current.entry.aliases, alias])
+            await self._check_against_live(updated)
+            return await self._write_revision(
+                db,
+                updated,
+                action="alias_add",
+                author=author,
+                reason=reason,
+                retired=current.retired,
+                expected=current.revision,
+                before=current.entry,
+            )
+
+    async def remove_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
+        self._need_reason(author, reason)
+        async with self._transaction() as db:
+            current = await self._require(entry_id, None)
+            key = normalise_alias(alias)
+            kept = [a for a in current.entry.aliases if normalise_alias(a) != key]
+            if len(kept) == len(current.entry.aliases):
+                raise NotFound(entry_id, f" has no alias {alias!r}")
+            updated = self._replace(current.entry, aliases=kept)
+            return await self._write_revision(
+                db,
+                updated,
+                action="alias_remove",
+                author=author,
+                reason=reason,
+                retired=current.retired,
+                expected=current.revision,
+                before=current.entry,
+            )
+
+    @staticmethod
+    def _replace(entry: Entry, **changes: object) -> Entry:
+        try:
+            return Entry.model_validate({**entry.model_dump(), **changes})
+        except ValidationError as exc:
+            raise InvalidEntry(
+                [Problem(entry.id, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
+            ) from None
+
+    # Files
+
+    async def import_folder(
+        self, loaded: LoadedFolder, force: bool = False, author: str = IMPORT_AUTHOR
+    ) -> ImportReport:
+        """Load a knowledge folder in one transaction: all of it, or (on any problem) nothing.
+
+        Files unchanged since the last import are skipped. An entry a moderator changed in the
+        store since its last import is kept and reported as a conflict, unless `force`.
+        """
+        problems = [p for p in loaded.problems if p.severity == "error"]
+        files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
+        problems += check_entries(loaded.entries, files, self._clock().date())
+        if problems:
+            raise ImportFailed(problems)
+        report = ImportReport()
+        async with self._transaction() as db:
+            for entry_id, entry in sorted(loaded.entries.items()):
+                await self._import_one(db, entry, loaded.digests[entry_id], files[entry_id], force, author, report)
+            await self._retire_removed(db, set(loaded.entries), author, report)
+        return report
+
+    async def _import_one(
+        self,
+        db: aiosqlite.Connection,
+        entry: Entry,
+        file_digest: str,
+        file: str,
+        force: bool,
+        author: str,
+        report: ImportReport,
+    ) -> None:
+        head = await self._head(entry.id)
+        reason = f"imported from {Path(file).name}"
+        if head is None:
+            revision = await self._write_revision(
+                db, entry, action="import", author=author, reason=reason, retired=False, expected=None, before=None
+            )
+            await self._mark_imported(db, entry.id, file_digest, revision.revision)
+            report.added.append(entry.id)
+            return
+        head_revision, retired, last_digest, imported_revision = head
+        if last_digest == file_digest and not force:
+            report.unchanged += 1
+            return
+        current = await self.get(entry.id, include_retired=True)
+        if current.entry == entry and not retired:
+            # Already in sync (e.g. the files were exported from this store): just remember the file.
+            await self._mark_imported(db, entry.id, file_digest, head_revision)
+            report.unchanged += 1
+            return
+        if head_revision != imported_revision and not force:
+            report.conflicts.append(entry.id)
+            return
+        revision = await self._write_revision(
+            db,
+            entry,
+            action="import",
+            author=author,
+            reason=reason,
+            retired=False,
+            expected=head_revision,
+            before=current.entry,
+        )
+        await self._mark_imported(db, entry.id, file_digest, revision.revision)
+        report.updated.append(entry.id)
+
+    @staticmethod
+    async def _mark_imported(db: aiosqlite.Connection, entry_id: str, file_digest: str, revision: int) -> None:
+        await db.execute(
+            "UPDATE entries SET file_digest = ?, imported_revision = ? WHERE id = ?",
+            (file_digest, revision, entry_id),
+        )
+
+    async def _retire_removed(
+        self, db: aiosqlite.Connection, present: set[str], author: str, report: ImportReport
+    ) -> None:
+        """Retire entries whose file was deleted, unless a moderator has changed them since."""
+        cursor = await db.execute(
+            "SELECT id, head_revision, imported_revision FROM entries "
+            "WHERE retired = 0 AND file_digest IS NOT NULL"
+        )
+        for entry_id, head_revision, imported_revision in await cursor.fetchall():
+            if entry_id in present or head_revision != imported_revision:
+                continue
+            current = await self.get(entry_id)
+            revision = await self._write_revision(
+                db,
+                current.entry,
+                action="retire",
+                author=author,
+                reason="its knowledge file was removed",
+                retired=True,
+                expected=head_revision,
+                before=current.entry,
+            )
+            await db.execute(
+                "UPDATE entries SET file_digest = NULL, imported_revision = ? WHERE id = ?",
+                (revision.revision, entry_id),
+            )
+            report.retired.append(entry_id)
+
+    async def export_folder(self, folder: Path) -> list[Path]:
+        """Write every live entry as its canonical file; remove files of retired entries."""
+        (folder / ENTRIES_DIR).mkdir(parents=True, exist_ok=True)
+        written = []
+        for live in await self.live_entries():
+            path = entry_path(folder, live.entry.id)
+            text = render_entry(live.entry)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                temporary = path.with_suffix(".md.tmp")
+                temporary.write_text(text, encoding="utf-8")
+                temporary.replace(path)
+                written.append(path)
+        cursor = await self._db.execute("SELECT id FROM entries WHERE retired = 1")
+        for (entry_id,) in await cursor.fetchall():
+            path = entry_path(folder, entry_id)
+            if path.exists():
+                path.unlink()
+                written.append(path)
+        return written
+
+    # Questions members asked
+
+    async def _salt(self) -> str:
+        cursor = await self._db.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
+        row = await cursor.fetchone()
+        if row is not None:
+            return str(row[0])
+        async with self._transaction() as db:
+            await db.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
+            )
+        return await self._salt()
+
+    async def asker_hash(self, user_id: str) -> str:
+        """An anonymous, stable id for a member: a salted hash, never the user id itself."""
+        salt = await self._salt()
+        return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()[:16]
+
+    async def record_questions(self, records: Sequence[QuestionRecord]) -> list[int]:
+        """Store asked questions in one transaction. Text is kept only for unanswered ones."""
+        ids = []
+        async with self._transaction() as db:
+            for record in records:
+                cursor = await db.execute(
+                    "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, entry_id, score, "
+                    "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        self._clock().isoformat(),
+                        record.asker,
+                        record.guild_id,
+                        record.channel,
+                        record.decision,
+                        record.entry_id,
+                        record.score,
+                        None if record.decision == "answer" else record.question,
+                        json.dumps(record.suggestions),
+                    ),
+                )
+                ids.append(int(cursor.lastrowid or 0))
+        return ids
+
+    async def record_pick(self, question_id: int, entry_id: str) -> None:
+        """Remember which suggestion the member chose: a candidate alias for that entry."""
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "UPDATE questions SET picked_entry_id = ?, picked_at = ? WHERE id = ? AND decision != 'answer'",
+                (entry_id, self._clock().isoformat(), question_id),
+            )
+            if cursor.rowcount != 1:
+                raise NotFound(f"question {question_id}")
+
+    async def unanswered(self, limit: int = 500) -> list[RecordedQuestion]:
+        cursor = await self._db.execute(
+            "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
+            "FROM questions WHERE decision != 'answer' ORDER BY asked_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            RecordedQuestion(
+                id=row["id"],
+                asked_at=datetime.fromisoformat(row["asked_at"]),
+                guild_id=row["guild_id"],
+                channel=row["channel"],
+                decision=row["decision"],
+                question=row["question"] or "",
+                suggestions=json.loads(row["suggestions"]),
+                picked_entry_id=row["picked_entry_id"],
+            )
+            for row in await cursor.fetchall()
+        ]
+
+    async def usage(self, since: date | None = None) -> dict[str, int]:
+        """How often each entry was given as an answer or picked from suggestions."""
+        cursor = await self._db.execute(
+            "SELECT COALESCE(entry_id, picked_entry_id) AS used, COUNT(*) FROM questions "
+            "WHERE used IS NOT NULL AND asked_at >= ? GROUP BY used",
+            ((since or date.min).isoformat(),),
+        )
+        return {row[0]: int(row[1]) for row in await cursor.fetchall()}
+
+
+@dataclass(frozen=True)
+class QuestionRecord:
+    """What to remember about one question: who asked (hashed), where, and the outcome."""
+
+    asker: str
+    guild_id: str | None
+    channel: str
+    question: str
+    decision: Decision
+    entry_id: str | None
+    score: float
+    suggestions: list[str]
