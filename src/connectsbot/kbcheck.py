@@ -21,15 +21,17 @@ CONFUSABLE_SCORE = 90.0
 def check_entries(entries: Mapping[str, Entry], files: Mapping[str, str], today: date) -> list[Problem]:
     """Errors that involve one entry against the others (aliases, related ids, dates, sources)."""
     problems: list[Problem] = []
-    owner: dict[str, str] = {}
+    owners: dict[str, set[str]] = {}
+    for entry_id, entry in entries.items():
+        for text in (entry.question, *entry.aliases):
+            owners.setdefault(normalise_alias(text), set()).add(entry_id)
     for entry_id, entry in entries.items():
         file = files.get(entry_id, entry_id)
         for kind, text in [("question", entry.question), *(("aliases", a) for a in entry.aliases)]:
-            key = normalise_alias(text)
-            other = owner.get(key)
-            if other is not None and other != entry_id:
-                problems.append(Problem(file, kind, f"{text!r} is also a question or alias of {other!r}"))
-            owner.setdefault(key, entry_id)
+            others = sorted(owners[normalise_alias(text)] - {entry_id})
+            if others:
+                names = ", ".join(repr(other) for other in others)
+                problems.append(Problem(file, kind, f"{text!r} is also a question or alias of {names}"))
         for related in entry.related:
             if related not in entries:
                 problems.append(Problem(file, "related", f"unknown entry id {related!r}"))

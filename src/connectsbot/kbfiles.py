@@ -23,6 +23,20 @@ FRONT_MATTER_FENCE = "---"
 FRONT_MATTER_KEYS = ("id", "question", "category", "as_of", "aliases", "keywords", "sources", "related")
 
 
+class _Loader(yaml.SafeLoader):
+    """Safe YAML that leaves dates as text, so pydantic reports a bad date with its field name."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [resolver for resolver in resolvers if resolver[0] != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml(text: str) -> object:
+    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with the knowledge files, located by file and field."""
@@ -80,7 +94,7 @@ def parse_entry(text: str, file: str = "<text>") -> Entry:
     except StopIteration:
         raise EntryFileError([Problem(file, "", "front matter is not closed by a '---' line")]) from None
     try:
-        meta = yaml.safe_load("\n".join(lines[1:end]))
+        meta = _load_yaml("\n".join(lines[1:end]))
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" (line {mark.line + 2})" if mark is not None else ""
@@ -121,7 +135,7 @@ def entry_path(folder: Path, entry_id: str) -> Path:
 
 def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
     try:
-        data = yaml.safe_load(text)
+        data = _load_yaml(text)
     except yaml.YAMLError as exc:
         raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
     if not isinstance(data, dict):
