@@ -18,7 +18,8 @@ REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
 
 def required_topic_ids() -> list[str]:
     ids = []
-    for line in REQUIRED_IDS_TABLE.read_text().splitlines():
+    topics = REQUIRED_IDS_TABLE.read_text().split("## Topics", 1)[1].split("\n## ", 1)[0]
+    for line in topics.splitlines():
         cells = [cell.strip() for cell in line.split("|")]
         if len(cells) > 2 and cells[1].startswith("`") and cells[1].endswith("`"):
             ids.append(cells[1].strip("`"))
