@@ -1,0 +1,273 @@
+"""The timeline parser: the canonical format, what members really write, an error for each unreadable line."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta, timezone
+
+import pytest
+
+from connectsbot.diagnosis import TimelineEvent, parse_timeline
+from tests.diagnosis.support import NOW
+
+
+def only_event(line: str, now: datetime = NOW) -> TimelineEvent:
+    parsed = parse_timeline(line, now)
+    assert parsed.errors == (), parsed.errors
+    assert len(parsed.events) == 1
+    return parsed.events[0]
+
+
+def only_error(line: str, now: datetime = NOW) -> str:
+    parsed = parse_timeline(line, now)
+    assert parsed.events == ()
+    assert len(parsed.errors) == 1
+    error = parsed.errors[0]
+    assert (error.line, error.text) == (1, line.strip())
+    return error.message
+
+
+def at(
+    year: int, month: int, day: int, hour: int = 0, minute: int = 0, second: int = 0, zone: timezone = UTC
+) -> datetime:
+    return datetime(year, month, day, hour, minute, second, tzinfo=zone)
+
+
+# The canonical format
+
+
+def test_canonical_lines() -> None:
+    parsed = parse_timeline(
+        "2026-11-02 proposal Logo design\n"
+        "2026-11-03 09:10 interview Logo design\n"
+        "2026-11-03T09:40 respond Logo design\n"
+        "2026-11-06 check\n",
+        NOW,
+    )
+    assert parsed.errors == ()
+    assert [(e.line, e.kind, e.at, e.job) for e in parsed.events] == [
+        (1, "proposal", at(2026, 11, 2), "Logo design"),
+        (2, "interview", at(2026, 11, 3, 9, 10), "Logo design"),
+        (3, "respond", at(2026, 11, 3, 9, 40), "Logo design"),
+        (4, "check", at(2026, 11, 6), ""),
+    ]
+    assert parsed.check_at == at(2026, 11, 6)
+    assert not parsed.events[0].has_time and parsed.events[1].has_time
+
+
+@pytest.mark.parametrize(
+    ("written", "moment"),
+    [
+        ("2026-11-03T14:05+02:00", at(2026, 11, 3, 14, 5, zone=timezone(timedelta(hours=2)))),
+        ("2026-11-03 14:05+0200", at(2026, 11, 3, 14, 5, zone=timezone(timedelta(hours=2)))),
+        (
+            "2026-11-03T14:05:30-05:30",
+            at(2026, 11, 3, 14, 5, 30, zone=timezone(-timedelta(hours=5, minutes=30))),
+        ),
+        ("2026-11-03 14:05Z", at(2026, 11, 3, 14, 5)),
+        ("2026-11-03 14:05 UTC", at(2026, 11, 3, 14, 5)),
+        ("2026-11-03 9:40am", at(2026, 11, 3, 9, 40)),
+        ("2026-11-03 9:40 PM", at(2026, 11, 3, 21, 40)),
+        ("2026-11-03 12am", at(2026, 11, 3, 0, 0)),
+        ("2026-11-03 12 p.m.", at(2026, 11, 3, 12, 0)),
+        ("3 Nov 2026", at(2026, 11, 3)),
+        ("3rd of November 2026 at 9am", at(2026, 11, 3, 9)),
+        ("November 3, 2026", at(2026, 11, 3)),
+        ("Nov. 3 2026, 17:15", at(2026, 11, 3, 17, 15)),
+        ("25/11/2026", at(2026, 11, 25)),
+        ("11/25/2026", at(2026, 11, 25)),
+        ("25.11.2026", at(2026, 11, 25)),
+        ("11/11/2026", at(2026, 11, 11)),
+    ],
+)
+def test_dates_and_times_members_write(written: str, moment: datetime) -> None:
+    event = only_event(f"{written} proposal Logo design")
+    assert event.at == moment
+    assert event.at.utcoffset() == moment.utcoffset()
+
+
+@pytest.mark.parametrize(
+    ("written", "kind", "job", "amount"),
+    [
+        ("applied to Logo design", "proposal", "Logo design", 0),
+        ("I applied for Logo design", "proposal", "Logo design", 0),
+        ("sent proposal for Logo design", "proposal", "Logo design", 0),
+        ("submitted proposal Logo design", "proposal", "Logo design", 0),
+        ("submitted a proposal to Logo design", "proposal", "Logo design", 0),
+        ("invited to Logo design", "invite", "Logo design", 0),
+        ("the client invited me to interview for Logo design", "invite", "Logo design", 0),
+        ("got an invitation to interview for Logo design", "invite", "Logo design", 0),
+        ("client messaged me about Logo design", "interview", "Logo design", 0),
+        ("the client replied to my proposal for Logo design", "interview", "Logo design", 0),
+        ("interview request Logo design", "interview", "Logo design", 0),
+        ("got an interview request for Logo design", "interview", "Logo design", 0),
+        ("replied Logo design", "respond", "Logo design", 0),
+        ("replied to Logo design", "respond", "Logo design", 0),
+        ("I responded to the client about Logo design", "respond", "Logo design", 0),
+        ("hired Logo design", "offer", "Logo design", 0),
+        ("got hired for Logo design", "offer", "Logo design", 0),
+        ("received an offer for Logo design", "offer", "Logo design", 0),
+        ("got 10 connects", "bonus", "", 10),
+        ("received 20 connects for Logo design", "bonus", "Logo design", 20),
+        ("+10 connects", "bonus", "", 10),
+        ("checked", "check", "", 0),
+        ("checked my balance", "check", "", 0),
+    ],
+)
+def test_wordings_members_use(written: str, kind: str, job: str, amount: int) -> None:
+    event = only_event(f"2026-11-03 {written}")
+    assert (event.kind, event.job, event.amount) == (kind, job, amount)
+
+
+def test_canonical_keyword_keeps_the_rest_of_the_line_as_the_job() -> None:
+    # Only the longer wordings drop a preposition; after a keyword the rest is the name, verbatim.
+    assert only_event("2026-11-03 proposal For Sale website").job == "For Sale website"
+    assert only_event("2026-11-03 interview request for To-do app").job == "To-do app"
+
+
+def test_kind_words_are_case_insensitive_and_punctuation_after_the_date_is_allowed() -> None:
+    assert only_event("2026-11-03 INTERVIEW Logo").kind == "interview"
+    assert only_event("2026-11-03: Proposal Logo").kind == "proposal"
+    assert only_event("Nov 3 2026 - replied to Logo").kind == "respond"
+
+
+@pytest.mark.parametrize(
+    ("written", "job"),
+    [
+        ('"Logo design"', "Logo design"),
+        ("'Logo design'", "Logo design"),
+        ("“Logo design”", "Logo design"),
+        ("‘Logo design’", "Logo design"),
+        ('"Logo design', '"Logo design'),  # no matching pair: kept as written
+        ("C# developer", "C# developer"),
+        ("Logo design   # for the bakery", "Logo design"),
+    ],
+)
+def test_job_names_quotes_and_comments(written: str, job: str) -> None:
+    assert only_event(f"2026-11-03 proposal {written}").job == job
+
+
+def test_job_key_ignores_case_and_spacing() -> None:
+    first, second = parse_timeline(
+        "2026-11-03 proposal Logo  Design\n2026-11-04 offer  logo design ", NOW
+    ).events
+    assert first.job_key == second.job_key == "logo design"
+
+
+@pytest.mark.parametrize(
+    ("written", "amount", "job"),
+    [
+        ("bonus", 10, ""),
+        ("bonus 20", 20, ""),
+        ("bonus Logo design", 10, "Logo design"),
+        ("bonus 10 Logo design", 10, "Logo design"),
+        ("bonus 20 connects", 20, ""),
+        ("bonus 3D renders", 10, "3D renders"),
+        ("bonus 0", 0, ""),
+    ],
+)
+def test_bonus_amounts(written: str, amount: int, job: str) -> None:
+    event = only_event(f"2026-11-03 {written}")
+    assert (event.kind, event.amount, event.job) == ("bonus", amount, job)
+
+
+def test_comments_blank_lines_crlf_and_invisible_marks() -> None:
+    text = (
+        "# my timeline\r\n\r\n   \r\n"
+        "\u200f2026-11-03 proposal A\r\n"
+        "2026-11-04 interview A # later\r\n"
+        "  # indented\n"
+    )
+    parsed = parse_timeline(text, NOW)
+    assert parsed.errors == ()
+    assert [(e.line, e.kind, e.job) for e in parsed.events] == [(4, "proposal", "A"), (5, "interview", "A")]
+
+
+def test_latest_check_line_is_the_check_moment() -> None:
+    parsed = parse_timeline("2026-11-06 check\n2026-11-08 check\n2026-11-07 check\n", NOW)
+    assert parsed.check_at == at(2026, 11, 8)
+    assert parse_timeline("2026-11-06 proposal A\n", NOW).check_at is None
+
+
+# Dates without a year
+
+
+def test_year_is_the_latest_such_date_not_after_the_check() -> None:
+    parsed = parse_timeline("Nov 3 proposal A\nDec 30 interview A\nNov 6 check\n", at(2027, 3, 1))
+    # The check itself is read against now (1 Mar 2027): 6 Nov 2026; the others against the check.
+    assert parsed.check_at == at(2026, 11, 6)
+    assert [e.at for e in parsed.events[:2]] == [at(2026, 11, 3), at(2025, 12, 30)]
+    assert [(guess.line, guess.written, guess.read_as) for guess in parsed.assumed_years] == [
+        (1, "Nov 3", date(2026, 11, 3)),
+        (2, "Dec 30", date(2025, 12, 30)),
+        (3, "Nov 6", date(2026, 11, 6)),
+    ]
+
+
+def test_year_without_check_line_is_taken_from_now_and_the_day_itself_counts() -> None:
+    now = at(2026, 11, 3, 8, 0)
+    assert only_event("Nov 3 14:00 proposal A", now).at == at(2026, 11, 3, 14)
+    assert only_event("Nov 4 proposal A", now).at == at(2025, 11, 4)
+
+
+def test_29_february_without_a_year_is_the_latest_leap_year() -> None:
+    assert only_event("Feb 29 proposal A", at(2026, 11, 21)).at == at(2024, 2, 29)
+
+
+# Every kind of unreadable line
+
+
+@pytest.mark.parametrize(
+    ("line", "says"),
+    [
+        ("proposal Logo design", "expected a date first"),
+        ("yesterday proposal Logo design", "expected a date first"),
+        ("2025-09-31 respond A", "September 2025 has 30 days"),
+        ("2026-02-29 respond A", "February 2026 has 28 days"),
+        ("2026-13-01 respond A", "no month 13"),
+        ("0000-01-01 respond A", "no year 0"),
+        ("Nov 31 respond A", "November has at most 30 days"),
+        ("11/03/2026 respond A", "could be 11 Mar or 3 Nov"),
+        ("13/14/2026 respond A", "it needs a day (1–31) and a month (1–12)"),
+        ("0/5/2026 respond A", "it needs a day (1–31) and a month (1–12)"),
+        ("31/11/2026 respond A", "November 2026 has 30 days"),
+        ("25/11/26 respond A", "write the year in full"),
+        ("2026-11-03 25:10 respond A", "25:10 is not a time of day"),
+        ("2026-11-03 10:61 respond A", "10:61 is not a time of day"),
+        ("2026-11-03 13pm respond A", "with am/pm the hour runs 1–12"),
+        ("2026-11-03 10:00+25:00 respond A", "not a time-zone offset"),
+        ("2026-11-03 10:0 respond A", "cannot read the time"),
+        ("2026-11-03Trespond A", "expected a space after the date"),
+        ("2026-11-03 archived A", "expected what happened"),
+        ("2026-11-03", "expected what happened"),
+        ("2026-11-03 interview", "needs the job's name"),
+        ("2026-11-03 replied", "needs the job's name"),
+        ('2026-11-03 proposal ""', "needs the job's name"),
+        ("2026-11-03 check now", "nothing may follow “check”"),
+        ("2026-11-03 check Logo design", "nothing may follow “check”"),
+        ("2026-11-03 bonus -10", "whole number"),
+        ("2026-11-03 bonus 10.5", "whole number"),
+        ("2026-11-03 bonus 9999999", "whole number"),
+        ("2026-11-03 got -10 connects", "whole number"),
+    ],
+)
+def test_unreadable_line_says_what_was_expected(line: str, says: str) -> None:
+    assert says in only_error(line)
+
+
+def test_errors_do_not_stop_the_rest_of_the_timeline() -> None:
+    parsed = parse_timeline(
+        "2026-11-02 proposal A\nnonsense\n2026-11-03 interview A\n2026-11-03 bonus x10.5\n", NOW
+    )
+    assert [e.line for e in parsed.events] == [1, 3, 4]
+    assert [e.line for e in parsed.errors] == [2]
+    assert parsed.events[2].job == "x10.5"  # not an amount: the bonus's job name
+
+
+def test_error_text_is_the_line_as_written() -> None:
+    parsed = parse_timeline("  2026-11-03 archived A  # note  \n", NOW)
+    assert parsed.errors[0].text == "2026-11-03 archived A  # note"
+
+
+def test_naive_now_is_taken_as_utc() -> None:
+    naive = datetime(2026, 11, 21, 12, 0)
+    assert only_event("Nov 21 proposal A", naive).at == at(2026, 11, 21)
