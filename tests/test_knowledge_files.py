@@ -10,7 +10,7 @@ import pytest
 from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, parse_entry, parse_policy, render_entry
 from connectsbot.models import ANSWER_MAX_CHARS
-from tests.conftest import SHIPPED_KNOWLEDGE, SHARED, build_entry, write_folder
+from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
 TODAY = date(2026, 11, 21)
 REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
@@ -37,7 +37,9 @@ def test_shipped_knowledge_is_valid_and_canonical() -> None:
         assert render_entry(loaded.entries[entry_id]) == path.read_text(encoding="utf-8"), path.name
 
 
-@pytest.mark.skipif(not REQUIRED_IDS_TABLE.exists(), reason="../shared/knowledge-topics.md is not beside the repo")
+@pytest.mark.skipif(
+    not REQUIRED_IDS_TABLE.exists(), reason="../shared/knowledge-topics.md is not beside the repo"
+)
 def test_every_required_topic_is_an_entry_with_sources_and_as_of() -> None:
     loaded = load_folder(SHIPPED_KNOWLEDGE)
     required = required_topic_ids()
@@ -56,7 +58,9 @@ def test_shipped_knowledge_has_no_lint_errors() -> None:
 
 
 def test_render_then_parse_is_identity() -> None:
-    entry = build_entry("round-trip", aliases=["a: colon", "quote ' and \" marks", "émoji 🚀"], keywords=["x"])
+    entry = build_entry(
+        "round-trip", aliases=["a: colon", "quote ' and \" marks", "émoji 🚀"], keywords=["x"]
+    )
     assert parse_entry(render_entry(entry)) == entry
 
 
@@ -89,7 +93,12 @@ def _with_front_matter(entry_text: str, old: str, new: str) -> str:
 @pytest.mark.parametrize(
     ("old", "new", "field", "message"),
     [
-        ("sources:\n- seed: 002_199d9790c2e26437.txt\n  supports: the figures\n", "sources: []\n", "sources", "at least 1"),
+        (
+            "sources:\n- seed: 002_199d9790c2e26437.txt\n  supports: the figures\n",
+            "sources: []\n",
+            "sources",
+            "at least 1",
+        ),
         ("as_of: 2026-11-01", "as_of: 2026-13-01", "as_of", "date"),
         ("as_of: 2026-11-01", "as_of: 2027-01-01", "as_of", "in the future"),
         ("category: connects", "category: connects\ncolour: blue", "colour", "Extra inputs"),
@@ -148,7 +157,11 @@ def test_missing_policy_and_missing_entries_folder(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("old", "new", "message"),
     [
-        ("effective_from: 2020-12-01T00:00:00Z\n    value: 10", "effective_from: 2020-12-01\n    value: 10", "time zone"),
+        (
+            "effective_from: 2020-12-01T00:00:00Z\n    value: 10",
+            "effective_from: 2020-12-01\n    value: 10",
+            "time zone",
+        ),
         ("value: 50", "value: -50", "negative"),
         ("value: 2020-12-01T00:00:00Z", "value: 12", "date-time"),
         ("grace_hours:", "grace_hourz:", "grace_hours"),

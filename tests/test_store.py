@@ -113,11 +113,15 @@ async def test_stale_edit_is_refused_with_who_saved_first(store: KnowledgeStore,
     assert (await store.get("beta-topic")).entry.answer == "first"
 
 
-async def test_concurrent_edits_in_one_process_exactly_one_wins(store: KnowledgeStore, kb_folder: Path) -> None:
+async def test_concurrent_edits_in_one_process_exactly_one_wins(
+    store: KnowledgeStore, kb_folder: Path
+) -> None:
     await store.import_folder(load_folder(kb_folder))
     live = await store.get("beta-topic")
     edits = [
-        store.edit(live.entry.model_copy(update={"answer": f"version {n}"}), live.revision, f"mod:{n}", "race")
+        store.edit(
+            live.entry.model_copy(update={"answer": f"version {n}"}), live.revision, f"mod:{n}", "race"
+        )
         for n in range(5)
     ]
     outcomes = await asyncio.gather(*edits, return_exceptions=True)
@@ -128,7 +132,9 @@ async def test_concurrent_edits_in_one_process_exactly_one_wins(store: Knowledge
     assert len(await store.history("beta-topic")) == 2
 
 
-async def test_concurrent_edits_from_two_connections_exactly_one_wins(tmp_path: Path, kb_folder: Path) -> None:
+async def test_concurrent_edits_from_two_connections_exactly_one_wins(
+    tmp_path: Path, kb_folder: Path
+) -> None:
     path = tmp_path / "shared.sqlite3"
     async with await KnowledgeStore.open(path) as one, await KnowledgeStore.open(path) as two:
         await one.import_folder(load_folder(kb_folder))
@@ -202,7 +208,9 @@ async def test_every_change_needs_a_reason(store: KnowledgeStore, kb_folder: Pat
         await store.retire("beta-topic", "mod:1", "  ")
 
 
-async def test_export_round_trips_the_shipped_knowledge_exactly(store: KnowledgeStore, tmp_path: Path) -> None:
+async def test_export_round_trips_the_shipped_knowledge_exactly(
+    store: KnowledgeStore, tmp_path: Path
+) -> None:
     await store.import_folder(load_folder(SHIPPED_KNOWLEDGE))
     out = tmp_path / "exported"
     await store.export_folder(out)
@@ -251,7 +259,11 @@ async def test_questions_are_recorded_anonymously(
     with pytest.raises(NotFound):
         await store.record_pick(answered, "beta-topic")  # answered questions have no suggestions to pick
     (recorded,) = await store.unanswered()
-    assert (recorded.question, recorded.picked_entry_id, recorded.guild_id) == ("gama?", "gamma-topic", "guild-1")
+    assert (recorded.question, recorded.picked_entry_id, recorded.guild_id) == (
+        "gama?",
+        "gamma-topic",
+        "guild-1",
+    )
     assert await store.usage() == {"beta-topic": 1, "gamma-topic": 1}
     with sqlite3.connect(tmp_path / "store.sqlite3") as plain:
         texts = [row[0] for row in plain.execute("SELECT question FROM questions")]

@@ -55,7 +55,8 @@ def validate_folder(loaded: LoadedFolder, today: date) -> list[Problem]:
 # Figures the answers state. A sentence that mentions older or third-party sources is
 # history, not a current claim, and is not compared.
 HEDGES = re.compile(
-    r"\b(older|old|outdated|earlier|previous(?:ly)?|used to|blogs?|third[- ]party|elance|some (?:sites|articles|posts))\b",
+    r"\b(older|old|outdated|earlier|previous(?:ly)?|used to|blogs?|third[- ]party|elance"
+    r"|some (?:sites|articles|posts))\b",
     re.IGNORECASE,
 )
 FIGURES: dict[str, re.Pattern[str]] = {

@@ -34,7 +34,7 @@ _Loader.yaml_implicit_resolvers = {
 
 
 def _load_yaml(text: str) -> object:
-    return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    return yaml.load(text, Loader=_Loader)
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,9 @@ class Entry(BaseModel):
     keywords: list[ShortText] = Field(default_factory=list)
     sources: list[Source] = Field(min_length=1)
     related: list[EntryId] = Field(default_factory=list)
-    answer: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX_CHARS)]
+    answer: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX_CHARS)
+    ]
 
     @field_validator("aliases")
     @classmethod

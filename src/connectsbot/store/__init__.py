@@ -11,17 +11,22 @@ from connectsbot.store.errors import (
 )
 from connectsbot.store.store import (
     IMPORT_AUTHOR,
+    DayCount,
+    FeedbackCount,
     ImportReport,
     KnowledgeStore,
     LiveEntry,
     QuestionRecord,
     RecordedQuestion,
     Revision,
+    VoteOutcome,
 )
 
 __all__ = [
     "IMPORT_AUTHOR",
     "AlreadyExists",
+    "DayCount",
+    "FeedbackCount",
     "ImportFailed",
     "ImportReport",
     "InvalidEntry",
@@ -34,4 +39,5 @@ __all__ = [
     "StaleRevision",
     "StoreError",
     "StoreUnavailable",
+    "VoteOutcome",
 ]

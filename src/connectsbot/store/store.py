@@ -24,7 +24,7 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectsbot.kbcheck import check_entries
-from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, digest, entry_path, render_entry
+from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, entry_path, render_entry
 from connectsbot.models import Entry, normalise_alias
 from connectsbot.store.errors import (
     AlreadyExists,
@@ -343,7 +343,9 @@ class KnowledgeStore:
 
     async def _check_against_live(self, entry: Entry) -> None:
         """Refuse an entry whose aliases or related ids clash with the rest of the live KB."""
-        others = {live.entry.id: live.entry for live in await self.live_entries() if live.entry.id != entry.id}
+        others = {
+            live.entry.id: live.entry for live in await self.live_entries() if live.entry.id != entry.id
+        }
         problems = [
             p
             for p in check_entries({**others, entry.id: entry}, {}, self._clock().date())
@@ -364,7 +366,14 @@ class KnowledgeStore:
                 raise AlreadyExists(f"an entry {entry.id!r} already exists (retired entries keep their id)")
             await self._check_against_live(entry)
             return await self._write_revision(
-                db, entry, action="add", author=author, reason=reason, retired=False, expected=None, before=None
+                db,
+                entry,
+                action="add",
+                author=author,
+                reason=reason,
+                retired=False,
+                expected=None,
+                before=None,
             )
 
     async def edit(self, entry: Entry, expected_revision: int, author: str, reason: str) -> Revision:
@@ -499,7 +508,9 @@ class KnowledgeStore:
         report = ImportReport()
         async with self._transaction() as db:
             for entry_id, entry in sorted(loaded.entries.items()):
-                await self._import_one(db, entry, loaded.digests[entry_id], files[entry_id], force, author, report)
+                await self._import_one(
+                    db, entry, loaded.digests[entry_id], files[entry_id], force, author, report
+                )
             await self._retire_removed(db, set(loaded.entries), author, report)
         return report
 
@@ -517,7 +528,14 @@ class KnowledgeStore:
         reason = f"imported from {Path(file).name}"
         if head is None:
             revision = await self._write_revision(
-                db, entry, action="import", author=author, reason=reason, retired=False, expected=None, before=None
+                db,
+                entry,
+                action="import",
+                author=author,
+                reason=reason,
+                retired=False,
+                expected=None,
+                before=None,
             )
             await self._mark_imported(db, entry.id, file_digest, revision.revision)
             report.added.append(entry.id)
@@ -549,7 +567,9 @@ class KnowledgeStore:
         report.updated.append(entry.id)
 
     @staticmethod
-    async def _mark_imported(db: aiosqlite.Connection, entry_id: str, file_digest: str, revision: int) -> None:
+    async def _mark_imported(
+        db: aiosqlite.Connection, entry_id: str, file_digest: str, revision: int
+    ) -> None:
         await db.execute(
             "UPDATE entries SET file_digest = ?, imported_revision = ? WHERE id = ?",
             (file_digest, revision, entry_id),
@@ -648,7 +668,8 @@ class KnowledgeStore:
         """Remember which suggestion the member chose: a candidate alias for that entry."""
         async with self._transaction() as db:
             cursor = await db.execute(
-                "UPDATE questions SET picked_entry_id = ?, picked_at = ? WHERE id = ? AND decision != 'answer'",
+                "UPDATE questions SET picked_entry_id = ?, picked_at = ? "
+                "WHERE id = ? AND decision != 'answer'",
                 (entry_id, self._clock().isoformat(), question_id),
             )
             if cursor.rowcount != 1:
@@ -683,6 +704,133 @@ class KnowledgeStore:
         )
         return {row[0]: int(row[1]) for row in await cursor.fetchall()}
 
+    # Feedback, statistics and moderator follow-up (migration V2)
+
+    async def record_vote(
+        self, answer_key: str, member: str, entry_id: str, helpful: bool, guild_id: str | None
+    ) -> VoteOutcome:
+        """One member's Helpful / Not helpful on one answer: a second click changes the vote, never adds one.
+
+        `answer_key` names the answer (e.g. the Discord message id); `member` is hashed like askers are.
+        """
+        voter = await self.asker_hash(member)
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                "SELECT helpful, entry_id FROM feedback WHERE answer_key = ? AND voter = ?",
+                (answer_key, voter),
+            )
+            row = await cursor.fetchone()
+            if row is not None and str(row[1]) != entry_id:
+                raise InvalidEntry(
+                    [Problem("", "entry_id", f"answer {answer_key} is not an answer of {entry_id!r}")]
+                )
+            if row is not None and bool(row[0]) == helpful:
+                return "unchanged"
+            await db.execute(
+                "INSERT INTO feedback (answer_key, voter, entry_id, helpful, guild_id, voted_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (answer_key, voter) DO UPDATE SET "
+                "helpful = excluded.helpful, voted_at = excluded.voted_at",
+                (answer_key, voter, entry_id, int(helpful), guild_id, self._clock().isoformat()),
+            )
+        return "recorded" if row is None else "changed"
+
+    async def feedback(self, since: date | None = None) -> dict[str, FeedbackCount]:
+        """Helpful / not helpful votes per entry (votes cast on or after `since`)."""
+        cursor = await self._db.execute(
+            "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback "
+            "WHERE voted_at >= ? GROUP BY entry_id",
+            ((since or date.min).isoformat(),),
+        )
+        return {
+            row[0]: FeedbackCount(entry_id=row[0], helpful=int(row[1]), not_helpful=int(row[2]))
+            for row in await cursor.fetchall()
+        }
+
+    async def daily_questions(self, since: date | None = None) -> list[DayCount]:
+        """Questions asked per UTC day: how many, answered, suggested, picked (days without any omitted)."""
+        cursor = await self._db.execute(
+            "SELECT substr(asked_at, 1, 10) AS day, COUNT(*), "
+            "SUM(decision = 'answer'), SUM(decision = 'suggest'), SUM(picked_entry_id IS NOT NULL) "
+            "FROM questions WHERE asked_at >= ? GROUP BY day ORDER BY day",
+            ((since or date.min).isoformat(),),
+        )
+        return [
+            DayCount(
+                day=date.fromisoformat(row[0]),
+                asked=int(row[1]),
+                answered=int(row[2]),
+                suggested=int(row[3]),
+                picked=int(row[4]),
+            )
+            for row in await cursor.fetchall()
+        ]
+
+    async def question(self, question_id: int) -> RecordedQuestion:
+        cursor = await self._db.execute(
+            "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
+            "FROM questions WHERE id = ?",
+            (question_id,),
+        )
+        row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"question {question_id}")
+        return self._recorded(row)
+
+    async def asked_by(self, question_id: int, member: str) -> bool:
+        """Whether `member` (an unhashed id, as given to the engine) asked this question."""
+        cursor = await self._db.execute("SELECT asker FROM questions WHERE id = ?", (question_id,))
+        row = await cursor.fetchone()
+        if row is None:
+            raise NotFound(f"question {question_id}")
+        return str(row[0]) == await self.asker_hash(member)
+
+    async def open_questions(self, limit: int = 500) -> list[RecordedQuestion]:
+        """Unanswered questions no moderator has dealt with yet, newest first."""
+        cursor = await self._db.execute(
+            "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
+            "FROM questions WHERE decision != 'answer' AND resolved_at IS NULL "
+            "ORDER BY asked_at DESC, id DESC LIMIT ?",
+            (limit,),
+        )
+        return [self._recorded(row) for row in await cursor.fetchall()]
+
+    async def resolve_questions(self, question_ids: Sequence[int], entry_id: str) -> int:
+        """Mark unanswered questions as dealt with (now answered by `entry_id`); returns how many."""
+        if not question_ids:
+            return 0
+        marks = ", ".join("?" for _ in question_ids)  # placeholders only: the ids are bound, never formatted
+        async with self._transaction() as db:
+            cursor = await db.execute(
+                f"UPDATE questions SET resolved_entry_id = ?, resolved_at = ? "
+                f"WHERE decision != 'answer' AND resolved_at IS NULL AND id IN ({marks})",
+                (entry_id, self._clock().isoformat(), *question_ids),
+            )
+            return int(cursor.rowcount)
+
+    async def all_entries(self) -> list[LiveEntry]:
+        """Every entry's head revision, retired ones included (for history and revert pickers)."""
+        cursor = await self._db.execute(
+            "SELECT r.data, r.revision, e.retired FROM entries e "
+            "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision ORDER BY e.id"
+        )
+        return [
+            LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
+            for row in await cursor.fetchall()
+        ]
+
+    @staticmethod
+    def _recorded(row: sqlite3.Row) -> RecordedQuestion:
+        return RecordedQuestion(
+            id=row["id"],
+            asked_at=datetime.fromisoformat(row["asked_at"]),
+            guild_id=row["guild_id"],
+            channel=row["channel"],
+            decision=row["decision"],
+            question=row["question"] or "",
+            suggestions=json.loads(row["suggestions"]),
+            picked_entry_id=row["picked_entry_id"],
+        )
+
 
 @dataclass(frozen=True)
 class QuestionRecord:
@@ -696,3 +844,24 @@ class QuestionRecord:
     entry_id: str | None
     score: float
     suggestions: list[str]
+
+
+VoteOutcome = Literal["recorded", "changed", "unchanged"]
+
+
+@dataclass(frozen=True)
+class FeedbackCount:
+    entry_id: str
+    helpful: int
+    not_helpful: int
+
+
+@dataclass(frozen=True)
+class DayCount:
+    """One UTC day's questions: how many were asked and what the bot made of them."""
+
+    day: date
+    asked: int
+    answered: int
+    suggested: int
+    picked: int  # of the suggested or unanswered ones, how many members then picked a suggestion

@@ -1,0 +1,266 @@
+"""`connectsbot`: the command line — knowledge base tools, ask, chat, diagnose, run."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date
+from pathlib import Path
+from typing import TextIO
+
+from connectsbot import chat
+from connectsbot.diagnosis import command as diagnose_command
+from connectsbot.engine import AnswerEngine
+from connectsbot.kbcheck import lint, validate_folder
+from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
+from connectsbot.paths import database_path, knowledge_dir
+from connectsbot.present import answer_text, history_text
+from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
+
+EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+
+
+def _knowledge(args: argparse.Namespace) -> Path:
+    return Path(args.knowledge) if args.knowledge else knowledge_dir()
+
+
+def _database(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else database_path()
+
+
+def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
+    """Tell the user about knowledge files that were not taken into the live store."""
+    if isinstance(outcome, ImportFailed):
+        print("The knowledge files have problems; still answering from the last good import:", file=stream)
+        for problem in outcome.problems:
+            print(f"  {problem}", file=stream)
+    elif outcome.conflicts:
+        print(outcome.summary(), file=stream)
+
+
+async def _with_engine(args: argparse.Namespace, body: Callable[[AnswerEngine], Awaitable[int]]) -> int:
+    async with await KnowledgeStore.open(_database(args)) as store:
+        engine, outcome = await AnswerEngine.start(store, _knowledge(args))
+        _report_sync(outcome, sys.stderr)
+        if not engine.entries:
+            print(
+                "The knowledge base is empty: fix the knowledge files (connectsbot kb validate).",
+                file=sys.stderr,
+            )
+            return EXIT_PROBLEMS
+        return await body(engine)
+
+
+# kb
+
+
+def cmd_kb_validate(args: argparse.Namespace) -> int:
+    loaded = load_folder(_knowledge(args))
+    problems = validate_folder(loaded, date.today())
+    for problem in problems:
+        print(problem)
+    policy = "ok" if loaded.policy else "missing"
+    print(f"{len(loaded.entries)} entries, policy {policy}: {len(problems)} problems")
+    return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_kb_lint(args: argparse.Namespace) -> int:
+    loaded = load_folder(_knowledge(args))
+    files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
+    findings = validate_folder(loaded, date.today()) + lint(
+        loaded.entries, files, loaded.policy, date.today()
+    )
+    for finding in findings:
+        print(finding)
+    errors = sum(1 for f in findings if f.severity == "error")
+    print(f"{len(loaded.entries)} entries: {errors} errors, {len(findings) - errors} warnings")
+    return EXIT_PROBLEMS if errors else EXIT_OK
+
+
+async def cmd_kb_import(args: argparse.Namespace) -> int:
+    async with await KnowledgeStore.open(_database(args)) as store:
+        try:
+            report = await store.import_folder(load_folder(_knowledge(args)), force=args.force)
+        except ImportFailed as failure:
+            print("Nothing was imported; the live knowledge base is unchanged. Problems:", file=sys.stderr)
+            for problem in failure.problems:
+                print(f"  {problem}", file=sys.stderr)
+            return EXIT_PROBLEMS
+    print(report.summary())
+    return EXIT_OK
+
+
+async def cmd_kb_export(args: argparse.Namespace) -> int:
+    async with await KnowledgeStore.open(_database(args)) as store:
+        await AnswerEngine.start(store, _knowledge(args))
+        if args.json:
+            live = await store.live_entries()
+            json.dump(
+                [item.entry.model_dump(mode="json") for item in live],
+                sys.stdout,
+                ensure_ascii=False,
+                indent=2,
+            )
+            print()
+            return EXIT_OK
+        folder = Path(args.dir) if args.dir else _knowledge(args)
+        written = await store.export_folder(folder)
+    print(f"exported to {folder}: {len(written)} files written or removed")
+    return EXIT_OK
+
+
+async def cmd_kb_history(args: argparse.Namespace) -> int:
+    async with await KnowledgeStore.open(_database(args)) as store:
+        await AnswerEngine.start(store, _knowledge(args))
+        print(history_text(await store.history(args.entry_id)))
+    return EXIT_OK
+
+
+# ask, chat, run
+
+
+def _local_user() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "local"
+
+
+async def cmd_ask(args: argparse.Namespace) -> int:
+    if args.question == ["-"]:
+        questions = [line.rstrip("\n") for line in sys.stdin]
+    elif args.question:
+        questions = [" ".join(args.question)]
+    else:
+        print("connectsbot ask: give a question, or - to read one question per line", file=sys.stderr)
+        return EXIT_USAGE
+
+    async def body(engine: AnswerEngine) -> int:
+        answers = await engine.ask_many(questions, _local_user(), None, "cli", record=not args.no_record)
+        for answer in answers:
+            result = answer.result
+            if args.json:
+                line = {
+                    "question": result.question,
+                    "decision": result.decision,
+                    "entry_id": result.entry_id,
+                    "score": round(result.score, 2),
+                    "suggestions": [c.entry_id for c in result.suggestions],
+                }
+                print(json.dumps(line, ensure_ascii=False))
+            else:
+                print(answer_text(answer))
+        return EXIT_OK
+
+    return await _with_engine(args, body)
+
+
+async def cmd_chat(args: argparse.Namespace) -> int:
+    policy = load_policy(_knowledge(args))
+    return await _with_engine(args, lambda engine: chat.run_chat(engine, policy, _local_user()))
+
+
+def _discord_token() -> str:
+    """DISCORD_TOKEN from the environment, else from ./.env (empty when neither has it)."""
+    token = os.environ.get("DISCORD_TOKEN", "").strip()
+    env_file = Path(".env")
+    if not token and env_file.is_file():
+        for line in env_file.read_text(encoding="utf-8", errors="replace").splitlines():
+            name, sep, value = line.strip().removeprefix("export ").partition("=")
+            if sep and name.strip() == "DISCORD_TOKEN":
+                token = value.strip().strip("'\"")
+    return token
+
+
+async def cmd_run(args: argparse.Namespace) -> int:
+    """The Discord bot when DISCORD_TOKEN is set (environment or ./.env), else the local chat.
+
+    The core never imports discord: the bot package is loaded by name, only when it is needed.
+    """
+    token = _discord_token()
+    if token:
+        import importlib
+
+        try:
+            launcher = importlib.import_module("bot.launcher")
+        except ImportError as error:
+            print(f"connectsbot: the Discord layer cannot be loaded: {error}", file=sys.stderr)
+            return EXIT_PROBLEMS
+        db = Path(args.db) if args.db else None
+        knowledge = Path(args.knowledge) if args.knowledge else None
+        return int(await launcher.run_from_cli(db=db, knowledge=knowledge))
+    print(
+        "No DISCORD_TOKEN set: starting the local terminal chat.\n"
+        "To connect to Discord, put DISCORD_TOKEN=<your bot token> in the environment or in ./.env "
+        "(with CONNECTSBOT_HELP_CHANNELS, CONNECTSBOT_MODERATOR_ROLES, ... as in the README) "
+        "and run `connectsbot run` again."
+    )
+    return await cmd_chat(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="connectsbot", description=__doc__)
+    parser.add_argument(
+        "--db", help="database file (default: $CONNECTSBOT_DB or ~/.local/share/connectsbot/)"
+    )
+    parser.add_argument(
+        "--knowledge", help="knowledge folder (default: $CONNECTSBOT_KNOWLEDGE or the shipped one)"
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    kb = commands.add_parser("kb", help="knowledge base tools").add_subparsers(
+        dest="kb_command", required=True
+    )
+    kb.add_parser("validate", help="check every knowledge file; exit 1 on any problem").set_defaults(
+        handler=cmd_kb_validate
+    )
+    kb.add_parser(
+        "lint", help="validate, then look for confusable, stale and disagreeing entries"
+    ).set_defaults(handler=cmd_kb_lint)
+    kb_import = kb.add_parser("import", help="load the knowledge files into the database (all or nothing)")
+    kb_import.add_argument("--force", action="store_true", help="overwrite entries moderators edited")
+    kb_import.set_defaults(handler=cmd_kb_import)
+    kb_export = kb.add_parser("export", help="write the live entries back to files (or --json)")
+    kb_export.add_argument("--dir", help="folder to write to (default: the knowledge folder)")
+    kb_export.add_argument("--json", action="store_true", help="print the live entries as a JSON list")
+    kb_export.set_defaults(handler=cmd_kb_export)
+    kb_history = kb.add_parser("history", help="list an entry's revisions")
+    kb_history.add_argument("entry_id")
+    kb_history.set_defaults(handler=cmd_kb_history)
+
+    ask = commands.add_parser("ask", help="answer a question (or - for one per line on stdin)")
+    ask.add_argument("question", nargs="*")
+    ask.add_argument("--json", action="store_true", help="one JSON object per question")
+    ask.add_argument("--no-record", action="store_true", help="do not record the questions")
+    ask.set_defaults(handler=cmd_ask)
+
+    commands.add_parser("chat", help="talk to the bot in this terminal").set_defaults(handler=cmd_chat)
+    commands.add_parser("run", help="start the bot (local chat when DISCORD_TOKEN is not set)").set_defaults(
+        handler=cmd_run
+    )
+    diagnose_command.register(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    handler = getattr(args, "handler", None)
+    if handler is None:
+        args = parser.parse_args(["run"] if argv is None else [*argv, "run"])
+        handler = args.handler
+    try:
+        outcome = handler(args)
+        if asyncio.iscoroutine(outcome):
+            outcome = asyncio.run(outcome)
+        return int(outcome)
+    except (StoreError, EntryFileError) as error:
+        print(f"connectsbot: {error}", file=sys.stderr)
+        return EXIT_PROBLEMS
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,56 @@
+"""Plain-text renderings for the terminal (the Discord layer renders embeds from the same data)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from connectsbot.engine import Answer
+from connectsbot.models import Entry
+from connectsbot.store import Revision
+
+DIAGNOSE_HINT = (
+    "To check your own case interview by interview, paste your timeline into the diagnosis "
+    "(/diagnose in Discord, /diagnose here, or `connectsbot diagnose FILE`)."
+)
+
+
+def sources_line(entry: Entry) -> str:
+    seeds = ", ".join(dict.fromkeys(source.seed for source in entry.sources))
+    return f"Sources: {seeds} · as of {entry.as_of.isoformat()}"
+
+
+def entry_text(entry: Entry) -> str:
+    return f"{entry.question}\n\n{entry.answer}\n\n{sources_line(entry)}"
+
+
+def answer_text(answer: Answer) -> str:
+    """What the terminal shows for one question."""
+    result = answer.result
+    if answer.entry is not None:
+        text = entry_text(answer.entry)
+        if answer.points_to_diagnosis:
+            text += f"\n\n{DIAGNOSE_HINT}"
+        return text
+    if answer.suggestions:
+        lines = ["I'm not sure I understood. Did you mean:"]
+        lines += [f"  {number}. {entry.question}" for number, entry in enumerate(answer.suggestions, start=1)]
+        lines.append("(type a number to see that answer)")
+        return "\n".join(lines)
+    return (
+        "Sorry, I don't know that one. I can answer questions about Upwork Connects, interview "
+        "Connects and Upwork's communication rules. I've noted your question for the moderators."
+        if result.question.strip()
+        else "Ask me a question about Upwork Connects."
+    )
+
+
+def history_text(revisions: Sequence[Revision]) -> str:
+    lines = []
+    for revision in revisions:
+        fields = ", ".join(revision.changed_fields) if revision.action != "add" else "new entry"
+        state = " [retired]" if revision.retired else ""
+        lines.append(
+            f"r{revision.revision}  {revision.created_at:%Y-%m-%d %H:%M} UTC  {revision.action:<12} "
+            f"by {revision.author}: {revision.reason}  ({fields}){state}"
+        )
+    return "\n".join(lines)
