@@ -32,6 +32,20 @@ _CONTACT = (
 _CONTRACT = r"(?:contract|contracts|offer|job|project|work)"
 
 
+CUES = frozenset(
+    {
+        "to_client",
+        "to_freelancer",
+        "as_client",
+        "as_freelancer",
+        "phase_before",
+        "phase_after",
+        "q_define",
+        "not",
+    }
+)
+
+
 def _wordset(text: str) -> frozenset[str]:
     return frozenset(text.split())
 

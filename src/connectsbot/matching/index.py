@@ -19,7 +19,7 @@ import dataclasses
 import gc
 import heapq
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -36,6 +36,9 @@ WEAK_FACTOR = 0.35  # question words, single digits, speaker roles: kept, but we
 ANSWER_FACTOR = 0.35  # a term only in the answer counts this much of one in a question/alias
 SYNONYM_TYPO_LENGTH = 7  # a typo is read as a synonym the entries do not use only from this length
 MIN_CORRECTABLE = 5  # shorter words are never typo-corrected ("hold" must not become "old")
+EAGER_CUE_ENTRIES = 20_000  # up to this size, cue terms are indexed while building
+CUE_SAMPLE = 5000  # above it, cue document frequencies are estimated on this many entries
+FREEZE_ENTRIES = 5000  # from this size on, the built index is moved out of the collector's sight
 NEGATION = "not"  # the term every negation maps to (normalize.SYNONYMS)
 ANSWER_WORDS = 40  # the answer terms indexed (its opening: a weak signal, kept cheap)
 ANSWER_CHARS = 600
@@ -84,6 +87,7 @@ class Text:
     joined: str = ""
     total: float = 0.0  # summed weight of its terms
     negated: bool = False  # holds a negation ("not" term)
+    pending: bool = False  # cue terms not added yet (large knowledge bases: see Index.ensure)
 
 
 @dataclass(slots=True)
@@ -95,6 +99,7 @@ class IndexedEntry:
     answer: frozenset[str]  # terms only in the answer
     # term -> (position in `texts`, the term's weight in that text): see Index.occurrences
     occurrences: dict[str, list[tuple[int, float]]] | None = None
+    pending: bool = False  # some texts still lack their cue terms
 
 
 class _Titles:
@@ -137,6 +142,11 @@ class Index:
         finally:
             if enabled:
                 gc.enable()
+        if enabled and self.size >= FREEZE_ENTRIES:
+            # And later: a full collection would walk every object of a large index on some
+            # question (a pause of 100+ ms at 10k entries); frozen objects are skipped. They are
+            # still freed by reference counting when the index is dropped.
+            gc.freeze()
 
     def _build(self, entries: Iterable[Entry]) -> None:
         unique: dict[str, Entry] = {}
@@ -163,12 +173,16 @@ class Index:
 
         shared: dict[str, dict[str, Text | None]] = {"question": {}, "alias": {}, "keyword": {}}
         compounds = self.compounds
+        # Cues (cues.py) cost as much as the rest of a text's analysis. On a large knowledge base
+        # they are added to an entry's texts when it first becomes a candidate (Index.ensure), and
+        # their document frequencies are estimated on a sample of entries.
+        eager = len(listed) <= EAGER_CUE_ENTRIES
 
         def make(field_name: str, raw: str) -> Text | None:
             known = shared[field_name]
             if raw in known:
                 return known[raw]
-            analysed = analyse(tokens(raw), compounds)
+            analysed = analyse(tokens(raw), compounds, with_cues=eager)
             made = None
             if analysed:
                 terms = tuple(t for t, _, _ in analysed)
@@ -179,15 +193,18 @@ class Index:
                     weak=frozenset(t for t, weak, _ in analysed if weak),
                     termset=frozenset(terms),
                     joined=" ".join(terms),
+                    pending=not eager,
                 )
             known[raw] = made
             return made
 
         answers: dict[str, frozenset[str]] = {}
         postings: dict[str, list[int]] = defaultdict(list)  # question/alias/keyword terms
-        answer_postings: dict[str, list[int]] = defaultdict(list)  # answer-only terms
+        # Answer-only terms do not nominate candidates (a weak signal); they are only counted,
+        # for their IDF, and looked up in a candidate's `answer` set when it is scored.
+        answer_df: Counter[str] = Counter()
         self.postings = postings
-        self.answer_postings = answer_postings
+        self.answer_df = answer_df
         self.entries: list[IndexedEntry] = []
         append_entry = self.entries.append
         for position, entry in enumerate(listed):
@@ -201,20 +218,32 @@ class Index:
                 answer_words = plain_words(entry.answer[:ANSWER_CHARS])[:ANSWER_WORDS]
                 answer_all = answers[entry.answer] = frozenset(t for t in map(term, answer_words) if t)
             answer = answer_all - strong
-            append_entry(IndexedEntry(entry, kept, keywords, strong, answer))
+            append_entry(IndexedEntry(entry, kept, keywords, strong, answer, pending=not eager))
             for t in strong:
                 postings[t].append(position)
-            for t in answer:
-                answer_postings[t].append(position)
+            answer_df.update(answer)
 
         n = max(len(self.entries), 1)
         self.size = len(self.entries)
         # IDF over a few dozen entries is noisy for everyday words: "good" in one alias is not
         # a topic. Everyday words (generic.py) are capped lower.
         self.idf: dict[str, float] = {}
-        for t in self.postings.keys() | self.answer_postings.keys():
-            df = len(self.postings.get(t, ())) + len(self.answer_postings.get(t, ()))
+        for t in self.postings.keys() | answer_df.keys():
+            df = len(self.postings.get(t, ())) + answer_df[t]
             self.idf[t] = math.log(1.0 + n / df) * (GENERIC_FACTOR if t in GENERIC else 1.0)
+        if not eager:
+            step = max(1, len(listed) // CUE_SAMPLE)
+            sample = range(0, len(listed), step)
+            seen: Counter[str] = Counter()
+            for position in sample:
+                indexed = self.entries[position]
+                found: set[str] = set()
+                for sampled in indexed.texts + indexed.keywords:
+                    found.update(cues(tokens(sampled.original)))
+                seen.update(found - indexed.strong)
+            for cue, count in seen.items():
+                estimate = len(self.postings.get(cue, ())) + count * len(listed) / len(sample)
+                self.idf[cue] = math.log(1.0 + n / estimate)
         self.max_idf = math.log(1.0 + n)
         for text in (text for known in shared.values() for text in known.values()):
             if text is not None:
@@ -240,9 +269,35 @@ class Index:
 
         self._titles: _Titles | None = None  # autocomplete structures, built on first use
 
+    def ensure(self, position: int) -> IndexedEntry:
+        """An entry with every text's cue terms added (a no-op unless the index is large)."""
+        indexed = self.entries[position]
+        if not indexed.pending:
+            return indexed
+        for text in indexed.texts + indexed.keywords:
+            if not text.pending:
+                continue
+            text.pending = False
+            extra = [(c, c.startswith("as_")) for c in cues(tokenize(text.original, chat=False))]
+            extra = [(c, weak) for c, weak in extra if c not in text.termset and c in self.idf]
+            if not extra:
+                continue
+            text.terms += tuple(c for c, _ in extra)
+            text.termset = frozenset(text.terms)
+            text.weak = text.weak | {c for c, weak in extra if weak}
+            text.joined = " ".join(text.terms)
+            text.weights = {t: self.weight(t, t in text.weak) for t in text.termset}
+            text.total = sum(text.weights.values())
+            text.negated = NEGATION in text.termset
+        indexed.strong = frozenset().union(*[t.termset for t in indexed.texts + indexed.keywords])
+        indexed.answer = indexed.answer - indexed.strong
+        indexed.occurrences = None
+        indexed.pending = False
+        return indexed
+
     def occurrences(self, position: int) -> dict[str, list[tuple[int, float]]]:
         """For one entry: term -> (position in its texts, the term's weight there); built on demand."""
-        indexed = self.entries[position]
+        indexed = self.ensure(position)
         if indexed.occurrences is None:
             built: dict[str, list[tuple[int, float]]] = defaultdict(list)
             for number, text in enumerate(indexed.texts):
@@ -289,65 +344,58 @@ class Index:
     def candidates(self, weights: dict[str, float], limit: int, shortlist: int = 300) -> list[int]:
         """Entries sharing informative terms with the question, best first (at most `limit`).
 
-        Never scores every entry. Rare terms (in at most `rare` entries) nominate candidates
-        through their postings, weighted by their IDF. When a question has only common terms, the
-        entries holding all of the rarest few (a set intersection) are nominated instead. Common
-        terms then only add their weight to the best `shortlist` nominees, by looking the term up
-        in each nominee's term sets, so a term found in half the knowledge base costs nothing extra.
+        Never scores every entry. Rare terms (in at most `rare` entries' questions, aliases or
+        keywords) nominate candidates through their postings, weighted by their IDF. When a
+        question has only common terms, the entries holding all of the rarest few (a set
+        intersection) are nominated instead. The best `shortlist` nominees then get the weight of
+        the other terms (common ones, and answer-only ones at ANSWER_FACTOR) by looking each term
+        up in their term sets, so a term found in half the knowledge base costs nothing extra.
         """
         rare = max(2000, self.size // 50)
         empty: list[int] = []
-        sized = sorted(
-            (len(self.postings.get(t, empty)) + len(self.answer_postings.get(t, empty)), t, w)
-            for t, w in weights.items()
-        )
-        sized = [item for item in sized if item[0] > 0]
-        if not sized:
-            return []
+        sized = sorted((len(self.postings.get(t, empty)), t, w) for t, w in weights.items())
         scores: dict[int, float] = {}
-        common: list[tuple[str, float]] = []
+        nominated: set[str] = set()
         for size, t, w in sized:
-            if size > rare:
-                common.append((t, w))
-                continue
-            for position in self.postings.get(t, empty):
-                scores[position] = scores.get(position, 0.0) + w
-            w_answer = w * ANSWER_FACTOR
-            for position in self.answer_postings.get(t, empty):
-                scores[position] = scores.get(position, 0.0) + w_answer
+            if 0 < size <= rare:
+                nominated.add(t)
+                for position in self.postings[t]:
+                    scores[position] = scores.get(position, 0.0) + w
         if not scores:
+            common = [t for size, t, _ in sized if size > rare]
+            if not common:
+                return []
             # Only common terms: nominate the entries holding the rarest of them together.
-            nominees = self._holders(common[0][0])
-            used = 1
-            for t, _ in common[1:]:
+            nominees = self._holders(common[0])
+            for t in common[1:]:
                 narrower = nominees & self._holders(t)
                 if len(narrower) < limit:
                     break
                 nominees = narrower
-                used += 1
             if len(nominees) > shortlist * 10:
                 nominees = frozenset(heapq.nsmallest(shortlist * 10, nominees))
             scores = dict.fromkeys(nominees, 0.0)
-        if len(scores) > shortlist and common:
-            scores = {
-                p: v for v, p in heapq.nlargest(shortlist, zip(scores.values(), scores.keys(), strict=True))
-            }
-        for t, w in common:
-            w_answer = w * ANSWER_FACTOR
-            for position in scores:
-                indexed = self.entries[position]
-                if t in indexed.strong:
-                    scores[position] += w
+        if len(scores) > shortlist:
+            top = heapq.nlargest(shortlist, zip(scores.values(), scores.keys(), strict=True))
+            scores = {position: value for value, position in top}
+        rest = [(t, w, t in nominated) for t, w in weights.items()]
+        for position in scores:
+            indexed = self.entries[position]
+            added = 0.0
+            for t, w, counted in rest:
+                if not counted and t in indexed.strong:
+                    added += w
                 elif t in indexed.answer:
-                    scores[position] += w_answer
+                    added += w * ANSWER_FACTOR
+            scores[position] += added
         best = heapq.nlargest(limit, zip(scores.values(), [-p for p in scores], strict=True))
         return [-negative for _, negative in best]
 
     def _holders(self, t: str) -> frozenset[int]:
-        """The entries holding a term anywhere (cached: only asked of common terms)."""
+        """The entries whose question, aliases or keywords hold a term (cached: asked of common terms)."""
         holders = self._holder_sets.get(t)
         if holders is None:
-            holders = frozenset(self.postings.get(t, ())) | frozenset(self.answer_postings.get(t, ()))
+            holders = frozenset(self.postings.get(t, ()))
             if len(self._holder_sets) > 256:
                 self._holder_sets.clear()
             self._holder_sets[t] = holders

@@ -43,6 +43,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
+from connectsbot.matching.cues import CUES
 from connectsbot.matching.generic import GENERIC
 from connectsbot.matching.index import ANSWER_FACTOR, NEGATION, WEAK_FACTOR, Index, analyse
 from connectsbot.matching.intents import INTERVIEW_MISSING, interview_connects_missing
@@ -196,6 +197,8 @@ class Matcher:
         unknown = self.config.unknown_weight * index.max_idf
         generic = self.config.generic_weight * index.max_idf
         for t, weak, word in analyse(tokens, index.compounds):
+            if word == t and t in CUES and t not in index.idf:
+                continue  # a cue no entry carries: nothing to match, and not an unknown topic
             if t in index.idf:
                 w = index.weight(t, weak)
             else:
@@ -217,7 +220,7 @@ class Matcher:
     # ---------------------------------------------------------------- scoring
 
     def _score(self, position: int, query: _Query, qset: frozenset[str]) -> _Scored:
-        indexed = self.index.entries[position]
+        indexed = self.index.ensure(position)
         weights = query.weights
         total = query.total
         scored = _Scored(position)

@@ -472,7 +472,7 @@ def term(word: str) -> str | None:
     return SYNONYMS.get(stemmed, SYNONYMS.get(word, stemmed))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Tokens:
     """A text's words in order, and the same words grouped by clause (split at punctuation)."""
 
@@ -523,12 +523,13 @@ def tokenize(text: str, chat: bool = True) -> Tokens:
         lowered = clean_chat(text).casefold()
     raw = _raw_tokens(lowered)
     if not _TRIGGER_WORDS.isdisjoint(raw):
-        lowered = _APOSTROPHES.sub("", lowered)
+        rewritten = _APOSTROPHES.sub("", lowered)
         numbers = {n for token in _TRIGGER_WORDS.intersection(raw) for n in _TRIGGER_PHRASES[token]}
         for number in sorted(numbers):
             _, pattern, replacement = _PHRASES[number]
-            lowered = pattern.sub(replacement, lowered)
-        raw = _raw_tokens(lowered)
+            rewritten = pattern.sub(replacement, rewritten)
+        if rewritten != lowered:
+            raw = _raw_tokens(rewritten)
     all_words: list[str] = []
     clauses: list[str] = []
     start = 0

@@ -1,0 +1,81 @@
+"""Who may change the knowledge base: checked on the bot's side for every moderator action.
+
+A moderator is a member with one of the moderator roles configured for that server, or with the Manage
+Server permission (administrators have it). Refused: direct messages, servers the bot is not configured
+for, members without either. Slash commands check before running (`moderator_only`); buttons, selects
+and modals call `require_moderator` in their callbacks, because anyone can send any custom_id.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import discord
+from discord import app_commands
+
+from bot.render import NO_MENTIONS
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+T = TypeVar("T")
+
+NOT_IN_DMS = "Moderator commands work in the server only, not in direct messages."
+OTHER_SERVER = "This bot's knowledge base is not managed from this server."
+NOT_A_MODERATOR = "Only moderators can do that (a moderator role or the Manage Server permission)."
+
+
+class NotAllowed(app_commands.CheckFailure):
+    """The member may not do this; the message says why (shown to them, ephemeral)."""
+
+
+def moderator_problem(interaction: discord.Interaction[Any]) -> str | None:
+    """Why this interaction's user is not a moderator here, or None when they are."""
+    bot: ConnectsBot = interaction.client
+    guild_id = interaction.guild_id
+    member = interaction.user
+    if guild_id is None or not isinstance(member, discord.Member):
+        return NOT_IN_DMS
+    moderation = bot.settings.moderation
+    if not moderation.serves(guild_id):
+        return OTHER_SERVER
+    # Discord computes these server-side and sends them with the interaction.
+    if interaction.permissions.manage_guild or interaction.permissions.administrator:
+        return None
+    if member.guild.id != guild_id:
+        return OTHER_SERVER
+    roles = moderation.roles_for(guild_id)
+    if roles and any(role.id in roles for role in member.roles):
+        return None
+    return NOT_A_MODERATOR
+
+
+def is_moderator(interaction: discord.Interaction[Any]) -> bool:
+    return moderator_problem(interaction) is None
+
+
+async def require_moderator(interaction: discord.Interaction[Any]) -> bool:
+    """For component and modal callbacks: True if allowed; otherwise the member is told why."""
+    problem = moderator_problem(interaction)
+    if problem is None:
+        return True
+    await refuse(interaction, problem)
+    return False
+
+
+async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
+    if interaction.response.is_done():
+        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+    else:
+        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
+
+
+def _moderator_predicate(interaction: discord.Interaction[Any]) -> bool:
+    problem = moderator_problem(interaction)
+    if problem is not None:
+        raise NotAllowed(problem)
+    return True
+
+
+moderator_only = app_commands.check(_moderator_predicate)
+"""Decorator for slash commands: refuse (ephemeral, with the reason) unless a moderator here."""

@@ -1,0 +1,295 @@
+"""Shared interaction plumbing: replies that never ping, and the persistent answer controls.
+
+Persistent controls are `DynamicItem`s: their state lives in the custom_id, so they keep working after a
+restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
+and the callback parses and validates it, so a forged or stale custom_id gets a polite refusal instead
+of an exception (and nothing happens).
+
+- `cb:fb:{entry_id}:{1|0}`  Helpful / Not helpful under an answer (one vote per member per answer
+  message, a second click changes it).
+- `cb:pick:{question_id}`    the "Did you mean…" select; values are entry ids.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Self, cast
+
+import discord
+
+from bot import render
+from bot.render import NO_MENTIONS
+from connectsbot.engine import Answer
+from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.store import NotFound, StoreError
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+INVALID_CONTROL = "That button or menu is not valid (anymore). Ask again with /ask."
+_ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
+
+
+def client_of(interaction: discord.Interaction[Any]) -> ConnectsBot:
+    return cast("ConnectsBot", interaction.client)
+
+
+async def respond(
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    embeds: Sequence[discord.Embed] = (),
+    view: discord.ui.View | None = None,
+    files: Sequence[discord.File] = (),
+    ephemeral: bool = False,
+) -> None:
+    """Answer the interaction (or follow up if it was answered), mentioning nobody."""
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
+    if content is not None:
+        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+    all_embeds = [embed] if embed is not None else list(embeds)
+    if all_embeds:
+        kwargs["embeds"] = [render.fit_embed(e) for e in all_embeds[:10]]
+    if view is not None:
+        kwargs["view"] = view
+    if files:
+        kwargs["files"] = list(files)
+    if interaction.response.is_done():
+        await interaction.followup.send(**kwargs)
+    else:
+        await interaction.response.send_message(**kwargs)
+
+
+async def respond_text(interaction: discord.Interaction[Any], text: str, *, ephemeral: bool) -> None:
+    """Long text as several messages (code blocks closed and reopened), each within 2,000 characters."""
+    for chunk in render.split_message(text) or ["(nothing to show)"]:
+        await respond(interaction, chunk, ephemeral=ephemeral)
+
+
+async def update(
+    interaction: discord.Interaction[Any],
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Replace the message the component is on (callback type 7)."""
+    await interaction.response.edit_message(
+        content=render.truncate(content, render.MESSAGE_LIMIT) if content is not None else None,
+        embeds=[render.fit_embed(embed)] if embed is not None else [],
+        view=view,
+        allowed_mentions=NO_MENTIONS,
+    )
+
+
+# Helpful / Not helpful
+
+
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:fb:(?P<rest>.*)"):
+    def __init__(self, rest: str, *, label: str = "Helpful", emoji: str | None = None) -> None:
+        helpful = rest.endswith(":1")
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                emoji=emoji,
+                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
+                custom_id=f"cb:fb:{rest}",
+            )
+        )
+        self.rest = rest
+
+    @classmethod
+    def for_entry(cls, entry_id: str, helpful: bool) -> FeedbackButton:
+        if helpful:
+            return cls(f"{entry_id}:1", label="Helpful", emoji="👍")
+        return cls(f"{entry_id}:0", label="Not helpful", emoji="👎")
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["rest"])
+
+    def parsed(self) -> tuple[str, bool] | None:
+        entry_id, sep, vote = self.rest.rpartition(":")
+        if not sep or vote not in ("0", "1") or not _ENTRY_ID.fullmatch(entry_id) or len(entry_id) > 64:
+            return None
+        return entry_id, vote == "1"
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = client_of(interaction)
+        parsed = self.parsed()
+        message = interaction.message
+        if parsed is None or message is None or bot.user is None or message.author.id != bot.user.id:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        entry_id, helpful = parsed
+        try:
+            await bot.store.get(entry_id, include_retired=True)
+            outcome = await bot.store.record_vote(
+                str(message.id), str(interaction.user.id), entry_id, helpful, _guild(interaction)
+            )
+        except NotFound:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        except StoreError as error:
+            await respond(interaction, f"Your vote could not be saved: {error}", ephemeral=True)
+            return
+        word = "helpful" if helpful else "not helpful"
+        text = {
+            "recorded": f"Thanks! Noted as {word}.",
+            "changed": f"Changed your vote to {word}.",
+            "unchanged": f"You already said this was {word}.",
+        }[outcome]
+        if not helpful and outcome != "unchanged":
+            text += " If the answer missed your question, ask it in other words or ping a moderator."
+        log.info("feedback on %s: %s (%s)", entry_id, word, outcome)
+        await respond(interaction, text, ephemeral=True)
+
+
+def _guild(interaction: discord.Interaction[Any]) -> str | None:
+    return str(interaction.guild_id) if interaction.guild_id is not None else None
+
+
+def answer_view(entry_id: str) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    view.add_item(FeedbackButton.for_entry(entry_id, True))
+    view.add_item(FeedbackButton.for_entry(entry_id, False))
+    return view
+
+
+def answer_parts(entry: Entry, *, diagnose_hint: bool = False) -> tuple[discord.Embed, discord.ui.View]:
+    return render.answer_embed(entry, diagnose_hint=diagnose_hint), answer_view(entry.id)
+
+
+# Did you mean…
+
+
+class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:pick:(?P<rest>.*)"):
+    def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Did you mean…",
+                custom_id=f"cb:pick:{rest}",
+                options=list(options) or [discord.SelectOption(label="-", value="-")],
+                min_values=1,
+                max_values=1,
+            )
+        )
+        self.rest = rest
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["rest"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        bot = client_of(interaction)
+        values = self.item.values
+        chosen = str(values[0]) if len(values) == 1 else ""
+        if not self.rest.isdigit() or len(self.rest) > 18:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        question_id = int(self.rest)
+        try:
+            question = await bot.store.question(question_id)
+        except NotFound:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        await bot.engine.refresh()
+        entry = bot.engine.entries.get(chosen)
+        if chosen not in question.suggestions or entry is None:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        embed, view = answer_parts(entry)
+        if await bot.store.asked_by(question_id, str(interaction.user.id)):
+            # The asker chose: remember it (a candidate alias) and show the answer in place.
+            await bot.engine.pick_suggestion(question_id, entry.id)
+            log.info("question %d: suggestion %s picked", question_id, entry.id)
+            await interaction.response.edit_message(
+                content=None, embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
+            )
+        else:
+            # Someone else is curious: show them the answer, leave the asker's message alone.
+            await respond(interaction, embed=embed, view=view, ephemeral=True)
+
+
+def suggest_view(question_id: int, entries: Sequence[Entry]) -> discord.ui.View:
+    view = discord.ui.View(timeout=None)
+    options = [render.suggestion_option(entry) for entry in entries[: render.SELECT_OPTIONS]]
+    view.add_item(PickSelect(str(question_id), options))
+    return view
+
+
+def answer_message(answer: Answer) -> tuple[str | None, discord.Embed | None, discord.ui.View | None]:
+    """What to post for an engine answer: (content, embed, view). All None for "no answer"."""
+    if answer.entry is not None:
+        embed, view = answer_parts(answer.entry, diagnose_hint=answer.points_to_diagnosis)
+        return None, embed, view
+    if answer.suggestions and answer.question_id is not None:
+        return render.SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
+    return None, None, None
+
+
+def register(bot: ConnectsBot) -> None:
+    """Make the persistent controls work on messages sent before this start."""
+    bot.add_dynamic_items(FeedbackButton, PickSelect)
+
+
+# Messages addressed to the bot
+
+
+def mention_pattern(user_id: int) -> re.Pattern[str]:
+    return re.compile(rf"<@!?{user_id}>")
+
+
+def question_for_bot(message: discord.Message, bot_user: discord.abc.User | None) -> str | None:
+    """The question in a message that @mentions the bot (mention removed; "" if nothing else), or
+    None when the message does not mention it. Replies that merely ping the bot do not count."""
+    if bot_user is None or not message.content:
+        return None
+    pattern = mention_pattern(bot_user.id)
+    if not pattern.search(message.content):
+        return None
+    return " ".join(pattern.sub(" ", message.content).split())
+
+
+def from_a_person(message: discord.Message, bot_user: discord.abc.User | None) -> bool:
+    """Not a bot (this one included), not a webhook, not a system message."""
+    if message.author.bot or message.webhook_id is not None:
+        return False
+    if bot_user is not None and message.author.id == bot_user.id:
+        return False
+    return message.type in (discord.MessageType.default, discord.MessageType.reply)
+
+
+async def reply_to(
+    message: discord.Message,
+    content: str | None = None,
+    *,
+    embed: discord.Embed | None = None,
+    view: discord.ui.View | None = None,
+) -> discord.Message | None:
+    """Reply to a member's message without pinging them or anyone named in the text.
+
+    None when Discord refused (no permission in that channel, message deleted meanwhile): logged as
+    a warning, since that is the server's set-up, not a bug.
+    """
+    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "mention_author": False}
+    if content is not None:
+        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+    if embed is not None:
+        kwargs["embed"] = render.fit_embed(embed)
+    if view is not None:
+        kwargs["view"] = view
+    try:
+        return await message.reply(**kwargs)
+    except discord.HTTPException as error:
+        log.warning("could not reply in channel %s: %s %s", message.channel.id, error.status, error.code)
+        return None

@@ -1,0 +1,169 @@
+"""Message context menu "Answer with FAQ": an ephemeral preview of the best entry for someone's message,
+with "Post as reply" and "Pick another". Any member may use it, or moderators only when
+CONTEXT_MENU_MODERATORS_ONLY is set (checked again on every button)."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import checks, render
+from bot.components import answer_view, client_of, reply_to, respond, update
+from connectsbot.models import Entry
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+MENU_NAME = "Answer with FAQ"
+PREVIEW_TIMEOUT = 15 * 60
+PREVIEW_NOTE = "Preview (only you see this). Post it as a reply to the message, or pick another entry."
+
+
+def _allowed(interaction: discord.Interaction[Any]) -> str | None:
+    """Why this member may not use the menu here, or None."""
+    bot = client_of(interaction)
+    if interaction.guild_id is None:
+        return "“Answer with FAQ” works in the server only."
+    if bot.settings.moderation.context_menu_moderators_only:
+        return checks.moderator_problem(interaction)
+    return None
+
+
+class PreviewView(discord.ui.View):
+    """The preview's controls; only the member who opened it can use them."""
+
+    def __init__(
+        self, owner_id: int, target: discord.Message, entry: Entry | None, choices: list[Entry]
+    ) -> None:
+        super().__init__(timeout=PREVIEW_TIMEOUT)
+        self.owner_id = owner_id
+        self.target = target
+        self.entry = entry
+        self.choices = choices
+        self.posted = False
+        self._select: discord.ui.Select[PreviewView] | None = None
+        if entry is not None:
+            self._show_buttons()
+        else:
+            self._show_select()
+
+    def _show_buttons(self) -> None:
+        self.clear_items()
+        post: discord.ui.Button[PreviewView] = discord.ui.Button(
+            label="Post as reply", style=discord.ButtonStyle.success
+        )
+        other: discord.ui.Button[PreviewView] = discord.ui.Button(
+            label="Pick another", style=discord.ButtonStyle.secondary
+        )
+        post.callback = self.post  # type: ignore[method-assign]
+        other.callback = self.pick_another  # type: ignore[method-assign]
+        self.add_item(post)
+        self.add_item(other)
+
+    def _show_select(self) -> None:
+        self.clear_items()
+        options = [
+            render.suggestion_option(e) for e in self.choices if self.entry is None or e.id != self.entry.id
+        ]
+        select: discord.ui.Select[PreviewView] = discord.ui.Select(
+            placeholder="Choose the entry to post", options=options[: render.SELECT_OPTIONS]
+        )
+        select.callback = self.chosen  # type: ignore[method-assign]
+        self._select = select
+        self.add_item(select)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        if interaction.user.id != self.owner_id:
+            await checks.refuse(interaction, "This preview belongs to someone else.")
+            return False
+        problem = _allowed(interaction)
+        if problem is not None:
+            await checks.refuse(interaction, problem)
+            return False
+        return True
+
+    async def post(self, interaction: discord.Interaction[Any]) -> None:
+        entry = self.entry
+        if entry is None or self.posted:
+            await respond(interaction, "Already posted.", ephemeral=True)
+            return
+        posted = await reply_to(self.target, embed=render.answer_embed(entry), view=answer_view(entry.id))
+        if posted is None:
+            await respond(
+                interaction,
+                "I could not post there (missing permission, or the message is gone).",
+                ephemeral=True,
+            )
+            return
+        self.posted = True
+        log.info("answer with FAQ: posted %s", entry.id)
+        self.stop()
+        await update(interaction, f"Posted `{entry.id}` as a reply.", embed=None, view=None)
+
+    async def pick_another(self, interaction: discord.Interaction[Any]) -> None:
+        self._show_select()
+        await update(interaction, "Pick the entry to post:", view=self)
+
+    async def chosen(self, interaction: discord.Interaction[Any]) -> None:
+        values = self._select.values if self._select is not None else []
+        bot = client_of(interaction)
+        await bot.engine.refresh()
+        entry = bot.engine.entries.get(str(values[0])) if len(values) == 1 else None
+        if entry is None:
+            await respond(interaction, "That entry is not available anymore.", ephemeral=True)
+            return
+        self.entry = entry
+        self._show_buttons()
+        await update(interaction, PREVIEW_NOTE, embed=render.answer_embed(entry), view=self)
+
+    async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
+        log.error("answer with FAQ failed", exc_info=error)
+        await respond(interaction, "Something went wrong; nothing was posted.", ephemeral=True)
+
+
+class AnswerWithFaqCog(commands.Cog):
+    def __init__(self, bot: ConnectsBot) -> None:
+        self.bot = bot
+        self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.answer_with_faq)
+        bot.tree.add_command(self.menu)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.menu.name, type=self.menu.type)
+
+    async def answer_with_faq(
+        self, interaction: discord.Interaction[ConnectsBot], message: discord.Message
+    ) -> None:
+        problem = _allowed(interaction)
+        if problem is not None:
+            await checks.refuse(interaction, problem)
+            return
+        text = message.content.strip()
+        if not text:
+            await respond(interaction, "That message has no text I can match.", ephemeral=True)
+            return
+        guild = str(interaction.guild_id) if interaction.guild_id else None
+        (answer,) = await self.bot.engine.ask_many(
+            [text], str(message.author.id), guild, str(message.channel.id), record=False
+        )
+        entry = answer.entry or (answer.suggestions[0] if answer.suggestions else None)
+        choices = [*answer.suggestions]
+        for ranked in await self.bot.ranker.rank(text, render.SELECT_OPTIONS):
+            if all(ranked.id != c.id for c in choices):
+                choices.append(ranked)
+        view = PreviewView(interaction.user.id, message, entry, choices[: render.SELECT_OPTIONS + 1])
+        if entry is None:
+            await respond(interaction, "No entry fits well. Pick one to post:", view=view, ephemeral=True)
+        else:
+            await respond(
+                interaction, PREVIEW_NOTE, embed=render.answer_embed(entry), view=view, ephemeral=True
+            )
+
+
+async def setup(bot: ConnectsBot) -> None:
+    await bot.add_cog(AnswerWithFaqCog(bot))

@@ -1,0 +1,82 @@
+"""/ask and @mention: match the question, answer with an embed and feedback buttons, or suggest."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import render
+from bot.components import answer_message, from_a_person, question_for_bot, reply_to, respond
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+QUESTION_MAX = 1000
+MENTION_HELP = (
+    "Ask me a question after the mention, for example: “@{name} do unused Connects roll over?” "
+    "You can also use /ask, and /diagnose to check missing interview Connects."
+)
+
+
+def _where(guild_id: int | None, channel_id: int | None) -> tuple[str | None, str]:
+    return (str(guild_id) if guild_id is not None else None), str(channel_id or "dm")
+
+
+class AskCog(commands.Cog):
+    def __init__(self, bot: ConnectsBot) -> None:
+        self.bot = bot
+
+    @app_commands.command(name="ask", description="Ask a question about Upwork Connects and interviews")
+    @app_commands.describe(
+        question="Your question, in your own words",
+        private="Show the answer to you only (default: everyone in the channel sees it)",
+    )
+    async def ask(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        question: app_commands.Range[str, 1, QUESTION_MAX],
+        private: bool = False,
+    ) -> None:
+        guild, channel = _where(interaction.guild_id, interaction.channel_id)
+        answer = await self.bot.engine.ask(question, str(interaction.user.id), guild, channel)
+        log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
+        content, embed, view = answer_message(answer)
+        if content is None and embed is None:
+            await respond(interaction, render.NOT_FOUND_TEXT, ephemeral=True)
+            return
+        await respond(interaction, content, embed=embed, view=view, ephemeral=private)
+
+    @ask.autocomplete("question")
+    async def ask_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        await self.bot.engine.refresh()
+        candidates = self.bot.engine.matcher.complete(current[:200], render.CHOICES)
+        titles = [render.one_line(c.matched_text, render.CHOICE_VALUE) for c in candidates]
+        return render.entry_choices((title, title) for title in titles)
+
+    @commands.Cog.listener()
+    async def on_message(self, message: discord.Message) -> None:
+        me = self.bot.user
+        if message.guild is None or not from_a_person(message, me):
+            return
+        question = question_for_bot(message, me)
+        if question is None:
+            return
+        if not question:
+            name = me.display_name if me else "bot"
+            await reply_to(message, MENTION_HELP.format(name=name))
+            return
+        guild, channel = _where(message.guild.id, message.channel.id)
+        answer = await self.bot.engine.ask(question, str(message.author.id), guild, channel)
+        log.info("mention: %s %s", answer.result.decision, answer.result.entry_id or "")
+        content, embed, view = answer_message(answer)
+        if content is None and embed is None:
+            content = render.NOT_FOUND_TEXT
+        await reply_to(message, content, embed=embed, view=view)

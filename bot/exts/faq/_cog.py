@@ -1,0 +1,362 @@
+"""/faq: show and list for everyone; add, edit, retire, alias, history, revert, unanswered and stats for
+moderators (checked on the bot's side before each one runs)."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+from discord.ext import commands
+
+from bot import checks, render
+from bot.client import author_of
+from bot.components import answer_parts, respond
+from bot.exts.faq._modals import AddModal, EditModal
+from bot.exts.faq._views import list_page, open_groups, unanswered_view
+from connectsbot.chart import bar_chart_png
+from connectsbot.insights import build_stats
+from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.store import LiveEntry, NotFound
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+_ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
+Reason = app_commands.Range[str, 3, 300]
+
+
+class FaqCog(
+    commands.GroupCog, group_name="faq", group_description="The FAQ: read entries; moderators edit them"
+):
+    alias = app_commands.Group(name="alias", description="Moderators: the other ways members ask an entry")
+
+    def __init__(self, bot: ConnectsBot) -> None:
+        self.bot = bot
+        super().__init__()
+
+    # Autocomplete
+
+    async def _entry_choices(self, current: str, *, retired: bool = False) -> list[app_commands.Choice[str]]:
+        await self.bot.engine.refresh()
+        typed = current.strip().casefold()
+        pairs: list[tuple[str, str]] = []
+        everything = await self.bot.store.all_entries() if retired else None
+        if everything is not None:
+            for live in everything:
+                if live.entry.id.startswith(typed) or typed in live.entry.question.casefold():
+                    state = " (retired)" if live.retired else ""
+                    pairs.append((f"{live.entry.id}{state} — {live.entry.question}", live.entry.id))
+        else:
+            pairs += [
+                (f"{e.id} — {e.question}", e.id)
+                for e in self.bot.engine.entries.values()
+                if e.id.startswith(typed)
+            ]
+            for candidate in self.bot.engine.matcher.complete(current[:200], render.CHOICES):
+                entry = self.bot.engine.entries.get(candidate.entry_id)
+                if entry is not None:
+                    pairs.append((entry.question, entry.id))
+        return render.entry_choices(pairs)
+
+    async def entry_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        return await self._entry_choices(current)
+
+    async def any_entry_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        if not checks.is_moderator(interaction):
+            return []
+        return await self._entry_choices(current, retired=True)
+
+    async def category_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        await self.bot.engine.refresh()
+        categories = sorted({e.category for e in self.bot.engine.entries.values()})
+        return render.entry_choices((c, c) for c in categories if current.casefold() in c)
+
+    async def seed_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        await self.bot.engine.refresh()
+        seeds = sorted({s.seed for e in self.bot.engine.entries.values() for s in e.sources})
+        return render.entry_choices((s, s) for s in seeds if current.casefold() in s.casefold())
+
+    async def alias_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: str
+    ) -> list[app_commands.Choice[str]]:
+        entry = self.bot.engine.entries.get(str(interaction.namespace.entry or ""))
+        if entry is None or not checks.is_moderator(interaction):
+            return []
+        return render.entry_choices((a, a) for a in entry.aliases if current.casefold() in a.casefold())
+
+    async def revision_autocomplete(
+        self, interaction: discord.Interaction[ConnectsBot], current: int | str
+    ) -> list[app_commands.Choice[int]]:
+        if not checks.is_moderator(interaction):
+            return []
+        try:
+            revisions = await self.bot.store.history(str(interaction.namespace.entry or ""))
+        except NotFound:
+            return []
+        choices = []
+        for revision in reversed(revisions[-render.CHOICES :]):
+            when = f"{revision.created_at:%Y-%m-%d}"
+            name = f"r{revision.revision} {when} {revision.action} by {revision.author}: "
+            choices.append(
+                app_commands.Choice(
+                    name=render.one_line(name + revision.reason, 100), value=revision.revision
+                )
+            )
+        return choices
+
+    # Helpers
+
+    async def _live(self, interaction: discord.Interaction[ConnectsBot], entry_id: str) -> LiveEntry | None:
+        """The entry a moderator named (by id), or None after telling them it does not exist."""
+        try:
+            if not _ENTRY_ID.fullmatch(entry_id):
+                raise NotFound(entry_id)
+            return await self.bot.store.get(entry_id)
+        except NotFound as error:
+            await respond(interaction, f"{error}. Pick an entry from the list as you type.", ephemeral=True)
+            return None
+
+    def _find(self, text: str) -> Entry | None:
+        """An entry by id, or by the title a member typed without picking from the list."""
+        entries = self.bot.engine.entries
+        if text in entries:
+            return entries[text]
+        candidates = self.bot.engine.matcher.complete(text[:200], 1)
+        return entries.get(candidates[0].entry_id) if candidates else None
+
+    # Everyone
+
+    @app_commands.command(name="show", description="Show one FAQ entry")
+    @app_commands.describe(entry="Start typing the question", private="Show it to you only")
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    async def show(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        entry: app_commands.Range[str, 1, 300],
+        private: bool = False,
+    ) -> None:
+        await self.bot.engine.refresh()
+        found = self._find(entry)
+        if found is None:
+            await respond(
+                interaction, "No such entry. Pick one from the list as you type, or use /ask.", ephemeral=True
+            )
+            return
+        embed, view = answer_parts(found)
+        await respond(interaction, embed=embed, view=view, ephemeral=private)
+
+    @app_commands.command(name="list", description="List the FAQ entries, by category")
+    @app_commands.describe(category="Only this category")
+    @app_commands.autocomplete(category=category_autocomplete)
+    async def list_entries(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        category: app_commands.Range[str, 1, 40] | None = None,
+    ) -> None:
+        await self.bot.engine.refresh()
+        entries = list(self.bot.engine.entries.values())
+        if category is not None and all(e.category != category for e in entries):
+            known = ", ".join(sorted({e.category for e in entries}))
+            await respond(
+                interaction,
+                f"No category “{render.member_text(category, 40)}”. Categories: {known}.",
+                ephemeral=True,
+            )
+            return
+        embed, view = list_page(entries, category, 0)
+        await respond(interaction, embed=embed, view=view, ephemeral=True)
+
+    # Moderators
+
+    @app_commands.command(name="add", description="Moderators: add a new entry (opens a form)")
+    @app_commands.describe(
+        entry_id="New id: lower-case words with dashes, e.g. connects-expiry",
+        category="Category, e.g. connects",
+        source="The source document the answer rests on",
+    )
+    @app_commands.autocomplete(category=category_autocomplete, source=seed_autocomplete)
+    @checks.moderator_only
+    async def add(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        entry_id: app_commands.Range[str, 2, 64],
+        category: app_commands.Range[str, 1, 40],
+        source: app_commands.Range[str, 1, 200],
+    ) -> None:
+        problems = []
+        if not _ENTRY_ID.fullmatch(entry_id):
+            problems.append(
+                f"the id “{render.member_text(entry_id, 64)}” must be lower-case words with dashes"
+            )
+        if not _ENTRY_ID.fullmatch(category):
+            problems.append(
+                f"the category “{render.member_text(category, 40)}” must be lower-case words with dashes"
+            )
+        if not problems:
+            try:
+                await self.bot.store.get(entry_id, include_retired=True)
+                problems.append(f"an entry `{entry_id}` already exists (retired entries keep their id)")
+            except NotFound:
+                pass
+        if problems:
+            await respond(interaction, "Cannot add it: " + "; ".join(problems) + ".", ephemeral=True)
+            return
+        await interaction.response.send_modal(
+            AddModal(entry_id, category, source.strip(), self.bot.clock().date())
+        )
+
+    @app_commands.command(name="edit", description="Moderators: edit an entry (opens a prefilled form)")
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    @checks.moderator_only
+    async def edit(self, interaction: discord.Interaction[ConnectsBot], entry: str) -> None:
+        live = await self._live(interaction, entry)
+        if live is not None:
+            await interaction.response.send_modal(EditModal(live))
+
+    @app_commands.command(
+        name="retire", description="Moderators: stop answering with an entry (kept in history)"
+    )
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    @checks.moderator_only
+    async def retire(self, interaction: discord.Interaction[ConnectsBot], entry: str, reason: Reason) -> None:
+        live = await self._live(interaction, entry)
+        if live is None:
+            return
+        revision = await self.bot.store.retire(
+            live.entry.id, author_of(interaction.user), reason, live.revision
+        )
+        await respond(
+            interaction, f"Retired `{live.entry.id}` (revision {revision.revision}).", ephemeral=True
+        )
+        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
+
+    @alias.command(name="add", description="Moderators: add another way members ask an entry")
+    @app_commands.autocomplete(entry=entry_autocomplete)
+    @checks.moderator_only
+    async def alias_add(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        entry: str,
+        alias: app_commands.Range[str, 1, 300],
+        reason: Reason,
+    ) -> None:
+        live = await self._live(interaction, entry)
+        if live is None:
+            return
+        revision = await self.bot.store.add_alias(live.entry.id, alias, author_of(interaction.user), reason)
+        await respond(
+            interaction,
+            f"Added the alias “{render.member_text(alias, 300)}” to `{live.entry.id}` "
+            f"(revision {revision.revision}).",
+            ephemeral=True,
+        )
+        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
+
+    @alias.command(name="remove", description="Moderators: remove an alias from an entry")
+    @app_commands.autocomplete(entry=entry_autocomplete, alias=alias_autocomplete)
+    @checks.moderator_only
+    async def alias_remove(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        entry: str,
+        alias: app_commands.Range[str, 1, 300],
+        reason: Reason,
+    ) -> None:
+        live = await self._live(interaction, entry)
+        if live is None:
+            return
+        revision = await self.bot.store.remove_alias(
+            live.entry.id, alias, author_of(interaction.user), reason
+        )
+        await respond(
+            interaction,
+            f"Removed the alias “{render.member_text(alias, 300)}” from `{live.entry.id}` "
+            f"(revision {revision.revision}).",
+            ephemeral=True,
+        )
+        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
+
+    @app_commands.command(name="history", description="Moderators: an entry's revisions (who, when, why)")
+    @app_commands.autocomplete(entry=any_entry_autocomplete)
+    @checks.moderator_only
+    async def history(self, interaction: discord.Interaction[ConnectsBot], entry: str) -> None:
+        revisions = await self.bot.store.history(entry)
+        await respond(interaction, embed=render.history_embed(entry, revisions), ephemeral=True)
+
+    @app_commands.command(name="revert", description="Moderators: make an old revision live again")
+    @app_commands.describe(revision="The revision to go back to (see /faq history)")
+    @app_commands.autocomplete(entry=any_entry_autocomplete, revision=revision_autocomplete)  # type: ignore[misc]
+    @checks.moderator_only
+    async def revert(
+        self,
+        interaction: discord.Interaction[ConnectsBot],
+        entry: str,
+        revision: app_commands.Range[int, 1, 1_000_000],
+        reason: Reason,
+    ) -> None:
+        current = await self.bot.store.get(entry, include_retired=True)
+        saved = await self.bot.store.revert(
+            entry, revision, author_of(interaction.user), reason, expected_revision=current.revision
+        )
+        state = " (retired at that revision)" if saved.retired else ""
+        await respond(
+            interaction,
+            f"`{entry}` is back to revision {revision}{state}, saved as revision {saved.revision}.",
+            ephemeral=True,
+        )
+        await self.bot.knowledge_changed(saved, current.entry, interaction.user, interaction.guild_id)
+
+    @app_commands.command(name="unanswered", description="Moderators: questions the FAQ could not answer")
+    @checks.moderator_only
+    async def unanswered(self, interaction: discord.Interaction[ConnectsBot]) -> None:
+        groups = await open_groups(self.bot)
+        total = sum(group.count for group in groups)
+        await respond(
+            interaction,
+            embed=render.unanswered_embed(groups, total),
+            view=unanswered_view(groups),
+            ephemeral=True,
+        )
+
+    @app_commands.command(name="stats", description="Moderators: questions per day, answer rate, votes")
+    @app_commands.describe(days="How many days back (default 14)")
+    @checks.moderator_only
+    async def stats(
+        self, interaction: discord.Interaction[ConnectsBot], days: app_commands.Range[int, 1, 90] = 14
+    ) -> None:
+        until = self.bot.clock().date()
+        since = until - timedelta(days=days - 1)
+        report = build_stats(
+            await self.bot.store.daily_questions(since),
+            await self.bot.store.usage(since),
+            await self.bot.store.feedback(since),
+            since,
+            until,
+        )
+        png = bar_chart_png(
+            render.chart_labels([day.day for day in report.days]),
+            [day.asked for day in report.days],
+            highlight=[day.answered for day in report.days],
+            title=f"Questions per day, last {days} days",
+            legend=("asked", "answered"),
+        )
+        titles = {entry_id: entry.question for entry_id, entry in self.bot.engine.entries.items()}
+        chart = discord.File(io.BytesIO(png), filename="stats.png")
+        await respond(
+            interaction, embed=render.stats_embed(report, titles, "stats.png"), files=[chart], ephemeral=True
+        )

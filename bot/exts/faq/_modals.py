@@ -1,0 +1,292 @@
+"""Modals for moderators: add an entry, edit one (prefilled, stale edits refused), or turn a group of
+unanswered questions into a new entry. Every submit checks the moderator again on the bot's side."""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+from collections.abc import Sequence
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+import discord
+from pydantic import ValidationError
+
+from bot import checks, render
+from bot.client import author_of
+from bot.components import client_of, respond
+from connectsbot.insights import QuestionGroup, question_key
+from connectsbot.models import Entry
+from connectsbot.store import LiveEntry, StaleRevision, StoreError
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+MODAL_TIMEOUT = 30 * 60
+QUESTION_WORDS = frozenset(
+    ["how", "what", "why", "where", "when", "who", "which", "can", "could", "should", "would", "will"]
+)
+
+
+def lines(text: str | None) -> list[str]:
+    return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+
+def build_entry(data: dict[str, Any]) -> Entry | list[str]:
+    """The entry, or what is wrong with it (field: problem)."""
+    try:
+        return Entry.model_validate(data)
+    except ValidationError as error:
+        return [f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in error.errors()]
+
+
+def slug(text: str) -> str:
+    """An entry id proposed from a question: its first content words joined by dashes."""
+    words = [
+        word
+        for word in re.sub(r"[^a-z0-9 ]+", " ", question_key(text).casefold()).split()
+        if word not in QUESTION_WORDS
+    ]
+    candidate = "-".join(words[:6])[:64].strip("-")
+    return candidate if len(candidate) >= 2 else "new-entry"
+
+
+def draft_file(title: str, fields: dict[str, str]) -> discord.File:
+    body = f"# {title}\n\n" + "\n\n".join(f"## {name}\n{value}" for name, value in fields.items())
+    return discord.File(io.BytesIO(body.encode("utf-8")), filename="draft.md")
+
+
+def _input(
+    custom_id: str,
+    label: str,
+    *,
+    default: str | None = None,
+    paragraph: bool = False,
+    required: bool = True,
+    max_length: int = 300,
+    placeholder: str | None = None,
+) -> discord.ui.TextInput[Any]:
+    return discord.ui.TextInput(
+        custom_id=custom_id,
+        label=render.one_line(label, render.INPUT_LABEL),
+        style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
+        default=render.truncate(default, max_length) if default else None,
+        required=required,
+        max_length=max_length,
+        placeholder=render.one_line(placeholder, render.INPUT_PLACEHOLDER) if placeholder else None,
+    )
+
+
+class _ModeratorModal(discord.ui.Modal):
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        return await checks.require_moderator(interaction)
+
+    async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
+        self, interaction: discord.Interaction[Any], error: Exception, /
+    ) -> None:
+        log.error("%s failed", type(self).__name__, exc_info=error)
+        await respond(interaction, "Something went wrong; nothing was saved.", ephemeral=True)
+
+    async def refused(self, interaction: discord.Interaction[Any], message: str) -> None:
+        fields = {
+            child.custom_id: str(child.value)
+            for child in self.children
+            if isinstance(child, discord.ui.TextInput)
+        }
+        await respond(
+            interaction,
+            f"{message}\nYour text is attached as draft.md.",
+            files=[draft_file(self.title, fields)],
+            ephemeral=True,
+        )
+
+
+class EditModal(_ModeratorModal):
+    def __init__(self, live: LiveEntry) -> None:
+        super().__init__(
+            title=render.one_line(f"Edit {live.entry.id}", render.MODAL_TITLE), timeout=MODAL_TIMEOUT
+        )
+        entry = live.entry
+        self.entry = entry
+        self.revision = live.revision
+        self.question: discord.ui.TextInput[Any] = _input(
+            "question", "Question (the title)", default=entry.question
+        )
+        self.answer: discord.ui.TextInput[Any] = _input(
+            "answer",
+            "Answer (Discord markdown)",
+            default=entry.answer,
+            paragraph=True,
+            max_length=render.INPUT_VALUE,
+        )
+        self.aliases: discord.ui.TextInput[Any] = _input(
+            "aliases",
+            "Aliases, one per line",
+            default="\n".join(entry.aliases),
+            paragraph=True,
+            required=False,
+            max_length=render.INPUT_VALUE,
+        )
+        self.keywords: discord.ui.TextInput[Any] = _input(
+            "keywords",
+            "Keywords, one per line",
+            default="\n".join(entry.keywords),
+            paragraph=True,
+            required=False,
+            max_length=1000,
+        )
+        self.reason: discord.ui.TextInput[Any] = _input(
+            "reason", "Why this change?", placeholder="e.g. the fee changed on 1 December"
+        )
+        for item in (self.question, self.answer, self.aliases, self.keywords, self.reason):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        bot = client_of(interaction)
+        data = {
+            **self.entry.model_dump(),
+            "question": self.question.value,
+            "answer": self.answer.value,
+            "aliases": lines(self.aliases.value),
+            "keywords": lines(self.keywords.value),
+        }
+        built = build_entry(data)
+        if isinstance(built, list):
+            await self.refused(interaction, "Not saved, the entry would be invalid:\n- " + "\n- ".join(built))
+            return
+        if built == self.entry:
+            await respond(interaction, f"Nothing changed in `{self.entry.id}`.", ephemeral=True)
+            return
+        try:
+            revision = await bot.store.edit(
+                built, self.revision, author_of(interaction.user), self.reason.value
+            )
+        except StaleRevision as error:
+            await self.refused(
+                interaction, f"Not saved: {error} Run /faq edit again to start from the current version."
+            )
+            return
+        except StoreError as error:
+            await self.refused(interaction, f"Not saved: {error}")
+            return
+        await respond(interaction, f"Saved `{built.id}` as revision {revision.revision}.", ephemeral=True)
+        await bot.knowledge_changed(revision, self.entry, interaction.user, interaction.guild_id)
+
+
+async def _add(
+    interaction: discord.Interaction[Any],
+    modal: _ModeratorModal,
+    data: dict[str, Any],
+    reason: str,
+    resolves: Sequence[int] = (),
+) -> Entry | None:
+    """Validate and add a new entry (marking the `resolves` questions as dealt with); tell the
+    moderator what happened. The entry if it was added."""
+    bot: ConnectsBot = client_of(interaction)
+    built = build_entry(data)
+    if isinstance(built, list):
+        await modal.refused(interaction, "Not added, the entry would be invalid:\n- " + "\n- ".join(built))
+        return None
+    try:
+        revision = await bot.store.add(built, author_of(interaction.user), reason)
+    except StoreError as error:
+        await modal.refused(interaction, f"Not added: {error}")
+        return None
+    if resolves:
+        await bot.store.resolve_questions(resolves, built.id)
+    await respond(
+        interaction,
+        f"Added `{built.id}` ({built.category}). Members can find it now: /faq show entry:{built.id}",
+        ephemeral=True,
+    )
+    await bot.knowledge_changed(revision, None, interaction.user, interaction.guild_id)
+    return built
+
+
+class AddModal(_ModeratorModal):
+    def __init__(self, entry_id: str, category: str, seed: str, today: date) -> None:
+        super().__init__(
+            title=render.one_line(f"New entry {entry_id}", render.MODAL_TITLE), timeout=MODAL_TIMEOUT
+        )
+        self.entry_id, self.category, self.seed, self.today = entry_id, category, seed, today
+        self.question: discord.ui.TextInput[Any] = _input("question", "Question (the title)")
+        self.answer: discord.ui.TextInput[Any] = _input(
+            "answer", "Answer (Discord markdown)", paragraph=True, max_length=render.INPUT_VALUE
+        )
+        self.aliases: discord.ui.TextInput[Any] = _input(
+            "aliases",
+            "Other ways members ask it, one per line",
+            paragraph=True,
+            required=False,
+            max_length=render.INPUT_VALUE,
+        )
+        self.supports: discord.ui.TextInput[Any] = _input(
+            "supports",
+            f"What {seed} supports",
+            placeholder="the sentence or figure of the source this answer rests on",
+        )
+        self.reason: discord.ui.TextInput[Any] = _input(
+            "reason", "Why add it?", placeholder="e.g. asked 5 times this week"
+        )
+        for item in (self.question, self.answer, self.aliases, self.supports, self.reason):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        data = {
+            "id": self.entry_id,
+            "question": self.question.value,
+            "category": self.category,
+            "as_of": self.today,
+            "aliases": lines(self.aliases.value),
+            "sources": [{"seed": self.seed, "supports": self.supports.value}],
+            "answer": self.answer.value,
+        }
+        await _add(interaction, self, data, self.reason.value)
+
+
+class NewFromQuestionsModal(_ModeratorModal):
+    """A new entry from a group of unanswered questions; the questions are then marked as dealt with."""
+
+    def __init__(self, group: QuestionGroup, category: str) -> None:
+        super().__init__(title="New entry from unanswered questions", timeout=MODAL_TIMEOUT)
+        self.group = group
+        self.entry_id: discord.ui.TextInput[Any] = _input(
+            "entry_id", "Entry id (lower-case-with-dashes)", default=slug(group.text), max_length=64
+        )
+        self.category: discord.ui.TextInput[Any] = _input(
+            "category", "Category", default=category, max_length=40
+        )
+        self.question: discord.ui.TextInput[Any] = _input(
+            "question", "Question (the title)", default=group.text
+        )
+        self.answer: discord.ui.TextInput[Any] = _input(
+            "answer", "Answer (Discord markdown)", paragraph=True, max_length=render.INPUT_VALUE
+        )
+        self.source: discord.ui.TextInput[Any] = _input(
+            "source",
+            "Source: seed file, colon, what it supports",
+            placeholder="002_199d9790c2e26437.txt: the Basic plan gets 10 Connects a month",
+        )
+        for item in (self.entry_id, self.category, self.question, self.answer, self.source):
+            self.add_item(item)
+
+    async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
+        seed, sep, supports = self.source.value.partition(":")
+        if not sep or not seed.strip() or not supports.strip():
+            await self.refused(interaction, "Not added: write the source as `seed file: what it supports`.")
+            return
+        bot = client_of(interaction)
+        data = {
+            "id": self.entry_id.value.strip(),
+            "question": self.question.value,
+            "category": self.category.value.strip(),
+            "as_of": bot.clock().date(),
+            "sources": [{"seed": seed.strip(), "supports": supports.strip()}],
+            "answer": self.answer.value,
+        }
+        count = self.group.count
+        reason = f"new entry for {count} unanswered question{'s' if count != 1 else ''} (/faq unanswered)"
+        await _add(interaction, self, data, reason, resolves=self.group.ids)

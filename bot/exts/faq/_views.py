@@ -1,0 +1,248 @@
+"""Persistent controls of the faq extension (custom_ids parsed and checked in the callbacks).
+
+- `cb:page:{category|*}:{page}`      /faq list page buttons (anyone)
+- `cb:un:new:{question_id}`          /faq unanswered: a new entry from this group (moderators)
+- `cb:un:alias:{question_id}`        /faq unanswered: add this group's phrasing as an alias of… (moderators)
+- `cb:un:pa:{question_id}:{entry}`   /faq unanswered: alias of the entry members picked (moderators)
+- `cb:ut:{question_id}`           the entry select that follows "alias" (moderators)
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Self
+
+import discord
+
+from bot import checks, render
+from bot.client import author_of
+from bot.components import INVALID_CONTROL, client_of, respond, update
+from bot.exts.faq._modals import NewFromQuestionsModal
+from connectsbot.insights import QuestionGroup, group_questions
+from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
+
+if TYPE_CHECKING:
+    from bot.client import ConnectsBot
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 10
+GROUP_ROWS = 4  # groups with buttons under /faq unanswered (Discord allows 5 rows)
+ALREADY_DONE = (
+    "Those questions were dealt with already (or are no longer in the list). Run /faq unanswered again."
+)
+_ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
+_CATEGORY = re.compile(r"\*|[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+# /faq list pages
+
+
+def list_page(
+    entries: Sequence[Entry], category: str | None, page: int
+) -> tuple[discord.Embed, discord.ui.View | None]:
+    chosen = sorted(
+        (e for e in entries if category is None or e.category == category),
+        key=lambda e: (e.category, e.question.casefold()),
+    )
+    pages = max(1, -(-len(chosen) // PER_PAGE))
+    page = min(max(page, 0), pages - 1)
+    embed = render.entry_list_embed(chosen[page * PER_PAGE : (page + 1) * PER_PAGE], page, pages, category)
+    if pages == 1:
+        return embed, None
+    view = discord.ui.View(timeout=None)
+    key = category or "*"
+    view.add_item(PageButton(f"{key}:{page - 1}", label="◀ Previous", disabled=page == 0))
+    view.add_item(PageButton(f"{key}:{page + 1}", label="Next ▶", disabled=page >= pages - 1))
+    return embed, view
+
+
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:page:(?P<rest>.*)"):
+    def __init__(self, rest: str, *, label: str = "Page", disabled: bool = False) -> None:
+        super().__init__(
+            discord.ui.Button(
+                label=label,
+                style=discord.ButtonStyle.secondary,
+                custom_id=f"cb:page:{rest}",
+                disabled=disabled,
+            )
+        )
+        self.rest = rest
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["rest"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        category, sep, page = self.rest.rpartition(":")
+        if not sep or not page.isdigit() or len(page) > 4 or not _CATEGORY.fullmatch(category):
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        bot = client_of(interaction)
+        await bot.engine.refresh()
+        embed, view = list_page(
+            list(bot.engine.entries.values()), None if category == "*" else category, int(page)
+        )
+        await update(interaction, embed=embed, view=view)
+
+
+# /faq unanswered
+
+
+async def open_groups(bot: ConnectsBot) -> list[QuestionGroup]:
+    return group_questions(await bot.store.open_questions())
+
+
+def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
+    if not groups:
+        return None
+    view = discord.ui.View(timeout=None)
+    for number, group in enumerate(groups[:GROUP_ROWS], start=1):
+        qid = group.questions[0].id
+        view.add_item(UnansweredButton(f"new:{qid}", label=f"{number} · New entry", row=number - 1))
+        view.add_item(UnansweredButton(f"alias:{qid}", label=f"{number} · Add as alias of…", row=number - 1))
+        for entry_id, count in group.picked[:2]:
+            label = render.one_line(f"{number} · Alias of {entry_id} (picked ×{count})", render.BUTTON_LABEL)
+            if len(f"cb:un:pa:{qid}:{entry_id}") <= render.CUSTOM_ID:
+                view.add_item(UnansweredButton(f"pa:{qid}:{entry_id}", label=label, row=number - 1))
+    return view
+
+
+def _group_of(groups: Sequence[QuestionGroup], question_id: int) -> QuestionGroup | None:
+    return next((group for group in groups if question_id in group.ids), None)
+
+
+async def add_group_alias(interaction: discord.Interaction[Any], group: QuestionGroup, entry_id: str) -> None:
+    """Add the group's phrasing as an alias of `entry_id` and mark its questions as dealt with."""
+    bot = client_of(interaction)
+    alias = render.one_line(group.text, 300)
+    reason = (
+        f"alias from {group.count} unanswered question{'s' if group.count != 1 else ''} (/faq unanswered)"
+    )
+    try:
+        before = (await bot.store.get(entry_id)).entry
+        revision = await bot.store.add_alias(entry_id, alias, author_of(interaction.user), reason)
+        await bot.store.resolve_questions(group.ids, entry_id)
+    except (NotFound, AlreadyExists, InvalidEntry) as error:
+        await respond(interaction, f"Not added: {error}", ephemeral=True)
+        return
+    except StoreError as error:
+        await respond(interaction, f"Not saved: {error}", ephemeral=True)
+        return
+    await respond(
+        interaction,
+        f"Added “{render.member_text(alias, 200)}” as an alias of `{entry_id}` "
+        f"(revision {revision.revision}); "
+        f"{group.count} question{'s' if group.count != 1 else ''} marked as dealt with.",
+        ephemeral=True,
+    )
+    await bot.knowledge_changed(revision, before, interaction.user, interaction.guild_id)
+
+
+class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:un:(?P<rest>.*)"):
+    def __init__(self, rest: str, *, label: str = "…", row: int | None = None) -> None:
+        super().__init__(
+            discord.ui.Button(label=label, style=discord.ButtonStyle.primary, custom_id=f"cb:un:{rest}"),
+            row=row,
+        )
+        self.rest = rest
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["rest"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if not await checks.require_moderator(interaction):
+            return
+        action, _, rest = self.rest.partition(":")
+        qid_text, _, entry_id = rest.partition(":")
+        valid = (
+            action in ("new", "alias", "pa")
+            and qid_text.isdigit()
+            and len(qid_text) <= 18
+            and (bool(entry_id) == (action == "pa"))
+            and (not entry_id or bool(_ENTRY_ID.fullmatch(entry_id)))
+        )
+        if not valid:
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        bot = client_of(interaction)
+        group = _group_of(await open_groups(bot), int(qid_text))
+        if group is None:
+            await respond(interaction, ALREADY_DONE, ephemeral=True)
+            return
+        if action == "pa":
+            await add_group_alias(interaction, group, entry_id)
+        elif action == "new":
+            await bot.engine.refresh()
+            best = bot.engine.entries.get(group.best_entry or "")
+            await interaction.response.send_modal(
+                NewFromQuestionsModal(group, category=best.category if best else "connects")
+            )
+        else:
+            candidates = await alias_targets(bot, group)
+            view = discord.ui.View(timeout=None)
+            view.add_item(AliasTargetSelect(qid_text, [render.suggestion_option(e) for e in candidates]))
+            await respond(
+                interaction,
+                f"Add “{render.member_text(group.text, 300)}” as an alias of which entry?",
+                view=view,
+                ephemeral=True,
+            )
+
+
+async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
+    """Entries to offer: those members picked, then those suggested, then the best matches."""
+    await bot.engine.refresh()
+    entries = bot.engine.entries
+    ordered: dict[str, Entry] = {}
+    for entry_id, _ in [*group.picked, *group.suggested]:
+        if entry_id in entries:
+            ordered.setdefault(entry_id, entries[entry_id])
+    for entry in await bot.ranker.rank(group.text, render.SELECT_OPTIONS):
+        ordered.setdefault(entry.id, entry)
+    return list(ordered.values())[: render.SELECT_OPTIONS]
+
+
+class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:ut:(?P<rest>.*)"):
+    def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
+        super().__init__(
+            discord.ui.Select(
+                placeholder="Choose the entry",
+                custom_id=f"cb:ut:{rest}",
+                options=list(options) or [discord.SelectOption(label="-", value="-")],
+            )
+        )
+        self.rest = rest
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        return cls(match["rest"])
+
+    async def callback(self, interaction: discord.Interaction[Any]) -> None:
+        if not await checks.require_moderator(interaction):
+            return
+        values = self.item.values
+        entry_id = str(values[0]) if len(values) == 1 else ""
+        if not self.rest.isdigit() or len(self.rest) > 18 or not _ENTRY_ID.fullmatch(entry_id):
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        bot = client_of(interaction)
+        group = _group_of(await open_groups(bot), int(self.rest))
+        if group is None:
+            await respond(interaction, ALREADY_DONE, ephemeral=True)
+            return
+        await add_group_alias(interaction, group, entry_id)
+
+
+def register(bot: ConnectsBot) -> None:
+    bot.add_dynamic_items(PageButton, UnansweredButton, AliasTargetSelect)

@@ -1,0 +1,175 @@
+"""Run the bot (`connectsbot run` with DISCORD_TOKEN set, or `python -m bot.launcher`).
+
+Opens the store, brings it up to date with the knowledge files, starts the client and serves until
+SIGINT or SIGTERM; then closes the Discord connection and the database cleanly (the WAL is
+checkpointed when the last connection closes). Logs go to stderr at INFO: ids, decisions and counts,
+never message contents; the token is masked should any library ever print it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Protocol
+
+import discord
+
+from bot.client import ConnectsBot
+from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
+from connectsbot.engine import AnswerEngine
+from connectsbot.kbfiles import EntryFileError, load_policy
+from connectsbot.models import Policy
+from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
+
+log = logging.getLogger("bot.launcher")
+
+LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
+EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
+SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
+class _Runnable(Protocol):
+    async def __aenter__(self) -> Any: ...
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None: ...
+    async def start(self, token: str, *, reconnect: bool = True) -> None: ...
+    async def close(self) -> None: ...
+
+
+BotFactory = Callable[
+    [BotSettings, KnowledgeStore, AnswerEngine, Policy, ImportReport | ImportFailed], _Runnable
+]
+
+
+class RedactSecrets(logging.Filter):
+    """Replace any secret (the token) in a log record by `[redacted]`."""
+
+    def __init__(self, secrets: Sequence[str]) -> None:
+        super().__init__()
+        self.secrets = [s for s in secrets if s]
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(secret in message for secret in self.secrets):
+            for secret in self.secrets:
+                message = message.replace(secret, "[redacted]")
+            record.msg, record.args = message, ()
+        return True
+
+
+def configure_logging(token: str, level: int = logging.INFO) -> logging.Handler:
+    """Standard logging to stderr; discord.py's request/response bodies (DEBUG) stay off."""
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "connectsbot", False):
+            root.removeHandler(handler)
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    handler.addFilter(RedactSecrets([token]))
+    handler.connectsbot = True  # type: ignore[attr-defined]
+    root.addHandler(handler)
+    root.setLevel(level)
+    for name in ("discord", "discord.http", "discord.gateway"):
+        logging.getLogger(name).setLevel(max(level, logging.INFO))
+    return handler
+
+
+async def run_bot(
+    settings: BotSettings,
+    *,
+    make_bot: BotFactory = ConnectsBot,
+    signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS,
+) -> int:
+    """Serve until a shutdown signal (or a fatal error); the database is closed in every case."""
+    try:
+        store = await KnowledgeStore.open(settings.store.db)
+    except StoreError as error:
+        log.error("cannot open the database: %s", error)
+        return EXIT_FAILED
+    try:
+        engine, outcome = await AnswerEngine.start(
+            store, settings.store.knowledge, settings.answers.matcher_config()
+        )
+        if isinstance(outcome, ImportFailed):
+            log.warning(
+                "knowledge files not imported (%d problems); serving the last good import",
+                len(outcome.problems),
+            )
+        else:
+            log.info("%s", outcome.summary().replace("\n", "; "))
+        if not engine.entries:
+            log.error("the knowledge base is empty: run `connectsbot kb validate` and fix the files")
+            return EXIT_FAILED
+        try:
+            policy = load_policy(settings.store.knowledge)
+        except EntryFileError as error:
+            log.error("the interview-Connects policy cannot be read: %s", error)
+            return EXIT_FAILED
+        bot = make_bot(settings, store, engine, policy, outcome)
+        return await serve(bot, settings.discord.token.get_secret_value(), signals)
+    finally:
+        await store.close()
+        log.info("database closed")
+
+
+async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS) -> int:
+    """Run `bot` until it stops or one of `signals` arrives, then close it."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    installed = []
+    for sig in signals:
+        try:
+            loop.add_signal_handler(sig, stop.set)
+            installed.append(sig)
+        except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
+            pass
+    try:
+        async with bot:
+            runner = asyncio.create_task(bot.start(token), name="connectsbot: bot.start()")
+            stopper = asyncio.create_task(stop.wait(), name="connectsbot: shutdown signal")
+            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if stopper in done:
+                log.info("shutdown signal received: closing the Discord connection")
+                await bot.close()
+            else:
+                stopper.cancel()
+            try:
+                await runner
+            except discord.LoginFailure:
+                log.error("Discord refused the token: check DISCORD_TOKEN")
+                return EXIT_FAILED
+            except discord.PrivilegedIntentsRequired:
+                log.error("enable the Message Content intent for the bot in the Discord developer portal")
+                return EXIT_FAILED
+        return EXIT_OK
+    finally:
+        for sig in installed:
+            loop.remove_signal_handler(sig)
+
+
+async def run_from_cli(
+    db: Path | None = None, knowledge: Path | None = None, env_file: Path | None = DEFAULT_ENV_FILE
+) -> int:
+    """What `connectsbot run` calls when DISCORD_TOKEN is set (`--db` / `--knowledge` win over the env)."""
+    store = {name: value for name, value in (("db", db), ("knowledge", knowledge)) if value is not None}
+    try:
+        settings = load_settings(env_file, store=store)
+    except SettingsError as error:
+        print(f"connectsbot: {error}", file=sys.stderr)
+        return EXIT_CONFIG
+    configure_logging(settings.discord.token.get_secret_value())
+    return await run_bot(settings)
+
+
+def main() -> int:
+    return asyncio.run(run_from_cli())
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,251 @@
+"""The real bot against the fake Discord on 127.0.0.1 (tests/fakediscord), over the shipped knowledge base.
+
+- One database is imported from `knowledge/` per session and copied for each test (an import and a
+  matcher build take about a second; copying takes milliseconds). Matchers are memoised per entry set.
+- The default guild of the fake (member, moderator, admin; #general, #faq, forum `help`, #mod-log) is
+  built here so the bot's settings can name its ids: #faq is a help channel, `help` a forum channel,
+  the Moderator role the moderator role; a second server ("Elsewhere") is not configured.
+- Time is fixed (`clock`, 2026-11-21 12:00 UTC) and the cooldown clock is a counter tests move.
+- The harness fails a test on any ERROR log from discord/connectsbot/bot, an unknown route, a dead
+  gateway task; every test also checks allowed_mentions on every message the bot wrote.
+"""
+
+from __future__ import annotations
+
+import atexit
+import sys
+import tempfile
+
+# commands.Bot.close() unloads the extensions and every test's bot imports them again; with
+# PYTHONDONTWRITEBYTECODE set (as here) that recompiles them each time (~8 s over the suite). Keep
+# bytecode for this session in a temporary folder (never next to the sources).
+if sys.dont_write_bytecode and sys.pycache_prefix is None:
+    sys.pycache_prefix = tempfile.mkdtemp(prefix="connectsbot-pycache-")
+    sys.dont_write_bytecode = False
+    atexit.register(__import__("shutil").rmtree, sys.pycache_prefix, True)
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+import connectsbot.engine
+from bot.client import ConnectsBot
+from bot.settings import (
+    AnswerSettings,
+    BotSettings,
+    ChannelSettings,
+    DiscordSettings,
+    ModerationSettings,
+    StoreSettings,
+)
+from connectsbot.engine import AnswerEngine
+from connectsbot.kbfiles import load_policy
+from connectsbot.matching import Matcher, MatcherConfig
+from connectsbot.models import Entry
+from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
+from tests.conftest import SHIPPED_KNOWLEDGE
+from tests.fakediscord import payloads
+from tests.fakediscord.fixtures import start_fake_discord
+from tests.fakediscord.harness import FakeDiscord
+from tests.fakediscord.payloads import JSON
+
+FIXTURES = (start_fake_discord,)
+TOKEN = "fake-bot-token.for-tests.only"
+START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+
+
+# Speed: one import per session, memoised matchers.
+
+_MATCHERS: dict[tuple[tuple[str, ...], MatcherConfig | None], Matcher] = {}
+
+
+def _cached_matcher(entries: Iterable[Entry], config: MatcherConfig | None = None) -> Matcher:
+    listed = list(entries)
+    key = (tuple(entry.model_dump_json() for entry in listed), config)
+    if key not in _MATCHERS:
+        _MATCHERS[key] = Matcher(listed, config)
+    return _MATCHERS[key]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _memoised_matchers() -> Iterable[None]:
+    patch = pytest.MonkeyPatch()
+    patch.setattr(connectsbot.engine, "Matcher", _cached_matcher)
+    yield
+    patch.undo()
+
+
+async def _import(path: Path) -> None:
+    async with await KnowledgeStore.open(path, clock=lambda: START) as store:
+        await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "kb.sqlite3"
+    asyncio.run(_import(path))
+    return path
+
+
+# Time
+
+
+@dataclass
+class Clock:
+    now: datetime = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@dataclass
+class Ticks:
+    """The bot's monotonic clock (cooldowns)."""
+
+    value: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.value
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def ticks() -> Ticks:
+    return Ticks()
+
+
+# The world: users, guilds, channels
+
+
+@dataclass
+class World:
+    bot_user: JSON
+    guild: JSON
+    other: JSON  # a second server the bot is in but does not serve moderators in
+    extra_guilds: list[JSON] = field(default_factory=list)
+
+    def channel(self, name: str, guild: JSON | None = None) -> JSON:
+        return next(c for c in (guild or self.guild)["channels"] if c["name"] == name)
+
+    def role(self, name: str, guild: JSON | None = None) -> JSON:
+        return next(r for r in (guild or self.guild)["roles"] if r["name"] == name)
+
+    @property
+    def guild_id(self) -> int:
+        return int(self.guild["id"])
+
+    @property
+    def guilds(self) -> list[JSON]:
+        return [self.guild, self.other, *self.extra_guilds]
+
+
+@pytest.fixture
+def world() -> World:
+    bot_user = payloads.user("ConnectsBot", bot=True)
+    guild = payloads.default_guild(bot_user)
+    # A helper bot that talks in the help channel (the bot must never answer it).
+    helper_bot = payloads.user("helperbot", bot=True)
+    guild["members"].append(payloads.member(helper_bot))
+    other = payloads.default_guild(bot_user)
+    other["name"] = "Elsewhere"
+    for member in other["members"]:
+        if member["user"]["username"] != bot_user["username"]:
+            member["user"] = {**member["user"], "username": f"{member['user']['username']}-elsewhere"}
+    return World(bot_user=bot_user, guild=guild, other=other)
+
+
+def make_settings(world: World, db: Path, **changes: dict[str, Any]) -> BotSettings:
+    """The bot's settings for the default world; `changes` per section override fields."""
+    sections: dict[str, dict[str, Any]] = {
+        "discord": {"token": SecretStr(TOKEN), "dev_guild_id": None, "sync_commands": True},
+        "store": {"db": db, "knowledge": SHIPPED_KNOWLEDGE},
+        "channels": {
+            "help_channel_ids": [int(world.channel("faq")["id"])],
+            "forum_channel_ids": [int(world.channel("help")["id"])],
+            "mod_log_channel_id": int(world.channel("mod-log")["id"]),
+        },
+        "moderation": {
+            "moderator_roles": {world.guild_id: [int(world.role("Moderator")["id"])]},
+            "guild_ids": [world.guild_id],
+            "context_menu_moderators_only": False,
+        },
+        "answers": {"cooldown_seconds": 60.0},
+    }
+    for name, values in changes.items():
+        sections[name].update(values)
+    return BotSettings(
+        discord=DiscordSettings(_env_file=None, **sections["discord"]),
+        store=StoreSettings(_env_file=None, **sections["store"]),
+        channels=ChannelSettings(_env_file=None, **sections["channels"]),
+        moderation=ModerationSettings(_env_file=None, **sections["moderation"]),
+        answers=AnswerSettings(_env_file=None, **sections["answers"]),
+    )
+
+
+BotMaker = Callable[..., Awaitable[ConnectsBot]]
+Launcher = Callable[..., Awaitable[FakeDiscord]]
+
+
+@pytest.fixture
+async def make_bot(
+    tmp_path: Path, template_db: Path, world: World, clock: Clock, ticks: Ticks
+) -> AsyncIterator[BotMaker]:
+    """`await make_bot(channels={...}, ...)` -> a ConnectsBot over a fresh copy of the knowledge base.
+    Its store is closed at teardown, after the bot (this fixture is set up before the harness)."""
+    stores: list[KnowledgeStore] = []
+
+    async def make(
+        startup_import: ImportReport | ImportFailed | None = None, **changes: dict[str, Any]
+    ) -> ConnectsBot:
+        db = tmp_path / f"bot{len(stores)}.sqlite3"
+        shutil.copy(template_db, db)
+        settings = make_settings(world, db, **changes)
+        store = await KnowledgeStore.open(db, clock=clock)
+        stores.append(store)
+        engine = AnswerEngine(store, settings.answers.matcher_config())
+        await engine.refresh()
+        policy = load_policy(SHIPPED_KNOWLEDGE)
+        return ConnectsBot(settings, store, engine, policy, startup_import, clock=clock, monotonic=ticks)
+
+    yield make
+    for store in stores:
+        await store.close()
+
+
+@pytest.fixture
+async def launch(make_bot: BotMaker, start_fake_discord: Any, world: World) -> Launcher:
+    """`await launch(**settings_changes)` -> the bot connected to a fresh fake Discord."""
+
+    async def go(**changes: Any) -> FakeDiscord:
+        bot = await make_bot(**changes)
+        fake: FakeDiscord = await start_fake_discord(
+            bot, guilds=world.guilds, bot_user=world.bot_user, token=TOKEN, check_mentions=True
+        )
+        return fake
+
+    return go
+
+
+@pytest.fixture
+async def fake(launch: Launcher) -> FakeDiscord:
+    """The bot with the default settings, connected."""
+    return await launch()
+
+
+def bot_of(fake: FakeDiscord) -> ConnectsBot:
+    assert isinstance(fake.bot, ConnectsBot)
+    return fake.bot
