@@ -368,3 +368,26 @@ def test_complete_is_fast(shipped: Matcher) -> None:
     for prefix in ("h", "how m", "interview con", "readyness", "what is the upw"):
         shipped.complete(prefix)
     assert (time.perf_counter() - started) / 5 < 0.01  # well under a keystroke (~1 ms typical)
+
+
+def test_lazy_cues_match_eager(shipped_entries: list[Entry], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Large knowledge bases add cue terms to an entry when it becomes a candidate; with every
+    entry sampled for the cue frequencies, that gives the same results as indexing them up front."""
+    from connectsbot.matching import index
+
+    questions = [
+        "as a client, how do i message a freelancer",
+        "freelancer here, how do i contact the client about my proposal",
+        "contract started, can we move to whatsapp",
+        "can we talk on zoom before the contract",
+        "what counts as an interview",
+        "where are my interview connects",
+        "do unused connects roll over",
+    ]
+    eager = Matcher(shipped_entries)
+    monkeypatch.setattr(index, "EAGER_CUE_ENTRIES", 0)
+    lazy = Matcher(shipped_entries)
+    for question in questions:
+        a, b = eager.match(question), lazy.match(question)
+        assert (a.decision, a.entry_id) == (b.decision, b.entry_id), question
+        assert a.score == pytest.approx(b.score, abs=0.5), question
