@@ -108,7 +108,9 @@ class ConnectsBot(commands.Bot):
         intents = discord.Intents.none()
         intents.guilds = True
         intents.guild_messages = True
-        intents.message_content = True
+        # Only auto-answer reads messages that do not mention the bot: ask for message content
+        # (a privileged intent) only when it is on.
+        intents.message_content = settings.channels.auto_answer
         super().__init__(
             command_prefix=commands.when_mentioned,
             intents=intents,

@@ -166,6 +166,11 @@ class ChannelSettings(BaseSettings):
     def _ids(cls, value: Any) -> list[int]:
         return parse_ids(value, "channel")
 
+    @property
+    def auto_answer(self) -> bool:
+        """Auto-answer is on when any help or forum channel is configured."""
+        return bool(self.help_channel_ids or self.forum_channel_ids)
+
     @field_validator("mod_log_channel_id", mode="before")
     @classmethod
     def _channel(cls, value: Any) -> int | None:

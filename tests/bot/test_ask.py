@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 
-from tests.bot.conftest import World, bot_of
+from tests.bot.conftest import Launcher, World, bot_of
 from tests.fakediscord import payloads
 from tests.fakediscord.harness import FakeDiscord
 
@@ -193,3 +193,13 @@ async def test_ask_in_a_dm_works(fake: FakeDiscord) -> None:
 
 def test_payload_helpers_are_what_the_tests_think() -> None:
     assert payloads.EPHEMERAL == 64
+
+
+async def test_without_auto_answer_the_bot_needs_no_message_content_and_mentions_still_work(
+    launch: Launcher, world: World
+) -> None:
+    fake = await launch(channels={"help_channel_ids": [], "forum_channel_ids": []})
+    assert not bot_of(fake).intents.message_content
+    await fake.message(fake.general, f"<@{world.bot_user['id']}> {ANSWERED}")
+    answer = await fake.wait_for_sent(fake.general)
+    assert answer.embeds[0]["title"] == "Do unused Connects roll over to the next month?"
