@@ -382,16 +382,29 @@ class KnowledgeStore:
         async with self._transaction() as db:
             current = await self._require(entry.id, expected_revision)
             await self._check_against_live(entry)
-            return await self._write_revision(
-                db,
-                entry,
-                action="edit",
-                author=author,
-                reason=reason,
-                retired=current.retired,
-                expected=expected_revision,
-                before=current.entry,
-            )
+            return await self._change(db, current, entry, "edit", author, reason)
+
+    async def _change(
+        self,
+        db: aiosqlite.Connection,
+        current: LiveEntry,
+        entry: Entry,
+        action: Action,
+        author: str,
+        reason: str,
+        retired: bool | None = None,
+    ) -> Revision:
+        """The next revision of an existing entry (retired state kept unless given)."""
+        return await self._write_revision(
+            db,
+            entry,
+            action=action,
+            author=author,
+            reason=reason,
+            retired=current.retired if retired is None else retired,
+            expected=current.revision,
+            before=current.entry,
+        )
 
     async def _require(self, entry_id: str, expected_revision: int | None) -> LiveEntry:
         """The entry's head, checked against the revision the caller started from."""
@@ -410,16 +423,7 @@ class KnowledgeStore:
             current = await self._require(entry_id, expected_revision)
             if current.retired:
                 raise NotFound(entry_id, " (it is already retired)")
-            return await self._write_revision(
-                db,
-                current.entry,
-                action="retire",
-                author=author,
-                reason=reason,
-                retired=True,
-                expected=current.revision,
-                before=current.entry,
-            )
+            return await self._change(db, current, current.entry, "retire", author, reason, retired=True)
 
     async def revert(
         self, entry_id: str, to_revision: int, author: str, reason: str, expected_revision: int | None = None
@@ -431,16 +435,8 @@ class KnowledgeStore:
             target = await self.revision(entry_id, to_revision)
             if not target.retired:
                 await self._check_against_live(target.entry)
-            return await self._write_revision(
-                db,
-                target.entry,
-                action="revert",
-                author=author,
-                reason=f"{reason} (back to revision {to_revision})",
-                retired=target.retired,
-                expected=current.revision,
-                before=current.entry,
-            )
+            reason = f"{reason} (back to revision {to_revision})"
+            return await self._change(db, current, target.entry, "revert", author, reason, target.retired)
 
     async def add_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
         self._need_reason(author, reason)
@@ -450,16 +446,7 @@ class KnowledgeStore:
                 raise AlreadyExists(f"{alias!r} is already an alias of {entry_id!r}")
             updated = self._replace(current.entry, aliases=[*current.entry.aliases, alias])
             await self._check_against_live(updated)
-            return await self._write_revision(
-                db,
-                updated,
-                action="alias_add",
-                author=author,
-                reason=reason,
-                retired=current.retired,
-                expected=current.revision,
-                before=current.entry,
-            )
+            return await self._change(db, current, updated, "alias_add", author, reason)
 
     async def remove_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
         self._need_reason(author, reason)
@@ -470,16 +457,7 @@ class KnowledgeStore:
             if len(kept) == len(current.entry.aliases):
                 raise NotFound(entry_id, f" has no alias {alias!r}")
             updated = self._replace(current.entry, aliases=kept)
-            return await self._write_revision(
-                db,
-                updated,
-                action="alias_remove",
-                author=author,
-                reason=reason,
-                retired=current.retired,
-                expected=current.revision,
-                before=current.entry,
-            )
+            return await self._change(db, current, updated, "alias_remove", author, reason)
 
     @staticmethod
     def _replace(entry: Entry, **changes: object) -> Entry:
