@@ -435,7 +435,7 @@ def ms(value: float) -> str:
 
 
 def verdict(value: float, target: float) -> str:
-    return "ok" if value <= target else f"MISS x{value / target:.1f}"
+    return "ok" if value <= target else f"MISS x{value / target:.2f}"
 
 
 def target_cell(value: float, target: float | None, bound: str) -> str:

@@ -5,7 +5,9 @@ job search, messaging) put through question and alias templates, so that their w
 each other and with the real entries the way a large FAQ's would: "client", "proposal", "job",
 "account", "profile", "fee" and "interview" recur everywhere. What they leave out on purpose is
 Connects as a subject: the 34 real entries are the Connects FAQ, and a synthetic entry that
-duplicated one of them would make "the right answer" to a public question ambiguous.
+duplicated one of them would make "the right answer" to a public question ambiguous. They do
+mention Connects in passing ("without using any Connects"), so that the word stays as common as it
+would be in a big FAQ instead of marking the real entries out.
 
 Everything is drawn from one seeded `random.Random`, so a given seed and size always give the same
 entries, and a smaller knowledge base is a prefix of a larger one's synthetic entries.
@@ -245,6 +247,11 @@ CONTEXTS = (
     "after changing my name",
     "on a shared computer",
     "for a team of freelancers",
+    # Connects appear in passing, as they would across a big FAQ, so "connects" stays a common word.
+    "after spending Connects on the proposal",
+    "without using any Connects",
+    "when I am low on Connects",
+    "after buying more Connects",
 )
 
 # Contexts with a slot for a skill, a country or a tool: they give a large knowledge base the long
