@@ -659,19 +659,7 @@ class KnowledgeStore:
             "FROM questions WHERE decision != 'answer' ORDER BY asked_at DESC, id DESC LIMIT ?",
             (limit,),
         )
-        return [
-            RecordedQuestion(
-                id=row["id"],
-                asked_at=datetime.fromisoformat(row["asked_at"]),
-                guild_id=row["guild_id"],
-                channel=row["channel"],
-                decision=row["decision"],
-                question=row["question"] or "",
-                suggestions=json.loads(row["suggestions"]),
-                picked_entry_id=row["picked_entry_id"],
-            )
-            for row in await cursor.fetchall()
-        ]
+        return [self._recorded(row) for row in await cursor.fetchall()]
 
     async def usage(self, since: date | None = None) -> dict[str, int]:
         """How often each entry was given as an answer or picked from suggestions."""
