@@ -338,15 +338,7 @@ class Matcher:
         try:
             return self._match(text)
         except Exception as exc:  # pragma: no cover - last-resort guard: a bad message must not crash the bot
-            return MatchResult.model_construct(
-                question=text,
-                decision="none",
-                entry_id=None,
-                score=0.0,
-                suggestions=[],
-                best=None,
-                why=f"internal error while matching ({type(exc).__name__}); no answer given",
-            )
+            return _no_answer(text, f"internal error while matching ({type(exc).__name__}); no answer given")
 
     def _match(self, text: str) -> MatchResult:
         cfg = self.config
@@ -381,15 +373,7 @@ class Matcher:
 
         if not scored:
             what = "no words the knowledge base knows" if query.ordered else "no meaningful words"
-            return MatchResult.model_construct(
-                question=text,
-                decision="none",
-                entry_id=None,
-                score=0.0,
-                suggestions=[],
-                best=None,
-                why=f"none: {what}{fixes}",
-            )
+            return _no_answer(text, f"none: {what}{fixes}")
         top = scored[0]
         best = self._candidate(top)
         runner = scored[1].score if len(scored) > 1 else 0.0
@@ -491,3 +475,10 @@ class Matcher:
         return Candidate.model_construct(
             entry_id=entry.id, score=score, field="question", matched_text=entry.question
         )
+
+
+def _no_answer(text: str, why: str) -> MatchResult:
+    """A `none` result: nothing to answer or suggest."""
+    return MatchResult.model_construct(
+        question=text, decision="none", entry_id=None, score=0.0, suggestions=[], best=None, why=why
+    )
