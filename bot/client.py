@@ -19,6 +19,7 @@ from connectsbot.engine import AnswerEngine
 from connectsbot.models import Entry, Policy
 from connectsbot.ranking import EntryRanker
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, Revision, StoreError
+from connectsbot.throttle import QuestionThrottle
 
 from .settings import BotSettings
 
@@ -126,6 +127,9 @@ class ConnectsBot(commands.Bot):
         self.engine = engine
         self.policy = policy
         self.ranker = EntryRanker(engine)
+        self.question_throttle = QuestionThrottle(
+            settings.answers.question_limit, settings.answers.question_window_seconds
+        )
         # What the import of the knowledge files did at start; the mod-log reports it once connected.
         self.startup_import = startup_import
         self.extension_names = tuple(extensions)

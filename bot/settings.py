@@ -14,6 +14,8 @@
 | `CONNECTSBOT_GUILDS` | moderation | servers where moderator commands work (empty: any server) |
 | `CONTEXT_MENU_MODERATORS_ONLY` | moderation | "Answer with FAQ" for moderators only (default false) |
 | `CONNECTSBOT_COOLDOWN_SECONDS` | answers | auto-answer: one reply per member per this many seconds (60) |
+| `CONNECTSBOT_QUESTION_LIMIT` | answers | /ask and @mention: questions per member per window (5) |
+| `CONNECTSBOT_QUESTION_WINDOW_SECONDS` | answers | the window of that limit, in seconds (30) |
 | `CONNECTSBOT_ANSWER_THRESHOLD` | answers | matcher override, 0..100 |
 | `CONNECTSBOT_SUGGEST_THRESHOLD` | answers | matcher override, 0..100 |
 | `CONNECTSBOT_MIN_MARGIN` | answers | matcher override, 0..100 |
@@ -209,6 +211,11 @@ class AnswerSettings(BaseSettings):
 
     cooldown_seconds: float = Field(
         default=60.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_COOLDOWN_SECONDS"
+    )
+    # Flood limit on questions put to the bot (/ask, @mention), per member: see connectsbot.throttle.
+    question_limit: int = Field(default=5, ge=1, le=1000, validation_alias="CONNECTSBOT_QUESTION_LIMIT")
+    question_window_seconds: float = Field(
+        default=30.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_QUESTION_WINDOW_SECONDS"
     )
     answer_threshold: float | None = Field(
         default=None, ge=0, le=100, validation_alias="CONNECTSBOT_ANSWER_THRESHOLD"

@@ -11,6 +11,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.components import answer_message, from_a_person, question_for_bot, reply_to, respond
+from bot.throttling import check_question, slow_down
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -43,6 +44,10 @@ class AskCog(commands.Cog):
         question: app_commands.Range[str, 1, QUESTION_MAX],
         private: bool = False,
     ) -> None:
+        decision = check_question(self.bot, interaction.user.id)
+        if not decision.allowed:
+            await respond(interaction, slow_down(decision), ephemeral=True)
+            return
         guild, channel = _where(interaction.guild_id, interaction.channel_id)
         answer = await self.bot.engine.ask(question, str(interaction.user.id), guild, channel)
         log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
@@ -68,6 +73,11 @@ class AskCog(commands.Cog):
             return
         question = question_for_bot(message, me)
         if question is None:
+            return
+        decision = check_question(self.bot, message.author.id)
+        if decision.verdict == "warn":
+            await reply_to(message, slow_down(decision))
+        if not decision.allowed:
             return
         if not question:
             name = me.display_name if me else "bot"
