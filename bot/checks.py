@@ -70,12 +70,13 @@ async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
         await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
-def _moderator_predicate(interaction: discord.Interaction[Any]) -> bool:
+def moderator_check(interaction: discord.Interaction[Any]) -> bool:
+    """The check `moderator_only` adds to a command (tests find moderator commands by it)."""
     problem = moderator_problem(interaction)
     if problem is not None:
         raise NotAllowed(problem)
     return True
 
 
-moderator_only = app_commands.check(_moderator_predicate)
+moderator_only = app_commands.check(moderator_check)
 """Decorator for slash commands: refuse (ephemeral, with the reason) unless a moderator here."""

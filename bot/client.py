@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -24,6 +26,11 @@ from connectsbot.throttle import QuestionThrottle
 from .settings import BotSettings
 
 log = logging.getLogger(__name__)
+
+SelfT = TypeVar("SelfT")
+ItemCallback = Callable[
+    [SelfT, discord.Interaction[Any]], Coroutine[Any, Any, None]
+]  # a component's callback
 
 EXTENSIONS: tuple[str, ...] = (
     "bot.exts.ask",
@@ -55,22 +62,72 @@ def author_of(user: discord.abc.User) -> str:
     return f"{user.name} ({user.id})"
 
 
+BUG_TEXT = "Something went wrong on my side; the moderators can find it in the logs."
+DISCORD_FAILED_TEXT = "Discord did not accept my reply just now; please try again in a moment."
+NO_PERMISSION_TEXT = "Discord did not let me do that here: I am missing a permission in this channel."
+UNKNOWN_INTERACTION = 10062  # Discord's code for an interaction that expired (3 s) or never existed
+
+
+def is_discord_failure(error: BaseException) -> bool:
+    """Discord failed or refused, which is not a bug in the bot: a 5xx still there after discord.py's
+    five tries, a 429 it does not retry (no `Via` header: Cloudflare), a missing permission or access
+    (403), or the interaction, message or channel gone (404)."""
+    return isinstance(error, discord.HTTPException) and (
+        error.status >= 500 or error.status in (403, 404, 429)
+    )
+
+
+async def report_failure(
+    interaction: discord.Interaction[Any], error: BaseException, what: str, bug_text: str = BUG_TEXT
+) -> None:
+    """After an exception while handling an interaction: log it and tell the member (ephemeral).
+
+    What Discord failed or refused is logged at WARNING with its answer (an ERROR would page the
+    operators over Discord's weather); anything else is a bug: ERROR with the traceback."""
+    if not is_discord_failure(error):
+        log.error("%s failed", what, exc_info=error)
+        await send_safely(interaction, bug_text)
+        return
+    log.warning("%s: Discord refused or failed: %s", what, error)
+    if isinstance(error, discord.NotFound) and error.code == UNKNOWN_INTERACTION:
+        return  # the interaction is gone: there is no one to tell
+    await send_safely(
+        interaction, NO_PERMISSION_TEXT if isinstance(error, discord.Forbidden) else DISCORD_FAILED_TEXT
+    )
+
+
+def reports_failures(what: str) -> Callable[[ItemCallback[SelfT]], ItemCallback[SelfT]]:
+    """For callbacks discord.py has no error hook for (a `DynamicItem`'s: it only logs them at ERROR):
+    an exception goes to `report_failure` instead."""
+
+    def decorate(callback: ItemCallback[SelfT]) -> ItemCallback[SelfT]:
+        @functools.wraps(callback)
+        async def reporting(self: SelfT, interaction: discord.Interaction[Any]) -> None:
+            try:
+                await callback(self, interaction)
+            except Exception as error:
+                await report_failure(interaction, error, what)
+
+        return reporting
+
+    return decorate
+
+
 class ConnectsTree(app_commands.CommandTree["ConnectsBot"]):
-    """The command tree: refusals and store errors become ephemeral replies; bugs are logged."""
+    """The command tree: refusals and store errors become ephemeral replies; Discord's failures are
+    warnings and bugs errors (see `report_failure`)."""
 
     async def on_error(
         self, interaction: discord.Interaction[ConnectsBot], error: app_commands.AppCommandError
     ) -> None:
         original = error.original if isinstance(error, app_commands.CommandInvokeError) else error
         if isinstance(original, checks.NotAllowed):
-            message = str(original)
+            await send_safely(interaction, str(original))
         elif isinstance(original, StoreError):
             log.info("command %s refused by the store: %s", _name(interaction), type(original).__name__)
-            message = str(original)
+            await send_safely(interaction, str(original))
         else:
-            log.error("command %s failed", _name(interaction), exc_info=original)
-            message = "Something went wrong on my side; the moderators can find it in the logs."
-        await send_safely(interaction, message)
+            await report_failure(interaction, original, f"command {_name(interaction)}")
 
 
 def _name(interaction: discord.Interaction[Any]) -> str:
@@ -91,8 +148,31 @@ async def send_safely(interaction: discord.Interaction[Any], message: str) -> No
         log.warning("could not tell the member about an error: %s", exc)
 
 
+class RecentIds:
+    """The last `size` ids seen: recognises an event delivered again."""
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._ids: OrderedDict[int, None] = OrderedDict()
+
+    def seen_before(self, id_: int) -> bool:
+        """True if `id_` was seen already; otherwise remember it (forgetting the oldest past `size`)."""
+        if id_ in self._ids:
+            return True
+        self._ids[id_] = None
+        if len(self._ids) > self._size:
+            self._ids.popitem(last=False)
+        return False
+
+
+# Gateway events that make the bot answer: each is handled once per id (message or interaction id).
+ANSWERED_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
+REMEMBERED_EVENTS = 10_000  # ids kept; a replay after a RESUME covers seconds to minutes of events
+
+
 class ConnectsBot(commands.Bot):
-    """The bot. Every message it sends mentions nobody (`allowed_mentions` default and explicit)."""
+    """The bot. Every message it sends mentions nobody (`allowed_mentions` default and explicit);
+    every message and interaction is handled once even if Discord delivers it twice."""
 
     def __init__(
         self,
@@ -135,6 +215,24 @@ class ConnectsBot(commands.Bot):
         self.extension_names = tuple(extensions)
         self.clock = clock
         self.monotonic = monotonic
+        self._seen_events = RecentIds(REMEMBERED_EVENTS)
+        # After a RESUME Discord replays from the sequence number it believes we had, which can repeat
+        # events we handled: a message would be answered twice, an interaction answered again (Discord
+        # refuses that: 400 40060). Dropping repeats where discord.py parses gateway events (its state's
+        # parser table, which every connection uses) covers every listener, command and component at
+        # once, instead of each keeping its own memory.
+        parsers = self._connection.parsers
+        for event in ANSWERED_EVENTS:
+            parsers[event] = self._once_per_id(event, parsers[event])
+
+    def _once_per_id(self, event: str, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        def parse_once(data: Any) -> None:
+            if self._seen_events.seen_before(int(data["id"])):
+                log.info("%s %s delivered again: ignored", event, data["id"])
+                return
+            parse(data)
+
+        return parse_once
 
     async def setup_hook(self) -> None:
         from bot import components

@@ -2,8 +2,9 @@
 
 Persistent controls are `DynamicItem`s: their state lives in the custom_id, so they keep working after a
 restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
-and the callback parses and validates it, so a forged or stale custom_id gets a polite refusal instead
-of an exception (and nothing happens).
+(line breaks included) and the callback parses and validates it, so a forged or stale custom_id gets a
+polite refusal instead of an exception or no answer at all (and nothing happens). A control counts only
+on a message this bot sent: the same custom_id on anyone else's message is forged.
 
 - `cb:fb:{entry_id}:{1|0}`  Helpful / Not helpful under an answer (one vote per member per answer
   message, a second click changes it).
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Self, cast
 import discord
 
 from bot import render
+from bot.client import reports_failures
 from bot.render import NO_MENTIONS
 from connectsbot.engine import Answer
 from connectsbot.models import ENTRY_ID_PATTERN, Entry
@@ -36,6 +38,36 @@ _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 
 def client_of(interaction: discord.Interaction[Any]) -> ConnectsBot:
     return cast("ConnectsBot", interaction.client)
+
+
+_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def parse_number(text: str) -> int | None:
+    """A question id or page number from a custom_id, or None. ASCII digits only: str.isdigit() also
+    accepts "²", which int() then rejects with an exception."""
+    return int(text) if _NUMBER.fullmatch(text) else None
+
+
+def on_own_message(interaction: discord.Interaction[Any]) -> bool:
+    """Whether the control was used on a message this bot sent."""
+    bot_user = interaction.client.user
+    message = interaction.message
+    return message is not None and bot_user is not None and message.author.id == bot_user.id
+
+
+def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set[str]:
+    """The values the select `custom_id` offers on the interaction's message. Discord sends the
+    message as the bot sent it, so a value outside these was never offered."""
+    message = interaction.message
+    rows = message.components if message is not None else []
+    return {
+        option.value
+        for row in rows
+        for child in getattr(row, "children", [])
+        if isinstance(child, discord.SelectMenu) and child.custom_id == custom_id
+        for option in child.options
+    }
 
 
 async def respond(
@@ -90,7 +122,7 @@ async def update(
 # Helpful / Not helpful
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:fb:(?P<rest>.*)"):
+class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:fb:(?P<rest>.*)"):
     def __init__(self, rest: str, *, label: str = "Helpful", emoji: str | None = None) -> None:
         helpful = rest.endswith(":1")
         super().__init__(
@@ -121,11 +153,12 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
             return None
         return entry_id, vote == "1"
 
+    @reports_failures("the Helpful / Not helpful button")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = client_of(interaction)
         parsed = self.parsed()
         message = interaction.message
-        if parsed is None or message is None or bot.user is None or message.author.id != bot.user.id:
+        if parsed is None or message is None or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         entry_id, helpful = parsed
@@ -170,7 +203,7 @@ def answer_parts(entry: Entry, *, diagnose_hint: bool = False) -> tuple[discord.
 # Did you mean…
 
 
-class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:pick:(?P<rest>.*)"):
+class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:pick:(?P<rest>.*)"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
         super().__init__(
             discord.ui.Select(
@@ -189,14 +222,16 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:p
     ) -> Self:
         return cls(match["rest"])
 
+    @reports_failures("the “Did you mean…” menu")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         bot = client_of(interaction)
         values = self.item.values
         chosen = str(values[0]) if len(values) == 1 else ""
-        if not self.rest.isdigit() or len(self.rest) > 18:
+        question_id = parse_number(self.rest)
+        # On a member's message, showing the answer "in place" would edit their message.
+        if question_id is None or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        question_id = int(self.rest)
         try:
             question = await bot.store.question(question_id)
         except NotFound:
@@ -234,6 +269,10 @@ def answer_message(answer: Answer) -> tuple[str | None, discord.Embed | None, di
         return None, embed, view
     if answer.suggestions and answer.question_id is not None:
         return render.SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
+    if answer.suggestions:
+        # The question could not be recorded (database busy or full): the select needs its id, so
+        # list the titles instead; /faq show opens any of them.
+        return render.suggestions_text(answer.suggestions), None, None
     return None, None, None
 
 

@@ -44,6 +44,8 @@ INPUT_VALUE = 4000
 CUSTOM_ID = 100
 
 ELLIPSIS = "…"
+CLOSE_FENCE = "\n```"
+BLANK = "\u200b"  # a zero-width space: what Discord accepts where text is required but there is none
 # Room kept in every chunk for closing and reopening a code fence split across messages.
 FENCE_ROOM = 24
 
@@ -73,14 +75,80 @@ def truncate(text: str, limit: int) -> str:
     return text[: limit - 1].rstrip() + ELLIPSIS
 
 
+def truncate_markdown(text: str, limit: int) -> str:
+    """`truncate`, closing a code block the cut leaves open: the rest of an embed keeps its formatting."""
+    cut = truncate(text, limit)
+    if cut == text or cut.count("```") % 2 == 0:
+        return cut
+    shorter = truncate(text, limit - len(CLOSE_FENCE))
+    if shorter.count("```") % 2 == 0:  # now cut before the block opens
+        return shorter
+    return shorter + CLOSE_FENCE
+
+
+# Control characters, and the bidi embeddings, overrides and isolates that make text display in another
+# order than it is written (a URL shown backwards, two words swapped).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI_OVERRIDE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def _flat(text: str) -> str:
+    """`text` on one line: whitespace collapsed, control characters and bidi overrides dropped."""
+    return " ".join(_BIDI_OVERRIDE.sub("", _CONTROL.sub(" ", text)).split())
+
+
 def one_line(text: str, limit: int) -> str:
-    """Whitespace collapsed to single spaces, then cut: for labels, titles and list items."""
-    return truncate(" ".join(text.split()), limit)
+    """`text` on one line (see `_flat`), cut: for labels, titles and list items."""
+    return truncate(_flat(text), limit)
+
+
+def quiet_mentions(text: str) -> str:
+    """@everyone, @here, <@user> and <@&role> broken by a zero-width space: shown, never a ping, even
+    if a message were ever sent without `allowed_mentions`."""
+    return discord.utils.escape_mentions(text)
 
 
 def member_text(text: str, limit: int) -> str:
-    """Text a member wrote, shown to others: on one line, markdown escaped, cut."""
-    return truncate(discord.utils.escape_markdown(" ".join(text.split())), limit)
+    """Text a member wrote, shown to others: on one line, markdown escaped, mentions broken, cut."""
+    return truncate(quiet_mentions(discord.utils.escape_markdown(_flat(text))), limit)
+
+
+# [label](url), [label](<url>) and [label](url "title") as Discord reads them: the label may hold one
+# level of brackets, the URL one level of parentheses.
+_MASKED_LINK = re.compile(
+    r"\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*<?(?P<url>(?:\([^()\s]*\)|[^()\s<>])*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+)
+_SPOILER = re.compile(r"\|\|(?P<inside>.+?)\|\|", re.DOTALL)
+
+
+def _shown_link(link: re.Match[str]) -> str:
+    label, url = link["label"].strip(), link["url"]
+    if not url:
+        return link[0]  # "[x]()" is no link; the escape in reveal_links keeps it that way
+    return url if label in ("", url) else f"{label} ({url})"
+
+
+def _unwrapped_spoiler(spoiler: re.Match[str]) -> str:
+    inside = spoiler["inside"]
+    return inside if "://" in inside or "](" in inside else spoiler[0]
+
+
+def reveal_links(text: str) -> str:
+    """Markdown in which no link can hide where it goes.
+
+    A masked link shows only its label, so "[https://upwork.com](https://evil.example)" would pass for
+    an Upwork link: it becomes "label (url)", and Discord links the label and the URL each to what
+    they say. A spoiler holding a link is unwrapped, bidi overrides (a URL shown backwards) are
+    dropped, and whatever still reads as a masked link ("](") is escaped so that it shows as text.
+    """
+    text = _SPOILER.sub(_unwrapped_spoiler, _BIDI_OVERRIDE.sub("", text))
+    return _MASKED_LINK.sub(_shown_link, text).replace("](", "]\\(")
+
+
+def safe_echo(text: str) -> str:
+    """Bot text that quotes members (a diagnosis names their jobs): links revealed, mentions broken."""
+    return quiet_mentions(reveal_links(text))
 
 
 def _wrap(line: str, width: int) -> list[str]:
@@ -157,18 +225,23 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
     if embed.title:
         embed.title = one_line(embed.title, EMBED_TITLE)
     if embed.description:
-        embed.description = truncate(embed.description, EMBED_DESCRIPTION)
+        embed.description = truncate_markdown(embed.description, EMBED_DESCRIPTION)
     if embed.footer.text:
         embed.set_footer(text=truncate(embed.footer.text, FOOTER), icon_url=embed.footer.icon_url)
     if embed.author.name:
         embed.set_author(name=truncate(embed.author.name, AUTHOR_NAME))
-    fields = [(f.name or "\u200b", f.value or "\u200b", bool(f.inline)) for f in embed.fields][:EMBED_FIELDS]
+    fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields][:EMBED_FIELDS]
     embed.clear_fields()
     for name, value, inline in fields:
-        embed.add_field(name=one_line(name, FIELD_NAME), value=truncate(value, FIELD_VALUE), inline=inline)
+        # Discord refuses a field whose name or value is empty or blank.
+        embed.add_field(
+            name=one_line(name, FIELD_NAME) or BLANK,
+            value=truncate_markdown(value, FIELD_VALUE) if value.strip() else BLANK,
+            inline=inline,
+        )
     excess = embed_size(embed) - EMBED_TOTAL
     if excess > 0 and embed.description:
-        embed.description = truncate(embed.description, max(len(embed.description) - excess, 1))
+        embed.description = truncate_markdown(embed.description, max(len(embed.description) - excess, 1))
         excess = embed_size(embed) - EMBED_TOTAL
     while excess > 0 and embed.fields:
         embed.remove_field(len(embed.fields) - 1)
@@ -180,17 +253,28 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
 
 
 def answer_embed(entry: Entry, *, diagnose_hint: bool = False) -> discord.Embed:
-    """An entry as members see it: the question as title, the answer, then the sources and as_of."""
-    embed = discord.Embed(title=entry.question, description=entry.answer, colour=ANSWER_COLOUR)
+    """An entry as members see it: the question as title, the answer, then the sources and as_of.
+
+    Moderators write the text; links in it show where they go (see `reveal_links`)."""
+    embed = discord.Embed(
+        title=reveal_links(entry.question), description=reveal_links(entry.answer), colour=ANSWER_COLOUR
+    )
     if diagnose_hint:
         embed.add_field(name="Check your own case", value=DIAGNOSE_HINT, inline=False)
     embed.set_footer(text=sources_line(entry))
     return fit_embed(embed)
 
 
+def suggestions_text(entries: Sequence[Entry]) -> str:
+    """ "Did you mean…" as plain text, for when the select cannot be offered."""
+    titles = "\n".join(f"• {one_line(entry.question, SELECT_LABEL) or entry.id}" for entry in entries[:5])
+    return f"{SUGGEST_TEXT}\n{titles}\n(**/faq show** opens any of them.)"
+
+
 def suggestion_option(entry: Entry) -> discord.SelectOption:
     return discord.SelectOption(
-        label=one_line(entry.question, SELECT_LABEL),
+        # Discord refuses an empty label: a title of control characters alone has none left.
+        label=one_line(entry.question, SELECT_LABEL) or entry.id,
         value=truncate(entry.id, SELECT_VALUE),
         description=one_line(entry.answer.replace("*", ""), SELECT_DESCRIPTION),
     )
@@ -219,7 +303,7 @@ def entry_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[
 def entry_list_embed(entries: Sequence[Entry], page: int, pages: int, category: str | None) -> discord.Embed:
     where = f" in {category}" if category else ""
     embed = discord.Embed(title=f"FAQ entries{where}", colour=ANSWER_COLOUR)
-    lines = [f"`{entry.id}` — {one_line(entry.question, 150)}" for entry in entries]
+    lines = [f"`{entry.id}` — {one_line(reveal_links(entry.question), 150)}" for entry in entries]
     embed.description = "\n".join(lines) or "No entries."
     embed.set_footer(text=f"Page {page + 1} of {max(pages, 1)} · /faq show entry: to read one")
     return fit_embed(embed)

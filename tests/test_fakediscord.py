@@ -5,6 +5,7 @@ Each test runs the real discord.py client over real sockets against the fake on 
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 from collections.abc import Callable
@@ -398,6 +399,32 @@ async def test_close_codes_and_invalid_session(fake_discord: FakeDiscord) -> Non
     assert isinstance(error, discord.ConnectionClosed) and error.code == 4004
 
 
+async def test_missed_heartbeat_acks_make_the_client_resume(fake_discord: FakeDiscord) -> None:
+    sent_before = len(fake_discord.server.gateway_sent)
+    assert await fake_discord.miss_heartbeat_acks() == "RESUMED"
+    ops = [f["op"] for f in fake_discord.server.gateway_sent[sent_before:]]
+    assert ops[0] == 1 and 11 not in ops[: ops.index(10)], "no ACK on the zombie, then a new HELLO"
+    assert fake_discord.server.resume_count == 1
+    assert (await fake_discord.slash("echo", text="alive")).content == "alive"
+
+
+async def test_events_can_be_delivered_twice(fake_discord: FakeDiscord) -> None:
+    fake_discord.allow_errors(r"(?s)Ignoring exception in command 'echo'.*40060")
+    mark = fake_discord.gateway_seq
+    await fake_discord.message(fake_discord.general, "connects?")
+    await fake_discord.wait_for_sent(fake_discord.general)
+    await fake_discord.slash("echo", text="once")
+    fake_discord.redeliver_on_resume(mark)
+    await fake_discord.reconnect()
+    await fake_discord.settle()
+    assert len(fake_discord.sent_to(fake_discord.general)) == 2, "TinyBot answers a repeated message again"
+    callbacks = [r for r in fake_discord.sent if r.route == "/interactions/{interaction_id}/{token}/callback"]
+    assert [(r.status, r.response.get("code")) for r in callbacks] == [(200, None), (400, 40060)]
+    replayed = [f.get("t") for f in fake_discord.server.gateway_sent if f.get("op") == 0]
+    assert replayed.count("READY") == 1 and replayed.count("RESUMED") == 1
+    assert len(fake_discord.allowed_errors) == 1
+
+
 # --- REST faults ----------------------------------------------------------------------------------
 
 
@@ -419,6 +446,16 @@ async def test_server_errors_are_retried(fake_discord: FakeDiscord) -> None:
     fake_discord.fail_next("POST /channels/*/messages", status=502)  # discord.py waits 1 s, then retries
     await fake_discord.message(fake_discord.faq, "connects?")
     assert (await fake_discord.wait_for_sent(fake_discord.faq)).request.status == 200
+
+
+async def test_retries_can_be_sped_up(fake_discord: FakeDiscord) -> None:
+    fake_discord.allow_errors(r"(?s)Ignoring exception in command 'echo'.*DiscordServerError.*503")
+    fake_discord.speed_up_retries()  # else five tries take 25 s (and the interaction expires)
+    fake_discord.fail_next("POST /interactions/*/callback", status=503, times=5)
+    await fake_discord.send_slash("echo", text="never")
+    await fake_discord.settle()
+    assert [r.status for r in fake_discord.sent if r.path.startswith("/interactions/")] == [503] * 5
+    assert len(fake_discord.allowed_errors) == 1
 
 
 # --- the harness's own checks ---------------------------------------------------------------------
@@ -492,6 +529,8 @@ async def test_patches_are_restored() -> None:
     handlers = len(logging.getLogger("discord").handlers)
     async with FakeDiscord.start(TinyBot()) as fake:
         assert fake.server.rest_base == discord.http.Route.BASE
+        fake.speed_up_retries()
     assert before == (discord.http.Route.BASE, discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY)
+    assert discord.http.asyncio is asyncio and discord.webhook.async_.asyncio is asyncio
     assert len(logging.getLogger("discord").handlers) == handlers
     assert fake.bot.is_closed()

@@ -1,6 +1,9 @@
 """Message context menu "Answer with FAQ": an ephemeral preview of the best entry for someone's message,
 with "Post as reply" and "Pick another". Any member may use it, or moderators only when
-CONTEXT_MENU_MODERATORS_ONLY is set (checked again on every button)."""
+CONTEXT_MENU_MODERATORS_ONLY is set (checked again on every button).
+
+The preview's controls are not persistent (random custom_ids, routed to the opener's preview until it
+times out); they refuse anyone but the opener and entries the select did not offer."""
 
 from __future__ import annotations
 
@@ -12,6 +15,7 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import checks, render
+from bot.client import report_failure
 from bot.components import answer_view, client_of, reply_to, respond, update
 from connectsbot.models import Entry
 
@@ -23,6 +27,7 @@ log = logging.getLogger(__name__)
 MENU_NAME = "Answer with FAQ"
 PREVIEW_TIMEOUT = 15 * 60
 PREVIEW_NOTE = "Preview (only you see this). Post it as a reply to the message, or pick another entry."
+NOT_OFFERED = "That entry was not offered here."
 
 
 def _allowed(interaction: discord.Interaction[Any]) -> str | None:
@@ -111,10 +116,16 @@ class PreviewView(discord.ui.View):
         await update(interaction, "Pick the entry to post:", view=self)
 
     async def chosen(self, interaction: discord.Interaction[Any]) -> None:
-        values = self._select.values if self._select is not None else []
+        select = self._select
+        values = select.values if select is not None else []
+        offered = {option.value for option in select.options} if select is not None else set()
+        # Only what the select offered (a forged value could name any entry, retired ones aside).
+        if len(values) != 1 or values[0] not in offered:
+            await respond(interaction, NOT_OFFERED, ephemeral=True)
+            return
         bot = client_of(interaction)
         await bot.engine.refresh()
-        entry = bot.engine.entries.get(str(values[0])) if len(values) == 1 else None
+        entry = bot.engine.entries.get(values[0])
         if entry is None:
             await respond(interaction, "That entry is not available anymore.", ephemeral=True)
             return
@@ -123,8 +134,9 @@ class PreviewView(discord.ui.View):
         await update(interaction, PREVIEW_NOTE, embed=render.answer_embed(entry), view=self)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
-        log.error("answer with FAQ failed", exc_info=error)
-        await respond(interaction, "Something went wrong; nothing was posted.", ephemeral=True)
+        await report_failure(
+            interaction, error, "answer with FAQ", "Something went wrong; nothing was posted."
+        )
 
 
 class AnswerWithFaqCog(commands.Cog):

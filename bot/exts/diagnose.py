@@ -11,7 +11,8 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.components import client_of, respond, respond_text
+from bot.client import report_failure
+from bot.components import client_of, respond_text
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 
 if TYPE_CHECKING:
@@ -74,13 +75,17 @@ class TimelineModal(discord.ui.Modal):
             result.missing,
             len(result.errors),
         )
-        await respond_text(interaction, render_text(result, advise(result)), ephemeral=not self.public)
+        # The reply names the member's jobs as written: a job "[free Connects](https://evil.example)"
+        # must not become a masked link posted by the bot, nor "@everyone" a ping-looking mention.
+        reply = render.safe_echo(render_text(result, advise(result)))
+        await respond_text(interaction, reply, ephemeral=not self.public)
 
     async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
-        log.error("/diagnose failed", exc_info=error)
-        await respond(interaction, "Something went wrong while checking your timeline.", ephemeral=True)
+        await report_failure(
+            interaction, error, "/diagnose", "Something went wrong while checking your timeline."
+        )
 
 
 class DiagnoseCog(commands.Cog):

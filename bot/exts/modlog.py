@@ -1,5 +1,6 @@
 """Mod-log: every knowledge-base change made through the bot is posted to CONNECTSBOT_MODLOG_CHANNEL
-with who made it, why, and a short diff; what the knowledge-file import changed at start, once connected."""
+with who made it, why, and a short diff; what the knowledge-file import changed at start, once connected,
+and what a moderator's /faq import changed."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from discord.ext import commands
 
 from bot.render import NO_MENTIONS, import_embed, modlog_embed
 from connectsbot.changes import short_diff
+from connectsbot.store import ImportReport
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot, KnowledgeChange
@@ -56,6 +58,18 @@ class ModLogCog(commands.Cog):
         channel = self._channel_or_warn() if embed is not None else None
         if channel is not None and embed is not None:
             await self._post(channel, embed)
+
+    @commands.Cog.listener()
+    async def on_kb_import(self, report: ImportReport, actor_id: int) -> None:
+        """A moderator's /faq import, shown like the import at start (nothing when nothing changed)."""
+        embed = import_embed(report)
+        channel = self._channel_or_warn() if embed is not None else None
+        if channel is None or embed is None:
+            return
+        embed.title = "Knowledge files imported with /faq import"
+        embed.description = f"By <@{actor_id}>"
+        embed.set_footer(text=f"{report.unchanged} unchanged")  # the revisions are by the moderator
+        await self._post(channel, embed)
 
     @commands.Cog.listener()
     async def on_kb_change(self, change: KnowledgeChange) -> None:

@@ -7,7 +7,8 @@
   the Moderator role the moderator role; a second server ("Elsewhere") is not configured.
 - Time is fixed (`clock`, 2026-11-21 12:00 UTC) and the cooldown clock is a counter tests move.
 - The harness fails a test on any ERROR log from discord/connectsbot/bot, an unknown route, a dead
-  gateway task; every test also checks allowed_mentions on every message the bot wrote.
+  gateway task; every test also checks allowed_mentions on every message the bot wrote (forced in
+  `start_fake_discord`, whichever way a test starts the fake).
 """
 
 from __future__ import annotations
@@ -27,11 +28,13 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
 import asyncio
 import shutil
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 from pydantic import SecretStr
 
@@ -52,11 +55,10 @@ from connectsbot.models import Entry
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE
 from tests.fakediscord import payloads
-from tests.fakediscord.fixtures import start_fake_discord
+from tests.fakediscord.fixtures import StartFakeDiscord
 from tests.fakediscord.harness import FakeDiscord
 from tests.fakediscord.payloads import JSON
 
-FIXTURES = (start_fake_discord,)
 TOKEN = "fake-bot-token.for-tests.only"
 START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -216,7 +218,9 @@ async def make_bot(
         settings = make_settings(world, db, **changes)
         store = await KnowledgeStore.open(db, clock=clock)
         stores.append(store)
-        engine = AnswerEngine(store, settings.answers.matcher_config())
+        # A loaded CI machine can take over the production 1 s to commit a question; tests of that
+        # wait set it themselves.
+        engine = AnswerEngine(store, settings.answers.matcher_config(), record_wait=30)
         await engine.refresh()
         policy = load_policy(SHIPPED_KNOWLEDGE)
         return ConnectsBot(settings, store, engine, policy, startup_import, clock=clock, monotonic=ticks)
@@ -227,15 +231,27 @@ async def make_bot(
 
 
 @pytest.fixture
-async def launch(make_bot: BotMaker, start_fake_discord: Any, world: World) -> Launcher:
+async def start_fake_discord() -> AsyncIterator[StartFakeDiscord]:
+    """`await start_fake_discord(bot, **options)` -> a started fake, stopped and checked at teardown.
+
+    Replaces the fixture of tests.fakediscord.fixtures for every test here: each fake checks at exit
+    that no message the bot wrote could ping (`check_mentions`), and no test can turn that off."""
+    async with AsyncExitStack() as stack:
+
+        async def start(bot: discord.Client, **options: Any) -> FakeDiscord:
+            checked = {**options, "check_mentions": True}
+            return await stack.enter_async_context(FakeDiscord.start(bot, **checked))
+
+        yield start
+
+
+@pytest.fixture
+async def launch(make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world: World) -> Launcher:
     """`await launch(**settings_changes)` -> the bot connected to a fresh fake Discord."""
 
     async def go(**changes: Any) -> FakeDiscord:
         bot = await make_bot(**changes)
-        fake: FakeDiscord = await start_fake_discord(
-            bot, guilds=world.guilds, bot_user=world.bot_user, token=TOKEN, check_mentions=True
-        )
-        return fake
+        return await start_fake_discord(bot, guilds=world.guilds, bot_user=world.bot_user, token=TOKEN)
 
     return go
 

@@ -80,6 +80,7 @@ async def test_commands_sync_globally_by_default(fake: FakeDiscord) -> None:
         "revert",
         "unanswered",
         "stats",
+        "import",
     } == subcommands
 
 

@@ -1,66 +1,18 @@
-"""Moderator commands end to end: who may use them (checked on the bot's side, commands, buttons and
-modals alike), every change through the revision history with who and why, stale edits refused, and
-the mod-log."""
+"""Moderator commands end to end: who may use them (the refusals, commands, buttons and modals alike, are
+in test_permissions.py), every change through the revision history with who and why, stale edits
+refused, and the mod-log."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from bot import checks
 from connectsbot.kbfiles import Problem
 from connectsbot.store import ImportFailed, ImportReport
-from tests.bot.conftest import World, bot_of
+from tests.bot.conftest import bot_of
 from tests.fakediscord.harness import FakeDiscord, Reply
 
 SEED = "002_199d9790c2e26437.txt"
-# (command, options) for every moderator command; each would change or reveal moderator-only data.
-MODERATOR_COMMANDS: list[tuple[str, dict[str, Any]]] = [
-    ("faq add", {"entry_id": "connects-expiry", "category": "connects", "source": SEED}),
-    ("faq edit", {"entry": "connects-rollover"}),
-    ("faq retire", {"entry": "connects-rollover", "reason": "testing"}),
-    ("faq alias add", {"entry": "connects-rollover", "alias": "do connects expire", "reason": "asked often"}),
-    ("faq alias remove", {"entry": "connects-rollover", "alias": "x", "reason": "testing"}),
-    ("faq history", {"entry": "connects-rollover"}),
-    ("faq revert", {"entry": "connects-rollover", "revision": 1, "reason": "testing"}),
-    ("faq unanswered", {}),
-    ("faq stats", {}),
-]
-
-
-async def _revision(fake: FakeDiscord, entry_id: str = "connects-rollover") -> int:
-    return (await bot_of(fake).store.get(entry_id, include_retired=True)).revision
-
-
-@pytest.mark.parametrize(("command", "options"), MODERATOR_COMMANDS, ids=[c for c, _ in MODERATOR_COMMANDS])
-async def test_members_without_the_role_are_refused(
-    fake: FakeDiscord, command: str, options: dict[str, Any]
-) -> None:
-    before = await _revision(fake)
-    reply = await fake.slash(command, options, user=fake.member_user)
-    assert reply.type == 4 and reply.ephemeral
-    assert reply.content == checks.NOT_A_MODERATOR
-    assert await _revision(fake) == before
-    await fake.settle()
-    assert fake.sent_to(fake.mod_log) == []
-
-
-async def test_refused_in_direct_messages(fake: FakeDiscord) -> None:
-    dm = fake.server.dm_channel_for(fake.admin_user)
-    for command, options in MODERATOR_COMMANDS:
-        reply = await fake.slash(command, options, user=fake.admin_user, channel=dm["id"])
-        assert reply.content == checks.NOT_IN_DMS, command
-
-
-async def test_refused_in_another_server(fake: FakeDiscord, world: World) -> None:
-    owner = next(m["user"] for m in world.other["members"] if m["user"]["username"] == "admin-elsewhere")
-    channel = next(c for c in world.other["channels"] if c["name"] == "general")
-    reply = await fake.slash(
-        "faq retire", entry="connects-rollover", reason="xyz", user=owner, channel=channel["id"]
-    )
-    assert reply.content == checks.OTHER_SERVER
-    assert not (await bot_of(fake).store.get("connects-rollover")).retired
 
 
 async def test_manage_server_permission_is_enough(fake: FakeDiscord) -> None:

@@ -68,6 +68,7 @@ HANDLER_TASK_PREFIXES = (
     "CommandTree-invoker",
     "discord-ui-view-dispatch-",
     "discord-ui-modal-dispatch-",
+    "discord-ui-dynamic-item-",
 )
 CALLBACK_ROUTE = "/interactions/{interaction_id}/{token}/callback"
 FOLLOWUP_ROUTE = "/webhooks/{application_id}/{token}"
@@ -262,12 +263,31 @@ class _ErrorLogCapture(logging.Handler):
         self._fake._log_record(self.format(record))
 
 
+class _ScaledSleeps:
+    """Stands in for the ``asyncio`` module inside discord.py's HTTP client and webhook adapter: the
+    same, but every ``sleep`` takes ``factor`` times as long (see ``FakeDiscord.speed_up_retries``)."""
+
+    def __init__(self, factor: float) -> None:
+        self._factor = factor
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(asyncio, name)
+
+    async def sleep(self, delay: float, result: Any = None) -> Any:
+        return await asyncio.sleep(delay * self._factor, result)
+
+
+# The modules whose waits speed_up_retries scales (each does `import asyncio`).
+RETRYING_MODULES = (discord.http, discord.webhook.async_)
+
+
 @dataclass
 class _Saved:
     route_base: str
     default_gateway: yarl.URL
     adapter: Any
     adapter_patched: bool = False
+    sleeps_scaled: bool = False
     handlers: list[tuple[logging.Logger, logging.Handler]] = field(default_factory=list)
 
 
@@ -279,9 +299,10 @@ class FakeDiscord:
     Wait for the bot: ``PendingInteraction.response/followup/original_edit``, ``wait_for_sent``,
     ``wait_for_request``, ``settle``. Inspect: ``sent`` (every REST call), ``sent_to``, ``messages``,
     ``commands``, ``server`` (gateway traffic, interactions), ``guild``/``user``/``channel``/``role``.
-    Faults: ``fail_next``, ``reconnect``, ``close_gateway``, ``close_gateway_fatally``,
-    ``invalidate_session``, ``outage``. Checks: ``assert_no_mass_mentions``, ``allow_errors``,
-    ``check`` (run at exit).
+    Faults: ``fail_next``, ``speed_up_retries``, ``reconnect``, ``close_gateway``,
+    ``close_gateway_fatally``, ``invalidate_session``, ``outage``, ``miss_heartbeat_acks``,
+    ``redeliver_on_resume``. Checks: ``assert_no_mass_mentions``, ``allow_errors``, ``check`` (run at
+    exit).
     """
 
     def __init__(
@@ -483,6 +504,9 @@ class FakeDiscord:
                 discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = saved.default_gateway
                 if saved.adapter_patched:
                     del saved.adapter.request
+                if saved.sleeps_scaled:
+                    for module in RETRYING_MODULES:
+                        module.asyncio = asyncio  # type: ignore[attr-defined]
                 for logger, handler in saved.handlers:
                     logger.removeHandler(handler)
                 self._saved = None
@@ -1358,9 +1382,26 @@ class FakeDiscord:
             body=body,
         )
 
+    def speed_up_retries(self, factor: float = 0.01) -> None:
+        """For the rest of the test, every wait of discord.py's HTTP client and webhook adapter takes
+        ``factor`` times as long: the 1, 3, 5, 7, 9 s back-off between the five tries of a request
+        answered 5xx (about 25 s before ``DiscordServerError``), and 429 ``retry_after`` waits alike
+        (so leave it off in tests that time those)."""
+        assert self._saved is not None
+        scaled = _ScaledSleeps(factor)
+        for module in RETRYING_MODULES:
+            module.asyncio = scaled  # type: ignore[attr-defined]
+        self._saved.sleeps_scaled = True
+
     async def _reconnected(self, watch: asyncio.Future[JSON], what: str, timeout: float | None) -> str:
         frame = await self._wait(watch, what, timeout)
         await self._barrier(timeout)
+        # After a new READY discord.py dispatches on_ready from a task once the GUILD_CREATEs are
+        # through (guild_ready_timeout). Wait for it: left pending, it would fire after bot.close()
+        # (discord.py does not cancel it) and fail there.
+        ready_task: asyncio.Task[None] | None = getattr(self.bot._connection, "_ready_task", None)
+        if ready_task is not None:
+            await self._wait(asyncio.wait({ready_task}), f"on_ready after {what}", timeout)
         return str(frame["t"])
 
     @staticmethod
@@ -1412,6 +1453,48 @@ class FakeDiscord:
         expected = "RESUMED" if resumable else "READY"
         if event != expected:
             raise AssertionError(f"expected {expected} after op 9 d={resumable}, got {event}")
+
+    async def miss_heartbeat_acks(
+        self, *, heartbeat_timeout: float = 0.2, timeout: float | None = None
+    ) -> str:
+        """A zombie connection: the fake sends a HEARTBEAT request, then neither acknowledges the
+        client's heartbeats (op 11) nor sends anything else on that connection; events dispatched
+        meanwhile are buffered. Returns ``"RESUMED"`` or ``"READY"`` once the client came back.
+
+        discord.py 2.x gives up on a connection that received nothing at all for its
+        ``heartbeat_timeout`` (60 s unless the client sets it): its ``poll_event`` receive times out (or
+        its KeepAliveHandler notices), it closes the socket with 4000 and RESUMEs. That timeout is cut
+        to ``heartbeat_timeout`` for the current connection only; the next one gets the client's own.
+        """
+        ws = self.bot.ws
+        if ws is None:
+            raise RuntimeError("the client is not connected")
+        # Read by each poll_event; the pending receive (with the old timeout) ends with our op 1.
+        ws._max_heartbeat_timeout = heartbeat_timeout
+        watch = self.server.watch_sent(self._came_back)
+        heartbeat = self.server.watch_received(lambda frame: frame.get("op") == 1)
+        await self.server.zombify()
+        await self._wait(heartbeat, "the client to heartbeat on the zombie connection", timeout)
+        return await self._reconnected(
+            watch, "the client to give up the zombie connection and come back", timeout
+        )
+
+    @property
+    def gateway_seq(self) -> int:
+        """The sequence number of the last dispatch of the current gateway session (a mark for
+        ``redeliver_on_resume``)."""
+        if self.server.session is None:
+            raise RuntimeError("fakediscord: no gateway session")
+        return self.server.session.seq
+
+    def redeliver_on_resume(self, after: int) -> None:
+        """Make the next RESUME replay every dispatch after sequence number ``after`` (a
+        ``gateway_seq`` taken earlier), those the client had already processed included: events
+        delivered twice. READY and RESUMED are not sent again. Then cause the RESUME with
+        ``reconnect``, ``close_gateway``, ``outage``, ``miss_heartbeat_acks``, ..."""
+        if self.server.session is None:
+            raise RuntimeError("fakediscord: no gateway session")
+        self.server.session.redeliver_after = after
 
     @asynccontextmanager
     async def outage(self, *, code: int = 4000, timeout: float | None = None) -> AsyncIterator[None]:

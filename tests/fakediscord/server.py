@@ -21,6 +21,7 @@ import json
 import re
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -46,6 +47,8 @@ LOADING = 1 << 7  # message flag of a deferred ("thinking") response
 
 # Discord's closing codes after which discord.py gives up (ConnectionClosed out of connect()).
 FATAL_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
+# Dispatches about the connection itself: never part of a replay of events the client already had.
+CONNECTION_EVENTS = frozenset({"READY", "RESUMED"})
 
 
 class ApiError(Exception):
@@ -77,7 +80,8 @@ class RecordedRequest:
     ``payload_json`` part); ``route`` is the matched template such as
     ``/channels/{channel_id}/messages`` (None for an unknown route) and ``params`` its parameters.
     ``status`` stays 0 until the fake has answered; ``consumed`` is set once the discord.py call that
-    made it has returned to its caller (so the bot has, e.g., stored the view it sent).
+    made it has returned to its caller (so the bot has, e.g., stored the view it sent). ``received_at``
+    is when the fake had read it (``time.monotonic()``, the clock of ``loop.time()``; for latencies).
     """
 
     method: str
@@ -91,6 +95,7 @@ class RecordedRequest:
     response: Any = None
     claimed: bool = False
     consumed: asyncio.Event = field(default_factory=asyncio.Event, repr=False)
+    received_at: float = field(default_factory=time.monotonic, repr=False)
 
     @property
     def ok(self) -> bool:
@@ -151,6 +156,7 @@ class GatewayConnection:
     url_path: str
     session: GatewaySession | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    acks_heartbeats: bool = True  # False once it is a zombie (see FakeDiscordServer.zombify)
 
     async def send(self, frame: JSON) -> bool:
         """Send a frame; False if the socket is already closing."""
@@ -166,7 +172,11 @@ class GatewayConnection:
 
 @dataclass
 class GatewaySession:
-    """A gateway session: its sequence number and every dispatch sent in it (for RESUME)."""
+    """A gateway session: its sequence number and every dispatch sent in it (for RESUME).
+
+    ``redeliver_after``: the next RESUME replays from this sequence number even if the client had
+    received more (events delivered twice), instead of from the client's own.
+    """
 
     id: str
     intents: int
@@ -175,6 +185,7 @@ class GatewaySession:
     buffer: list[JSON] = field(default_factory=list)
     connection: GatewayConnection | None = None
     resumable: bool = True
+    redeliver_after: int | None = None
 
 
 @dataclass
@@ -485,6 +496,17 @@ class FakeDiscordServer:
             raise RuntimeError("fakediscord: the gateway is not connected")
         await conn.ws.close(code=code, message=b"fakediscord closed the connection")
 
+    async def zombify(self) -> None:
+        """Leave the live connection open but dead, as when Discord's end of it is gone: send one
+        HEARTBEAT request (op 1) on it, then answer nothing more there (no HEARTBEAT_ACK, no
+        dispatches: they are buffered for the client's RESUME)."""
+        conn = self.live_connection
+        if conn is None or self.session is None:
+            raise RuntimeError("fakediscord: the gateway is not connected")
+        conn.acks_heartbeats = False
+        self.session.connection = None
+        await self._send(conn, {"op": 1, "d": None, "s": None, "t": None})
+
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
@@ -513,7 +535,8 @@ class FakeDiscordServer:
             recorded["d"]["token"] = "<redacted>"
         self.gateway_received.append(recorded)
         if op == 1:  # HEARTBEAT
-            await self._send(conn, {"op": 11, "d": None, "s": None, "t": None})
+            if conn.acks_heartbeats:
+                await self._send(conn, {"op": 11, "d": None, "s": None, "t": None})
         elif op == 2:  # IDENTIFY
             await self._identify(conn, d)
         elif op == 6:  # RESUME
@@ -569,12 +592,18 @@ class FakeDiscordServer:
         session.connection = None
         if old is not None and old is not conn and not old.ws.closed:
             await old.ws.close(code=4000)
-        # Replay everything after the client's seq, including what is dispatched meanwhile; attach the
+        # Replay everything after the client's seq (or after redeliver_after: events the client had
+        # already, READY and RESUMED excepted), including what is dispatched meanwhile; attach the
         # connection only once caught up so that the order is kept.
-        sent_up_to = int(d.get("seq") or 0)
+        client_seq = int(d.get("seq") or 0)
+        sent_up_to = client_seq
+        if session.redeliver_after is not None:
+            sent_up_to = min(client_seq, session.redeliver_after)
+            session.redeliver_after = None
         while pending := [f for f in session.buffer if f["s"] > sent_up_to]:
             for frame in pending:
-                await self._send(conn, frame)
+                if frame["s"] > client_seq or frame["t"] not in CONNECTION_EVENTS:
+                    await self._send(conn, frame)
                 sent_up_to = frame["s"]
         session.connection = conn
         conn.session = session

@@ -1,12 +1,14 @@
-"""/faq: show and list for everyone; add, edit, retire, alias, history, revert, unanswered and stats for
-moderators (checked on the bot's side before each one runs)."""
+"""/faq: show and list for everyone; add, edit, retire, alias, history, revert, unanswered, stats and
+import for moderators (checked on the bot's side before each one runs)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
 import re
 from datetime import timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
@@ -15,13 +17,14 @@ from discord.ext import commands
 
 from bot import checks, render
 from bot.client import author_of
-from bot.components import answer_parts, respond
+from bot.components import answer_parts, respond, respond_text
 from bot.exts.faq._modals import AddModal, EditModal
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
 from connectsbot.chart import bar_chart_png
 from connectsbot.insights import build_stats
+from connectsbot.kbfiles import Problem, load_folder
 from connectsbot.models import ENTRY_ID_PATTERN, Entry
-from connectsbot.store import LiveEntry, NotFound
+from connectsbot.store import ImportFailed, ImportReport, LiveEntry, NotFound
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 
 _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 Reason = app_commands.Range[str, 3, 300]
+# A broken import lists at most this many problems (a few messages); the CLI's `kb validate` shows all.
+IMPORT_PROBLEMS_SHOWN = 20
 
 
 class FaqCog(
@@ -360,3 +365,74 @@ class FaqCog(
         await respond(
             interaction, embed=render.stats_embed(report, titles, "stats.png"), files=[chart], ephemeral=True
         )
+
+    @app_commands.command(
+        name="import", description="Moderators: load the changed knowledge files again (all or nothing)"
+    )
+    @app_commands.describe(force="Also overwrite entries moderators changed since their file was imported")
+    @checks.moderator_only
+    async def import_files(self, interaction: discord.Interaction[ConnectsBot], force: bool = False) -> None:
+        # Reading the files, importing and rebuilding the matcher can take longer than Discord's 3 s.
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        folder = self.bot.settings.store.knowledge
+        loaded = await asyncio.to_thread(load_folder, folder)
+        try:
+            report = await self.bot.store.import_folder(
+                loaded, force=force, author=author_of(interaction.user)
+            )
+        except ImportFailed as failure:
+            log.info("/faq import by %s refused: %d problems", interaction.user.id, len(failure.problems))
+            await respond_text(interaction, import_problems_text(failure.problems, folder), ephemeral=True)
+            return
+        await self.bot.engine.refresh()
+        # The interview-Connects policy lives in the folder too (not in the store): /diagnose uses it next.
+        policy_reloaded = loaded.policy is not None and loaded.policy != self.bot.policy
+        if loaded.policy is not None:
+            self.bot.policy = loaded.policy
+        log.info("/faq import by %s: %s", interaction.user.id, report.summary().replace("\n", "; "))
+        await respond_text(interaction, import_report_text(report, policy_reloaded), ephemeral=True)
+        self.bot.dispatch("kb_import", report, interaction.user.id)
+
+
+def import_problems_text(problems: list[Problem], folder: Path) -> str:
+    """Why an import wrote nothing: each problem with its file (relative to the folder) and field."""
+    count = len(problems)
+    lines = [
+        f"Nothing was imported: the knowledge files have {count} problem{'s' if count != 1 else ''}. "
+        "Members still get the answers from before. Fix these, then run /faq import again:"
+    ]
+    for problem in problems[:IMPORT_PROBLEMS_SHOWN]:
+        path = Path(problem.file)
+        where = path.relative_to(folder) if path.is_relative_to(folder) else path
+        field = f" · field {_code(problem.field)}" if problem.field else ""
+        lines.append(f"- {_code(str(where))}{field}: {render.member_text(problem.message, 300)}")
+    if count > IMPORT_PROBLEMS_SHOWN:
+        lines.append(f"…and {count - IMPORT_PROBLEMS_SHOWN} more: `connectsbot kb validate` lists them all.")
+    return "\n".join(lines)
+
+
+def _code(text: str) -> str:
+    """`text` as inline code (a backtick in it would end the code early)."""
+    return "`" + render.one_line(text, 200).replace("`", "'") + "`"
+
+
+def import_report_text(report: ImportReport, policy_reloaded: bool) -> str:
+    """What an import changed, for the moderator who ran it."""
+    if not report.changed and not report.conflicts:
+        lines = [f"The entry files have not changed since the last import ({report.unchanged} unchanged)."]
+    else:
+        lines = [
+            f"Imported the knowledge files: {len(report.added)} added, {len(report.updated)} updated, "
+            f"{len(report.retired)} retired, {report.unchanged} unchanged."
+        ]
+    for name, ids in (("Added", report.added), ("Updated", report.updated), ("Retired", report.retired)):
+        if ids:
+            lines.append(f"{name}: " + ", ".join(f"`{entry_id}`" for entry_id in ids))
+    if report.conflicts:
+        lines.append(
+            "Kept as moderators edited them (their file changed too; `/faq import force:True` overwrites "
+            "them): " + ", ".join(f"`{entry_id}`" for entry_id in report.conflicts)
+        )
+    if policy_reloaded:
+        lines.append("The interview-Connects policy (`policy.yaml`) changed: /diagnose uses the new one.")
+    return "\n".join(lines)

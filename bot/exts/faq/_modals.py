@@ -1,5 +1,9 @@
 """Modals for moderators: add an entry, edit one (prefilled, stale edits refused), or turn a group of
-unanswered questions into a new entry. Every submit checks the moderator again on the bot's side."""
+unanswered questions into a new entry. Every submit checks the moderator again on the bot's side.
+
+They are not persistent: discord.py gives each a random custom_id and routes the submission to the form
+that was opened (gone after a restart). Anyone holding that custom_id could submit it, hence the check;
+a submission overtaken by another change is refused with the moderator's text attached as a draft."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ import discord
 from pydantic import ValidationError
 
 from bot import checks, render
-from bot.client import author_of
+from bot.client import author_of, report_failure
 from bot.components import client_of, respond
 from connectsbot.insights import QuestionGroup, question_key
 from connectsbot.models import Entry
@@ -26,6 +30,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MODAL_TIMEOUT = 30 * 60
+DEALT_WITH_MEANWHILE = "those questions were dealt with meanwhile. Run /faq unanswered again."
 QUESTION_WORDS = frozenset(
     ["how", "what", "why", "where", "when", "who", "which", "can", "could", "should", "would", "will"]
 )
@@ -87,8 +92,9 @@ class _ModeratorModal(discord.ui.Modal):
     async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
         self, interaction: discord.Interaction[Any], error: Exception, /
     ) -> None:
-        log.error("%s failed", type(self).__name__, exc_info=error)
-        await respond(interaction, "Something went wrong; nothing was saved.", ephemeral=True)
+        await report_failure(
+            interaction, error, type(self).__name__, "Something went wrong; nothing was saved."
+        )
 
     async def refused(self, interaction: discord.Interaction[Any], message: str) -> None:
         fields = {
@@ -279,6 +285,12 @@ class NewFromQuestionsModal(_ModeratorModal):
             await self.refused(interaction, "Not added: write the source as `seed file: what it supports`.")
             return
         bot = client_of(interaction)
+        # Another moderator may have answered these questions while this form was open (an alias, an
+        # entry): a second entry for them would most likely duplicate that answer.
+        still_open = {question.id for question in await bot.store.open_questions()}
+        if still_open.isdisjoint(self.group.ids):
+            await self.refused(interaction, f"Not added: {DEALT_WITH_MEANWHILE}")
+            return
         data = {
             "id": self.entry_id.value.strip(),
             "question": self.question.value,

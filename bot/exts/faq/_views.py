@@ -1,4 +1,5 @@
-"""Persistent controls of the faq extension (custom_ids parsed and checked in the callbacks).
+"""Persistent controls of the faq extension (custom_ids parsed and checked in the callbacks, which
+refuse any control not on a message of this bot; see bot.components).
 
 - `cb:page:{category|*}:{page}`      /faq list page buttons (anyone)
 - `cb:un:new:{question_id}`          /faq unanswered: a new entry from this group (moderators)
@@ -17,11 +18,19 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 from bot import checks, render
-from bot.client import author_of
-from bot.components import INVALID_CONTROL, client_of, respond, update
+from bot.client import author_of, reports_failures
+from bot.components import (
+    INVALID_CONTROL,
+    client_of,
+    offered_values,
+    on_own_message,
+    parse_number,
+    respond,
+    update,
+)
 from bot.exts.faq._modals import NewFromQuestionsModal
 from connectsbot.insights import QuestionGroup, group_questions
-from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.models import Entry
 from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
 
 if TYPE_CHECKING:
@@ -34,7 +43,6 @@ GROUP_ROWS = 4  # groups with buttons under /faq unanswered (Discord allows 5 ro
 ALREADY_DONE = (
     "Those questions were dealt with already (or are no longer in the list). Run /faq unanswered again."
 )
-_ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 _CATEGORY = re.compile(r"\*|[a-z0-9]+(?:-[a-z0-9]+)*")
 
 
@@ -60,7 +68,7 @@ def list_page(
     return embed, view
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:page:(?P<rest>.*)"):
+class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:page:(?P<rest>.*)"):
     def __init__(self, rest: str, *, label: str = "Page", disabled: bool = False) -> None:
         super().__init__(
             discord.ui.Button(
@@ -78,16 +86,22 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:p
     ) -> Self:
         return cls(match["rest"])
 
+    @reports_failures("/faq list page")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        category, sep, page = self.rest.rpartition(":")
-        if not sep or not page.isdigit() or len(page) > 4 or not _CATEGORY.fullmatch(category):
+        category, sep, page_text = self.rest.rpartition(":")
+        page = parse_number(page_text) if len(page_text) <= 4 else None  # no list has 10,000 pages
+        if not sep or page is None or not _CATEGORY.fullmatch(category) or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
         await bot.engine.refresh()
-        embed, view = list_page(
-            list(bot.engine.entries.values()), None if category == "*" else category, int(page)
-        )
+        entries = list(bot.engine.entries.values())
+        chosen = None if category == "*" else category
+        # A category no entry has (forged, or all retired since) would page through nothing.
+        if chosen is not None and all(entry.category != chosen for entry in entries):
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        embed, view = list_page(entries, chosen, page)
         await update(interaction, embed=embed, view=view)
 
 
@@ -144,7 +158,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     await bot.knowledge_changed(revision, before, interaction.user, interaction.guild_id)
 
 
-class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"cb:un:(?P<rest>.*)"):
+class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:un:(?P<rest>.*)"):
     def __init__(self, rest: str, *, label: str = "…", row: int | None = None) -> None:
         super().__init__(
             discord.ui.Button(label=label, style=discord.ButtonStyle.primary, custom_id=f"cb:un:{rest}"),
@@ -158,27 +172,27 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
     ) -> Self:
         return cls(match["rest"])
 
+    @reports_failures("/faq unanswered button")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if not await checks.require_moderator(interaction):
             return
         action, _, rest = self.rest.partition(":")
         qid_text, _, entry_id = rest.partition(":")
-        valid = (
-            action in ("new", "alias", "pa")
-            and qid_text.isdigit()
-            and len(qid_text) <= 18
-            and (bool(entry_id) == (action == "pa"))
-            and (not entry_id or bool(_ENTRY_ID.fullmatch(entry_id)))
-        )
-        if not valid:
+        question_id = parse_number(qid_text)
+        well_formed = action in ("new", "alias", "pa") and bool(entry_id) == (action == "pa")
+        if question_id is None or not well_formed or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), int(qid_text))
+        group = _group_of(await open_groups(bot), question_id)
         if group is None:
             await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
         if action == "pa":
+            # The button is offered only for entries members picked for this group.
+            if entry_id not in dict(group.picked):
+                await respond(interaction, INVALID_CONTROL, ephemeral=True)
+                return
             await add_group_alias(interaction, group, entry_id)
         elif action == "new":
             await bot.engine.refresh()
@@ -211,7 +225,7 @@ async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     return list(ordered.values())[: render.SELECT_OPTIONS]
 
 
-class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"cb:ut:(?P<rest>.*)"):
+class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:ut:(?P<rest>.*)"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
         super().__init__(
             discord.ui.Select(
@@ -228,16 +242,19 @@ class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
     ) -> Self:
         return cls(match["rest"])
 
+    @reports_failures("/faq unanswered alias")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
         if not await checks.require_moderator(interaction):
             return
         values = self.item.values
         entry_id = str(values[0]) if len(values) == 1 else ""
-        if not self.rest.isdigit() or len(self.rest) > 18 or not _ENTRY_ID.fullmatch(entry_id):
+        question_id = parse_number(self.rest)
+        offered = offered_values(interaction, self.item.custom_id)
+        if question_id is None or entry_id not in offered or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), int(self.rest))
+        group = _group_of(await open_groups(bot), question_id)
         if group is None:
             await respond(interaction, ALREADY_DONE, ephemeral=True)
             return

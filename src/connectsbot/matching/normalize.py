@@ -26,7 +26,8 @@ from functools import lru_cache
 MAX_CHARS = 3000
 MAX_WORDS = 300
 
-_CODE_BLOCK = re.compile(r"```.*?(?:```|$)", re.DOTALL)
+# Only a closed block: Discord shows an unclosed ``` as it is, so the words after it are still read.
+_CODE_BLOCK = re.compile(r"```.*?```", re.DOTALL)
 _INLINE_CODE = re.compile(r"`([^`\n]{0,200})`")
 _MENTION = re.compile(r"<(?:@[!&]?|#)\d+>")
 _CUSTOM_EMOJI = re.compile(r"<a?:([A-Za-z0-9_~]{1,64}):\d+>")

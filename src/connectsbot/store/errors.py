@@ -51,4 +51,17 @@ class ImportFailed(StoreError):
 
 
 class StoreUnavailable(StoreError):
-    """The database file cannot be written (disk full, read-only, locked too long)."""
+    """The database cannot be used just now (busy too long, disk full, read-only, damaged); nothing changed.
+
+    The message is for people (members and moderators see it as it is); `cause` keeps SQLite's own
+    words for the logs, and `problem` says what is wrong in a few plain words.
+    """
+
+    def __init__(self, problem: str, cause: str, message: str | None = None) -> None:
+        super().__init__(
+            message
+            or f"The bot's database could not save this just now ({problem}); nothing was changed. "
+            "Try again in a minute; if it keeps happening, tell the bot's operator."
+        )
+        self.problem = problem
+        self.cause = cause

@@ -2,6 +2,11 @@
 
 Every change writes a new revision (who, when, why, which fields) and moves the entry's
 head pointer with a compare-and-set, so a stale edit is refused instead of lost.
+
+Two connections to one WAL database: the writer, where transactions run one at a time, and the
+reader, which sees only committed data and never queues behind a commit, a busy wait or another
+coroutine's half-done transaction. Questions members ask are written by one writer task that
+commits every question queued meanwhile in one transaction (group commit).
 """
 
 from __future__ import annotations
@@ -9,8 +14,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import json
+import logging
+import random
 import secrets
 import sqlite3
+import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -35,11 +43,89 @@ from connectsbot.store.errors import (
     StoreUnavailable,
 )
 
+log = logging.getLogger(__name__)
+
 Action = Literal["import", "add", "edit", "retire", "revert", "alias_add", "alias_remove"]
 Decision = Literal["answer", "suggest", "none"]
 IMPORT_AUTHOR = "knowledge-files"
-# How long a writer waits for another process's transaction before giving up.
-BUSY_TIMEOUT_MS = 10_000
+
+# While another connection (the CLI, a second bot) holds the write lock, the writer retries here with
+# backoff instead of waiting in SQLite's busy handler, which would block its thread the whole time:
+# each attempt waits at most LOCK_ATTEMPT_MS inside SQLite, then the coroutine sleeps. After
+# WRITE_PATIENCE_SECONDS the change is refused with StoreUnavailable, early enough for the bot to
+# still tell the member within Discord's 3-second reply deadline.
+LOCK_ATTEMPT_MS = 50
+WRITE_PATIENCE_SECONDS = 2.0
+FIRST_RETRY_SECONDS = 0.01
+LONGEST_RETRY_SECONDS = 0.25
+# Readers never wait for writers under WAL; this covers rare moments such as another process's recovery.
+READ_BUSY_TIMEOUT_MS = 2_000
+
+# SQLite's primary result codes that mean "the database cannot be used just now", in plain words.
+_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY: "the database is busy: another program has been writing to it for too long",
+    sqlite3.SQLITE_LOCKED: "the database is busy: another program has been writing to it for too long",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_PERM: "the database may not be written to",
+    sqlite3.SQLITE_IOERR: "the disk could not be read or written",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_CORRUPT: "the database file is damaged",
+    sqlite3.SQLITE_NOTADB: "the file is not a database, or it is damaged",
+}
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _result_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF  # extended codes carry the primary one in the low byte
+
+
+def _unavailable(error: sqlite3.Error) -> StoreUnavailable | None:
+    """The typed error for an environmental SQLite failure; None for anything else (a bug)."""
+    problem = _UNAVAILABLE.get(_result_code(error) or 0)
+    return StoreUnavailable(problem, f"{type(error).__name__}: {error}") if problem else None
+
+
+def _cannot_open(path: Path, error: StoreUnavailable) -> StoreUnavailable:
+    """The failure worded for the operator starting the bot: which file, what is wrong, SQLite's words
+    (the launcher and the CLI put it after "cannot open the database: " and "connectsbot: ")."""
+    return StoreUnavailable(error.problem, error.cause, f"{path}: {error.problem} ({error.cause})")
+
+
+async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
+    """Run BEGIN IMMEDIATE or COMMIT, retrying with backoff while another connection holds the write lock
+    (a COMMIT refused as busy leaves the transaction open, so it may be retried too)."""
+    deadline = time.monotonic() + patience
+    pause = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            await db.execute(statement)
+            return
+        except sqlite3.Error as error:
+            if _result_code(error) not in _BUSY or time.monotonic() + pause > deadline:
+                unavailable = _unavailable(error)
+                if unavailable is None:
+                    raise
+                raise unavailable from error
+        # Jittered, so that two processes waiting for each other do not retry in step.
+        await asyncio.sleep(random.uniform(pause / 2, pause))
+        pause = min(pause * 2, LONGEST_RETRY_SECONDS)
+
+
+def _log_refused(error: StoreUnavailable) -> None:
+    # A warning, not an error: the environment is at fault and the caller tells the member.
+    log.warning("the database refused a write: %s (%s)", error.problem, error.cause)
+
+
+async def _roll_back(db: aiosqlite.Connection) -> None:
+    """Undo the open transaction, unless SQLite already has (it does after a full disk, for one)."""
+    if not db.in_transaction:
+        return
+    try:
+        await db.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        log.warning("the database could not roll back a failed transaction: %s", error)
 
 
 def utc_now() -> datetime:
@@ -135,39 +221,90 @@ def _statements(sql: str) -> list[str]:
     return [statement for statement in code.split(";") if statement.strip()]
 
 
+@dataclass
+class _QueuedQuestions:
+    """One caller's questions waiting for the question writer, and where their ids go."""
+
+    records: list[QuestionRecord]
+    asked_at: datetime
+    ids: asyncio.Future[list[int]]
+
+
 class KnowledgeStore:
     """Async access to the live knowledge base. Open with `await KnowledgeStore.open(path)`."""
 
-    def __init__(self, connection: aiosqlite.Connection, clock: Callable[[], datetime]) -> None:
-        self._db = connection
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        salt: str,
+        clock: Callable[[], datetime],
+        write_patience: float,
+    ) -> None:
+        self._writer = writer
+        self._reader = reader
+        self._salt = salt
         self._clock = clock
-        # One connection is shared by every coroutine: transactions must not interleave.
+        # Seconds a write may wait for another connection's transaction before StoreUnavailable.
+        self.write_patience = write_patience
+        # One writer connection is shared by every coroutine: transactions must not interleave.
         self._write_lock = asyncio.Lock()
-        # Bumped on every change to the entries, so callers know when to rebuild a matcher.
+        self._queued_questions: list[_QueuedQuestions] = []
+        self._question_writer: asyncio.Task[None] | None = None
+        # Set when the open transaction wrote a revision: `generation` moves once that is committed.
+        self._entries_written = False
+        # Bumped on every committed change to the entries, so callers know when to rebuild a matcher.
         self.generation = 0
 
     @classmethod
-    async def open(cls, path: Path, clock: Callable[[], datetime] = utc_now) -> KnowledgeStore:
+    async def open(
+        cls,
+        path: Path,
+        clock: Callable[[], datetime] = utc_now,
+        *,
+        write_patience: float = WRITE_PATIENCE_SECONDS,
+    ) -> KnowledgeStore:
+        """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
+        the operator, when it cannot be opened or written (read-only, a full disk, not a database)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            connection = await aiosqlite.connect(path, isolation_level=None)
-        except (OSError, sqlite3.Error) as exc:
-            raise StoreUnavailable(f"cannot open the database {path}: {exc}") from exc
-        connection.row_factory = sqlite3.Row
-        store = cls(connection, clock)
+        except OSError as error:
+            problem = f"its folder cannot be created ({error.strerror or error})"
+            raise _cannot_open(path, StoreUnavailable(problem, repr(error))) from error
+        opened: list[aiosqlite.Connection] = []
         try:
-            await connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-            await connection.execute("PRAGMA journal_mode = WAL")
-            await connection.execute("PRAGMA synchronous = FULL")
-            await connection.execute("PRAGMA foreign_keys = ON")
-            await store._migrate()
-        except BaseException:
-            await connection.close()
+            writer = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(writer)
+            writer.row_factory = sqlite3.Row
+            for pragma in (
+                f"busy_timeout = {LOCK_ATTEMPT_MS}",
+                "journal_mode = WAL",
+                "synchronous = FULL",
+                "foreign_keys = ON",
+            ):
+                await writer.execute(f"PRAGMA {pragma}")
+            salt = await cls._migrate(writer, write_patience)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(reader)
+            reader.row_factory = sqlite3.Row
+            await reader.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+            await reader.execute("PRAGMA query_only = ON")
+        except BaseException as error:
+            for connection in reversed(opened):
+                await connection.close()
+            if isinstance(error, StoreUnavailable):
+                raise _cannot_open(path, error) from error
+            if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)) is not None:
+                raise _cannot_open(path, unavailable) from error
             raise
-        return store
+        return cls(writer, reader, salt, clock, write_patience)
 
     async def close(self) -> None:
-        await self._db.close()
+        """Write the questions still queued, then close (the last connection checkpoints the WAL)."""
+        if self._question_writer is not None and not self._question_writer.done():
+            await asyncio.wait({self._question_writer})
+        await self._reader.close()
+        await self._writer.close()
 
     async def __aenter__(self) -> KnowledgeStore:
         return self
@@ -177,41 +314,75 @@ class KnowledgeStore:
     ) -> None:
         await self.close()
 
-    async def _migrate(self) -> None:
-        async with self._transaction() as db:
-            cursor = await db.execute("PRAGMA user_version")
+    @staticmethod
+    async def _migrate(writer: aiosqlite.Connection, write_patience: float) -> str:
+        """Apply the migrations not applied yet and make sure the asker salt exists; returns the salt."""
+        await _patiently(writer, "BEGIN IMMEDIATE", write_patience)
+        try:
+            cursor = await writer.execute("PRAGMA user_version")
             row = await cursor.fetchone()
             current = int(row[0]) if row else 0
             for version, _name, sql in _migrations():
                 if version <= current:
                     continue
                 for statement in _statements(sql):
-                    await db.execute(statement)
-                await db.execute(f"PRAGMA user_version = {version}")
+                    await writer.execute(statement)
+                await writer.execute(f"PRAGMA user_version = {version}")
+            await writer.execute(
+                "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
+            )
+            cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
+            salt = await cursor.fetchone()
+            await _patiently(writer, "COMMIT", write_patience)
+        except BaseException:
+            await _roll_back(writer)
+            raise
+        assert salt is not None
+        return str(salt[0])
 
     @asynccontextmanager
     async def _transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction taken up front (BEGIN IMMEDIATE), committed or rolled back whole."""
-        async with self._write_lock:
-            try:
-                await self._db.execute("BEGIN IMMEDIATE")
-            except sqlite3.OperationalError as exc:
-                raise StoreUnavailable(f"the database is busy or not writable: {exc}") from exc
-            try:
-                yield self._db
-            except BaseException:
-                await self._db.execute("ROLLBACK")
+        """A write transaction on the writer connection, taken up front (BEGIN IMMEDIATE) and committed
+        or rolled back whole. SQLite failures of the environment (busy, full, read-only, I/O) come out
+        as StoreUnavailable; other errors (bugs, refusals) as they are."""
+        async with self._write_lock, self._locked_transaction() as db:
+            yield db
+
+    @asynccontextmanager
+    async def _locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`_transaction` for a caller that already holds the write lock."""
+        self._entries_written = False
+        await self._patiently("BEGIN IMMEDIATE")
+        try:
+            yield self._writer
+            await self._patiently("COMMIT")
+        except sqlite3.Error as error:
+            await _roll_back(self._writer)
+            unavailable = _unavailable(error)
+            if unavailable is None:
                 raise
-            try:
-                await self._db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                await self._db.execute("ROLLBACK")
-                raise StoreUnavailable(f"the change could not be saved: {exc}") from exc
+            _log_refused(unavailable)
+            raise unavailable from error
+        except BaseException:
+            await _roll_back(self._writer)
+            raise
+        if self._entries_written:
+            self.generation += 1
 
-    # Reads
+    async def _patiently(self, statement: str) -> None:
+        try:
+            await _patiently(self._writer, statement, self.write_patience)
+        except StoreUnavailable as error:
+            _log_refused(error)
+            raise
 
-    async def _head(self, entry_id: str) -> tuple[int, bool, str | None, int | None] | None:
-        cursor = await self._db.execute(
+    # Reads: public ones on the reader (committed data only), the ones inside a transaction on its `db`.
+
+    @staticmethod
+    async def _head(
+        db: aiosqlite.Connection, entry_id: str
+    ) -> tuple[int, bool, str | None, int | None] | None:
+        cursor = await db.execute(
             "SELECT head_revision, retired, file_digest, imported_revision FROM entries WHERE id = ?",
             (entry_id,),
         )
@@ -221,7 +392,11 @@ class KnowledgeStore:
         return int(row[0]), bool(row[1]), row[2], row[3]
 
     async def get(self, entry_id: str, include_retired: bool = False) -> LiveEntry:
-        cursor = await self._db.execute(
+        return await self._get(self._reader, entry_id, include_retired)
+
+    @staticmethod
+    async def _get(db: aiosqlite.Connection, entry_id: str, include_retired: bool) -> LiveEntry:
+        cursor = await db.execute(
             "SELECT r.data, r.revision, e.retired FROM entries e "
             "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision WHERE e.id = ?",
             (entry_id,),
@@ -232,7 +407,11 @@ class KnowledgeStore:
         return LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
 
     async def live_entries(self) -> list[LiveEntry]:
-        cursor = await self._db.execute(
+        return await self._live_entries(self._reader)
+
+    @staticmethod
+    async def _live_entries(db: aiosqlite.Connection) -> list[LiveEntry]:
+        cursor = await db.execute(
             "SELECT r.data, r.revision FROM entries e "
             "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision "
             "WHERE e.retired = 0 ORDER BY e.id"
@@ -243,7 +422,7 @@ class KnowledgeStore:
         ]
 
     async def history(self, entry_id: str) -> list[Revision]:
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT * FROM revisions WHERE entry_id = ? ORDER BY revision", (entry_id,)
         )
         rows = await cursor.fetchall()
@@ -252,13 +431,17 @@ class KnowledgeStore:
         return [self._revision(row) for row in rows]
 
     async def revision(self, entry_id: str, revision: int) -> Revision:
-        cursor = await self._db.execute(
+        return await self._revision_at(self._reader, entry_id, revision)
+
+    @classmethod
+    async def _revision_at(cls, db: aiosqlite.Connection, entry_id: str, revision: int) -> Revision:
+        cursor = await db.execute(
             "SELECT * FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
         )
         row = await cursor.fetchone()
         if row is None:
             raise NotFound(entry_id, f" at revision {revision}")
-        return self._revision(row)
+        return cls._revision(row)
 
     @staticmethod
     def _revision(row: sqlite3.Row) -> Revision:
@@ -303,9 +486,9 @@ class KnowledgeStore:
                 (revision, int(retired), entry.id, expected),
             )
             if cursor.rowcount != 1:
-                head = await self._head(entry.id)
+                head = await self._head(db, entry.id)
                 current = head[0] if head else 0
-                raise StaleRevision(entry.id, expected, current, await self._author_of(entry.id, current))
+                raise StaleRevision(entry.id, expected, current, await self._author_of(db, entry.id, current))
         await db.execute(
             "INSERT INTO revisions (entry_id, revision, action, author, reason, created_at, retired, "
             "changed_fields, data) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -321,7 +504,7 @@ class KnowledgeStore:
                 entry.model_dump_json(),
             ),
         )
-        self.generation += 1
+        self._entries_written = True
         return Revision(
             entry_id=entry.id,
             revision=revision,
@@ -334,17 +517,18 @@ class KnowledgeStore:
             entry=entry,
         )
 
-    async def _author_of(self, entry_id: str, revision: int) -> str:
-        cursor = await self._db.execute(
+    @staticmethod
+    async def _author_of(db: aiosqlite.Connection, entry_id: str, revision: int) -> str:
+        cursor = await db.execute(
             "SELECT author FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
         )
         row = await cursor.fetchone()
         return str(row[0]) if row else "someone"
 
-    async def _check_against_live(self, entry: Entry) -> None:
+    async def _check_against_live(self, db: aiosqlite.Connection, entry: Entry) -> None:
         """Refuse an entry whose aliases or related ids clash with the rest of the live KB."""
         others = {
-            live.entry.id: live.entry for live in await self.live_entries() if live.entry.id != entry.id
+            live.entry.id: live.entry for live in await self._live_entries(db) if live.entry.id != entry.id
         }
         problems = [
             p
@@ -362,9 +546,9 @@ class KnowledgeStore:
     async def add(self, entry: Entry, author: str, reason: str) -> Revision:
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            if await self._head(entry.id) is not None:
+            if await self._head(db, entry.id) is not None:
                 raise AlreadyExists(f"an entry {entry.id!r} already exists (retired entries keep their id)")
-            await self._check_against_live(entry)
+            await self._check_against_live(db, entry)
             return await self._write_revision(
                 db,
                 entry,
@@ -380,8 +564,8 @@ class KnowledgeStore:
         """Save a new version of an entry; refused if it changed since `expected_revision`."""
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            current = await self._require(entry.id, expected_revision)
-            await self._check_against_live(entry)
+            current = await self._require(db, entry.id, expected_revision)
+            await self._check_against_live(db, entry)
             return await self._change(db, current, entry, "edit", author, reason)
 
     async def _change(
@@ -406,12 +590,14 @@ class KnowledgeStore:
             before=current.entry,
         )
 
-    async def _require(self, entry_id: str, expected_revision: int | None) -> LiveEntry:
+    async def _require(
+        self, db: aiosqlite.Connection, entry_id: str, expected_revision: int | None
+    ) -> LiveEntry:
         """The entry's head, checked against the revision the caller started from."""
-        live = await self.get(entry_id, include_retired=True)
+        live = await self._get(db, entry_id, include_retired=True)
         if expected_revision is not None and live.revision != expected_revision:
             raise StaleRevision(
-                entry_id, expected_revision, live.revision, await self._author_of(entry_id, live.revision)
+                entry_id, expected_revision, live.revision, await self._author_of(db, entry_id, live.revision)
             )
         return live
 
@@ -420,7 +606,7 @@ class KnowledgeStore:
     ) -> Revision:
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            current = await self._require(entry_id, expected_revision)
+            current = await self._require(db, entry_id, expected_revision)
             if current.retired:
                 raise NotFound(entry_id, " (it is already retired)")
             return await self._change(db, current, current.entry, "retire", author, reason, retired=True)
@@ -431,27 +617,27 @@ class KnowledgeStore:
         """Make an old revision live again, as a new revision (history is never rewritten)."""
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            current = await self._require(entry_id, expected_revision)
-            target = await self.revision(entry_id, to_revision)
+            current = await self._require(db, entry_id, expected_revision)
+            target = await self._revision_at(db, entry_id, to_revision)
             if not target.retired:
-                await self._check_against_live(target.entry)
+                await self._check_against_live(db, target.entry)
             reason = f"{reason} (back to revision {to_revision})"
             return await self._change(db, current, target.entry, "revert", author, reason, target.retired)
 
     async def add_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            current = await self._require(entry_id, None)
+            current = await self._require(db, entry_id, None)
             if any(normalise_alias(a) == normalise_alias(alias) for a in current.entry.aliases):
                 raise AlreadyExists(f"{alias!r} is already an alias of {entry_id!r}")
             updated = self._replace(current.entry, aliases=[*current.entry.aliases, alias])
-            await self._check_against_live(updated)
+            await self._check_against_live(db, updated)
             return await self._change(db, current, updated, "alias_add", author, reason)
 
     async def remove_alias(self, entry_id: str, alias: str, author: str, reason: str) -> Revision:
         self._need_reason(author, reason)
         async with self._transaction() as db:
-            current = await self._require(entry_id, None)
+            current = await self._require(db, entry_id, None)
             key = normalise_alias(alias)
             kept = [a for a in current.entry.aliases if normalise_alias(a) != key]
             if len(kept) == len(current.entry.aliases):
@@ -502,7 +688,7 @@ class KnowledgeStore:
         author: str,
         report: ImportReport,
     ) -> None:
-        head = await self._head(entry.id)
+        head = await self._head(db, entry.id)
         reason = f"imported from {Path(file).name}"
         if head is None:
             revision = await self._write_revision(
@@ -522,7 +708,7 @@ class KnowledgeStore:
         if last_digest == file_digest and not force:
             report.unchanged += 1
             return
-        current = await self.get(entry.id, include_retired=True)
+        current = await self._get(db, entry.id, include_retired=True)
         if current.entry == entry and not retired:
             # Already in sync (e.g. the files were exported from this store): just remember the file.
             await self._mark_imported(db, entry.id, file_digest, head_revision)
@@ -564,7 +750,7 @@ class KnowledgeStore:
         for entry_id, head_revision, imported_revision in await cursor.fetchall():
             if entry_id in present or head_revision != imported_revision:
                 continue
-            current = await self.get(entry_id)
+            current = await self._get(db, entry_id, include_retired=False)
             revision = await self._write_revision(
                 db,
                 current.entry,
@@ -593,7 +779,7 @@ class KnowledgeStore:
                 temporary.write_text(text, encoding="utf-8")
                 temporary.replace(path)
                 written.append(path)
-        cursor = await self._db.execute("SELECT id FROM entries WHERE retired = 1")
+        cursor = await self._reader.execute("SELECT id FROM entries WHERE retired = 1")
         for (entry_id,) in await cursor.fetchall():
             path = entry_path(folder, entry_id)
             if path.exists():
@@ -603,44 +789,70 @@ class KnowledgeStore:
 
     # Questions members asked
 
-    async def _salt(self) -> str:
-        cursor = await self._db.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
-        row = await cursor.fetchone()
-        if row is not None:
-            return str(row[0])
-        async with self._transaction() as db:
-            await db.execute(
-                "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
-            )
-        return await self._salt()
-
     async def asker_hash(self, user_id: str) -> str:
         """An anonymous, stable id for a member: a salted hash, never the user id itself."""
-        salt = await self._salt()
-        return hashlib.sha256(f"{salt}:{user_id}".encode()).hexdigest()[:16]
+        return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:16]
 
     async def record_questions(self, records: Sequence[QuestionRecord]) -> list[int]:
-        """Store asked questions in one transaction. Text is kept only for unanswered ones."""
-        ids = []
-        async with self._transaction() as db:
-            for record in records:
-                cursor = await db.execute(
-                    "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, entry_id, score, "
-                    "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        self._clock().isoformat(),
-                        record.asker,
-                        record.guild_id,
-                        record.channel,
-                        record.decision,
-                        record.entry_id,
-                        record.score,
-                        None if record.decision == "answer" else record.question,
-                        json.dumps(record.suggestions),
-                    ),
-                )
-                ids.append(int(cursor.lastrowid or 0))
-        return ids
+        """Store asked questions; their ids once committed. Text is kept only for unanswered ones.
+
+        Calls made while a commit is under way are queued and all written by the next transaction
+        (group commit): a burst of questions costs a few commits, not one each.
+        """
+        if not records:
+            return []
+        queued = _QueuedQuestions(list(records), self._clock(), asyncio.get_running_loop().create_future())
+        self._queued_questions.append(queued)
+        if self._question_writer is None or self._question_writer.done():
+            self._question_writer = asyncio.create_task(
+                self._write_questions(), name="connectsbot: question writer"
+            )
+        # Shielded: a caller that stops waiting does not take the others' questions down with it.
+        return await asyncio.shield(queued.ids)
+
+    async def _write_questions(self) -> None:
+        """The question writer: commit everything queued, in one transaction, until the queue is empty."""
+        while self._queued_questions:
+            async with self._write_lock:
+                # Taken once the lock is ours: what arrived while another transaction ran joins this one.
+                batch, self._queued_questions = self._queued_questions, []
+                try:
+                    async with self._locked_transaction() as db:
+                        ids = [
+                            [await self._insert_question(db, queued, r) for r in queued.records]
+                            for queued in batch
+                        ]
+                except Exception as error:  # StoreUnavailable, or a bug: every caller of the batch gets it
+                    for queued in batch:
+                        queued.ids.set_exception(error)
+                    continue
+                except BaseException:  # cancelled: the loop is shutting down
+                    for queued in batch:
+                        queued.ids.cancel()
+                    raise
+            for queued, committed in zip(batch, ids, strict=True):
+                queued.ids.set_result(committed)
+
+    @staticmethod
+    async def _insert_question(
+        db: aiosqlite.Connection, queued: _QueuedQuestions, record: QuestionRecord
+    ) -> int:
+        cursor = await db.execute(
+            "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, entry_id, score, "
+            "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                queued.asked_at.isoformat(),
+                record.asker,
+                record.guild_id,
+                record.channel,
+                record.decision,
+                record.entry_id,
+                record.score,
+                None if record.decision == "answer" else record.question,
+                json.dumps(record.suggestions),
+            ),
+        )
+        return int(cursor.lastrowid or 0)
 
     async def record_pick(self, question_id: int, entry_id: str) -> None:
         """Remember which suggestion the member chose: a candidate alias for that entry."""
@@ -654,7 +866,7 @@ class KnowledgeStore:
                 raise NotFound(f"question {question_id}")
 
     async def unanswered(self, limit: int = 500) -> list[RecordedQuestion]:
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
             "FROM questions WHERE decision != 'answer' ORDER BY asked_at DESC, id DESC LIMIT ?",
             (limit,),
@@ -663,7 +875,7 @@ class KnowledgeStore:
 
     async def usage(self, since: date | None = None) -> dict[str, int]:
         """How often each entry was given as an answer or picked from suggestions."""
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT COALESCE(entry_id, picked_entry_id) AS used, COUNT(*) FROM questions "
             "WHERE used IS NOT NULL AND asked_at >= ? GROUP BY used",
             ((since or date.min).isoformat(),),
@@ -702,7 +914,7 @@ class KnowledgeStore:
 
     async def feedback(self, since: date | None = None) -> dict[str, FeedbackCount]:
         """Helpful / not helpful votes per entry (votes cast on or after `since`)."""
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback "
             "WHERE voted_at >= ? GROUP BY entry_id",
             ((since or date.min).isoformat(),),
@@ -714,7 +926,7 @@ class KnowledgeStore:
 
     async def daily_questions(self, since: date | None = None) -> list[DayCount]:
         """Questions asked per UTC day: how many, answered, suggested, picked (days without any omitted)."""
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT substr(asked_at, 1, 10) AS day, COUNT(*), "
             "SUM(decision = 'answer'), SUM(decision = 'suggest'), SUM(picked_entry_id IS NOT NULL) "
             "FROM questions WHERE asked_at >= ? GROUP BY day ORDER BY day",
@@ -732,7 +944,7 @@ class KnowledgeStore:
         ]
 
     async def question(self, question_id: int) -> RecordedQuestion:
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
             "FROM questions WHERE id = ?",
             (question_id,),
@@ -744,7 +956,7 @@ class KnowledgeStore:
 
     async def asked_by(self, question_id: int, member: str) -> bool:
         """Whether `member` (an unhashed id, as given to the engine) asked this question."""
-        cursor = await self._db.execute("SELECT asker FROM questions WHERE id = ?", (question_id,))
+        cursor = await self._reader.execute("SELECT asker FROM questions WHERE id = ?", (question_id,))
         row = await cursor.fetchone()
         if row is None:
             raise NotFound(f"question {question_id}")
@@ -752,7 +964,7 @@ class KnowledgeStore:
 
     async def open_questions(self, limit: int = 500) -> list[RecordedQuestion]:
         """Unanswered questions no moderator has dealt with yet, newest first."""
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id "
             "FROM questions WHERE decision != 'answer' AND resolved_at IS NULL "
             "ORDER BY asked_at DESC, id DESC LIMIT ?",
@@ -775,7 +987,7 @@ class KnowledgeStore:
 
     async def all_entries(self) -> list[LiveEntry]:
         """Every entry's head revision, retired ones included (for history and revert pickers)."""
-        cursor = await self._db.execute(
+        cursor = await self._reader.execute(
             "SELECT r.data, r.revision, e.retired FROM entries e "
             "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision ORDER BY e.id"
         )
