@@ -9,7 +9,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import discord
 from discord import app_commands
@@ -24,6 +24,9 @@ from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, Revisi
 from connectsbot.throttle import QuestionThrottle
 
 from .settings import BotSettings
+
+if TYPE_CHECKING:
+    from discord.ui.view import ViewStore
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +168,28 @@ class RecentIds:
         return False
 
 
+_EXPIRED = "has expired (the bot restarted or too much time passed). Run the command again."
+EXPIRED_FORM_TEXT = f"This form {_EXPIRED}"
+EXPIRED_CONTROL_TEXT = f"This button or menu {_EXPIRED}"
+COMPONENT = discord.InteractionType.component.value
+MODAL_SUBMIT = discord.InteractionType.modal_submit.value
+
+
+def ui_handles(store: ViewStore, data: Any) -> bool:
+    """Whether discord.py has a handler for a component click or modal submit (INTERACTION_CREATE
+    `data`): a waiting modal with its custom_id, a view item on its message (or on no message), or a
+    DynamicItem whose template matches. The lookups of ViewStore.dispatch_modal / dispatch_view
+    (discord.py 2.7), which drop everything else without a word."""
+    custom_id = data["data"]["custom_id"]
+    if data["type"] == MODAL_SUBMIT:
+        return custom_id in store._modals
+    if any(pattern.fullmatch(custom_id) for pattern in store._dynamic_items):
+        return True
+    key = (data["data"]["component_type"], custom_id)
+    message_id = int(data["message"]["id"]) if "message" in data else None
+    return key in store._views.get(message_id, {}) or key in store._views.get(None, {})
+
+
 # Gateway events that make the bot answer: each is handled once per id (message or interaction id).
 ANSWERED_EVENTS = ("MESSAGE_CREATE", "INTERACTION_CREATE")
 REMEMBERED_EVENTS = 10_000  # ids kept; a replay after a RESUME covers seconds to minutes of events
@@ -216,12 +241,19 @@ class ConnectsBot(commands.Bot):
         self.clock = clock
         self.monotonic = monotonic
         self._seen_events = RecentIds(REMEMBERED_EVENTS)
+        parsers = self._connection.parsers
+        # Modals and the preview's controls live in memory only, and a `cb:` control of a kind this
+        # version lacks has no template: after a restart or a timeout discord.py drops their interactions
+        # without a word and the member sees "This interaction failed". Only its (private) view store
+        # knows what it will route, and only before the handlers run, so the parser notes what it will
+        # drop and `on_interaction` answers that.
+        self._expired_controls: set[int] = set()
+        parsers["INTERACTION_CREATE"] = self._noting_expired_controls(parsers["INTERACTION_CREATE"])
         # After a RESUME Discord replays from the sequence number it believes we had, which can repeat
         # events we handled: a message would be answered twice, an interaction answered again (Discord
         # refuses that: 400 40060). Dropping repeats where discord.py parses gateway events (its state's
         # parser table, which every connection uses) covers every listener, command and component at
         # once, instead of each keeping its own memory.
-        parsers = self._connection.parsers
         for event in ANSWERED_EVENTS:
             parsers[event] = self._once_per_id(event, parsers[event])
 
@@ -233,6 +265,24 @@ class ConnectsBot(commands.Bot):
             parse(data)
 
         return parse_once
+
+    def _noting_expired_controls(self, parse: Callable[[Any], None]) -> Callable[[Any], None]:
+        def parse_noting_expired(data: Any) -> None:
+            store = self._connection._view_store  # replaced when the client is cleared: look it up
+            if data["type"] in (COMPONENT, MODAL_SUBMIT) and not ui_handles(store, data):
+                self._expired_controls.add(int(data["id"]))
+            parse(data)
+
+        return parse_noting_expired
+
+    async def on_interaction(self, interaction: discord.Interaction[ConnectsBot], /) -> None:
+        """Answer a form or control nothing handles (see `_noting_expired_controls`)."""
+        if interaction.id not in self._expired_controls:
+            return
+        self._expired_controls.discard(interaction.id)
+        modal = interaction.type is discord.InteractionType.modal_submit
+        log.info("%s with an unknown custom_id: told the member it expired", interaction.type.name)
+        await send_safely(interaction, EXPIRED_FORM_TEXT if modal else EXPIRED_CONTROL_TEXT)
 
     async def setup_hook(self) -> None:
         from bot import components
@@ -259,6 +309,19 @@ class ConnectsBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
+        self._warn_if_any_server_manages_the_knowledge_base()
+
+    def _warn_if_any_server_manages_the_knowledge_base(self) -> None:
+        """CONNECTSBOT_GUILDS empty means any server: fine for one, but in several a moderator of any
+        of them (Manage Server is enough) can change the knowledge base all of them share."""
+        if self.settings.moderation.guild_ids or len(self.guilds) < 2:
+            return
+        log.warning(
+            "CONNECTSBOT_GUILDS is empty, so a moderator of any server the bot is in can change the shared "
+            "knowledge base; it is in %d servers: %s. Set CONNECTSBOT_GUILDS to those that manage it.",
+            len(self.guilds),
+            ", ".join(f"{guild.name} ({guild.id})" for guild in self.guilds),
+        )
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: the ask and autoanswer extensions listen to messages themselves."""

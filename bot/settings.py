@@ -11,7 +11,7 @@
 | `CONNECTSBOT_FORUM_CHANNELS` | channels | forum channel ids whose new posts are answered automatically |
 | `CONNECTSBOT_MODLOG_CHANNEL` | channels | channel id where every knowledge-base change is posted |
 | `CONNECTSBOT_MODERATOR_ROLES` | moderation | `GUILD:ROLE,ROLE;GUILD:ROLE` (or JSON `{"GUILD": [ROLE]}`) |
-| `CONNECTSBOT_GUILDS` | moderation | servers where moderator commands work (empty: any server) |
+| `CONNECTSBOT_GUILDS` | moderation | servers where moderator commands work (empty: any server; see below) |
 | `CONTEXT_MENU_MODERATORS_ONLY` | moderation | "Answer with FAQ" for moderators only (default false) |
 | `CONNECTSBOT_COOLDOWN_SECONDS` | answers | auto-answer: one reply per member per this many seconds (60) |
 | `CONNECTSBOT_QUESTION_LIMIT` | answers | /ask and @mention: questions per member per window (5) |
@@ -22,6 +22,10 @@
 
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
+
+`CONNECTSBOT_GUILDS` empty means any server: a moderator of any server the bot is in (Manage Server is
+enough) can edit the one knowledge base they all share. The bot logs a warning at connect when it is in
+more than one server with the setting empty.
 """
 
 from __future__ import annotations

@@ -469,6 +469,37 @@ async def test_a_command_exception_fails_fast_and_at_exit() -> None:
     assert "Ignoring exception in command 'boom'" in str(at_exit.value)
 
 
+async def test_an_asyncio_error_fails_fast_unless_allowed() -> None:
+    def broken_callback() -> None:
+        raise RuntimeError("lost in a callback")
+
+    with pytest.raises(BotFailure, match="asyncio ERROR: Exception in callback"):
+        async with FakeDiscord.start(TinyBot()) as fake:
+            asyncio.get_running_loop().call_soon(broken_callback)
+            with pytest.raises(BotFailure, match="lost in a callback"):
+                await fake.settle()
+
+    async with FakeDiscord.start(TinyBot()) as fake:
+        fake.allow_errors("Exception in callback")
+        asyncio.get_running_loop().call_soon(broken_callback)
+        await fake.settle()
+    assert len(fake.allowed_errors) == 1
+
+
+async def test_a_failure_while_starting_leaves_nothing_of_the_bot_running() -> None:
+    bot = TinyBot()
+
+    async def on_guild_available(guild: discord.Guild) -> None:
+        logging.getLogger("discord").error("broken guild %s", guild.id)
+
+    bot.add_listener(on_guild_available)
+    with pytest.raises(BotFailure, match="broken guild"):
+        # Still waiting for more guilds when the failure stops it.
+        async with FakeDiscord.start(bot, guild_ready_timeout=5.0):
+            pass
+    assert bot._connection._ready_task is None
+
+
 async def test_a_late_interaction_response_is_rejected() -> None:
     async with FakeDiscord.start(TinyBot(), interaction_timeout=0.05) as fake:
         fake.allow_errors(r"Unknown interaction")

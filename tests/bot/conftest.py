@@ -6,8 +6,8 @@
   built here so the bot's settings can name its ids: #faq is a help channel, `help` a forum channel,
   the Moderator role the moderator role; a second server ("Elsewhere") is not configured.
 - Time is fixed (`clock`, 2026-11-21 12:00 UTC) and the cooldown clock is a counter tests move.
-- The harness fails a test on any ERROR log from discord/connectsbot/bot, an unknown route, a dead
-  gateway task; every test also checks allowed_mentions on every message the bot wrote (forced in
+- The harness fails a test on any ERROR log from discord/connectsbot/bot/asyncio, an unknown route, a
+  dead gateway task; every test also checks allowed_mentions on every message the bot wrote (forced in
   `start_fake_discord`, whichever way a test starts the fake).
 """
 

@@ -14,6 +14,7 @@ nothing: revisions, open questions, votes, the mod-log.
 from __future__ import annotations
 
 import copy
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -27,8 +28,9 @@ from bot.client import ConnectsBot
 from bot.components import INVALID_CONTROL
 from bot.exts.faq import _modals
 from bot.exts.faq._views import ALREADY_DONE
-from tests.bot.conftest import Launcher, World, bot_of
+from tests.bot.conftest import TOKEN, BotMaker, Launcher, World, bot_of
 from tests.fakediscord import payloads
+from tests.fakediscord.fixtures import StartFakeDiscord
 from tests.fakediscord.harness import FakeDiscord, PendingInteraction, Reply
 from tests.fakediscord.payloads import JSON
 
@@ -216,6 +218,43 @@ async def test_a_role_counts_only_in_the_server_it_is_configured_for(launch: Lau
     )
     refused = await fake.slash("faq unanswered", user=fake.moderator_user)
     assert (refused.ephemeral, refused.content) == (True, checks.NOT_A_MODERATOR)
+
+
+# CONNECTSBOT_GUILDS empty: any server
+
+
+def _any_server_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+    warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
+    return [text for text in warnings if "CONNECTSBOT_GUILDS" in text]
+
+
+async def test_any_server_managing_the_shared_knowledge_base_is_warned_about(
+    launch: Launcher, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    await launch(moderation={"guild_ids": []})
+    (warning,) = _any_server_warnings(caplog)
+    assert "in 2 servers" in warning
+    for guild in (world.guild, world.other):
+        assert f"{guild['name']} ({guild['id']})" in warning
+
+
+@pytest.mark.parametrize(
+    ("guild_ids", "servers"),
+    [pytest.param(None, 2, id="servers-listed"), pytest.param([], 1, id="one-server")],
+)
+async def test_no_warning_when_one_server_manages_it(
+    make_bot: BotMaker,
+    start_fake_discord: StartFakeDiscord,
+    world: World,
+    caplog: pytest.LogCaptureFixture,
+    guild_ids: list[int] | None,
+    servers: int,
+) -> None:
+    changes = {} if guild_ids is None else {"moderation": {"guild_ids": guild_ids}}
+    bot = await make_bot(**changes)
+    await start_fake_discord(bot, guilds=world.guilds[:servers], bot_user=world.bot_user, token=TOKEN)
+    assert len(bot.guilds) == servers
+    assert _any_server_warnings(caplog) == []
 
 
 # Persistent controls (`cb:` custom_ids)

@@ -12,10 +12,11 @@ Usage (see also ``tests.fakediscord.fixtures`` for the pytest fixtures)::
 ``start`` points discord.py at the fake (``Route.BASE`` and ``DiscordWebSocket.DEFAULT_GATEWAY``,
 restored afterwards), logs the bot in, runs ``bot.connect()`` as a task and waits for ``on_ready``. On
 exit it closes the bot, awaits the connect task and fails the test (``AssertionError``) if anything
-went wrong meanwhile: an ERROR log record from ``discord.*``, ``connectsbot`` or ``bot`` (discord.py
-only *logs* exceptions raised in commands, views and listeners), a REST call to a route the fake does
-not know, a connection to any host but 127.0.0.1, or the connect task ending. The same problems also
-make every pending wait fail at once instead of timing out.
+went wrong meanwhile: an ERROR log record from ``discord.*``, ``connectsbot``, ``bot`` (discord.py
+only *logs* exceptions raised in commands, views and listeners) or ``asyncio`` (a task's exception
+never retrieved, an unclosed aiohttp session, an exception in a callback), a REST call to a route the
+fake does not know, a connection to any host but 127.0.0.1, or the connect task ending. The same
+problems also make every pending wait fail at once instead of timing out.
 
 Every wait has a timeout (``timeout=``, default ``FakeDiscord.timeout``); on expiry it raises
 ``WaitTimeout`` listing what was recorded. Nothing here sleeps to synchronise: ``settle()`` is a
@@ -61,7 +62,8 @@ from tests.fakediscord.server import (
 
 T = TypeVar("T")
 
-DEFAULT_LOGGERS = ("discord", "connectsbot", "bot")
+# asyncio logs at ERROR what no one awaited: a task that died, a session left open, a failed callback.
+DEFAULT_LOGGERS = ("discord", "connectsbot", "bot", "asyncio")
 # Names discord.py gives the tasks that run event listeners, app commands, view items and modals.
 HANDLER_TASK_PREFIXES = (
     "discord.py: ",
@@ -490,6 +492,14 @@ class FakeDiscord:
                     await asyncio.wait_for(self.bot.close(), self.timeout)
                 except Exception as exc:
                     self._problem(f"bot.close() failed: {exc!r}")
+            # Stopped before it was ready (a failure while starting), the client still waits for more
+            # GUILD_CREATEs; bot.close() leaves that task running, and it would then dispatch on_ready
+            # to the closed client and die in a task nobody awaits (asyncio: "Task exception was never
+            # retrieved", whenever it is collected).
+            ready_task: asyncio.Task[None] | None = self.bot._connection._ready_task
+            if ready_task is not None:
+                ready_task.cancel()
+                await asyncio.wait({ready_task}, timeout=self.timeout)
             task = self._connect_task
             if task is not None:
                 done, _ = await asyncio.wait({task}, timeout=self.timeout)

@@ -221,6 +221,15 @@ def _statements(sql: str) -> list[str]:
     return [statement for statement in code.split(";") if statement.strip()]
 
 
+def _report_unawaited_questions(ids: asyncio.Future[list[int]]) -> None:
+    """How the write of questions whose caller stopped waiting (the engine's `record_wait`) ended."""
+    error = None if ids.cancelled() else ids.exception()
+    if isinstance(error, StoreUnavailable):
+        log.warning("questions not recorded after all (%s): %s", error.problem, error.cause)
+    elif error is not None:
+        log.error("questions not recorded after all", exc_info=error)
+
+
 @dataclass
 class _QueuedQuestions:
     """One caller's questions waiting for the question writer, and where their ids go."""
@@ -808,7 +817,13 @@ class KnowledgeStore:
                 self._write_questions(), name="connectsbot: question writer"
             )
         # Shielded: a caller that stops waiting does not take the others' questions down with it.
-        return await asyncio.shield(queued.ids)
+        try:
+            return await asyncio.shield(queued.ids)
+        except asyncio.CancelledError:
+            # Nobody reads the outcome now: report a failure here, or asyncio logs it as an unexplained
+            # ERROR ("Future exception was never retrieved") whenever the future is collected.
+            queued.ids.add_done_callback(_report_unawaited_questions)
+            raise
 
     async def _write_questions(self) -> None:
         """The question writer: commit everything queued, in one transaction, until the queue is empty."""
