@@ -132,3 +132,12 @@ async def test_questions_asked_while_the_database_is_busy_wait_together(
         ids = [await first, *await asyncio.gather(*later)]
     assert statements.count("COMMIT") == 2
     assert sorted(qid for batch in ids for qid in batch) == list(range(1, 22))
+
+
+async def test_each_caller_gets_the_ids_of_its_own_records(store: KnowledgeStore) -> None:
+    await store.record_questions([question(0)])  # ids do not start at 1 in the batch below
+    batches = [[question(10 * caller + n) for n in range(caller % 3 + 1)] for caller in range(12)]
+    ids = await asyncio.gather(*(store.record_questions(batch) for batch in batches))
+    for batch, batch_ids in zip(batches, ids, strict=True):
+        stored = [(await store.question(qid)).question for qid in batch_ids]
+        assert stored == [record.question for record in batch]

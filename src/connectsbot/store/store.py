@@ -833,10 +833,7 @@ class KnowledgeStore:
                 batch, self._queued_questions = self._queued_questions, []
                 try:
                     async with self._locked_transaction() as db:
-                        ids = [
-                            [await self._insert_question(db, queued, r) for r in queued.records]
-                            for queued in batch
-                        ]
+                        ids = await self._insert_questions(db, batch)
                 except Exception as error:  # StoreUnavailable, or a bug: every caller of the batch gets it
                     for queued in batch:
                         queued.ids.set_exception(error)
@@ -849,12 +846,12 @@ class KnowledgeStore:
                 queued.ids.set_result(committed)
 
     @staticmethod
-    async def _insert_question(
-        db: aiosqlite.Connection, queued: _QueuedQuestions, record: QuestionRecord
-    ) -> int:
-        cursor = await db.execute(
-            "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, entry_id, score, "
-            "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    async def _insert_questions(
+        db: aiosqlite.Connection, batch: Sequence[_QueuedQuestions]
+    ) -> list[list[int]]:
+        """Insert a batch with one statement (one await per row would queue each behind the event loop's
+        backlog under load); the ids of each caller's records, in order."""
+        rows = [
             (
                 queued.asked_at.isoformat(),
                 record.asker,
@@ -865,9 +862,26 @@ class KnowledgeStore:
                 record.score,
                 None if record.decision == "answer" else record.question,
                 json.dumps(record.suggestions),
-            ),
+            )
+            for queued in batch
+            for record in queued.records
+        ]
+        await db.executemany(
+            "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, entry_id, score, "
+            "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            rows,
         )
-        return int(cursor.lastrowid or 0)
+        # `id` is an INTEGER PRIMARY KEY and this connection is the only writer, inside one
+        # transaction: SQLite gave the rows consecutive ids ending at the largest.
+        cursor = await db.execute("SELECT max(id) FROM questions")
+        row = await cursor.fetchone()
+        last_id = int(row[0]) if row is not None and row[0] is not None else 0
+        next_id = last_id - len(rows) + 1
+        ids = []
+        for queued in batch:
+            ids.append(list(range(next_id, next_id + len(queued.records))))
+            next_id += len(queued.records)
+        return ids
 
     async def record_pick(self, question_id: int, entry_id: str) -> None:
         """Remember which suggestion the member chose: a candidate alias for that entry."""
