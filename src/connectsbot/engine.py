@@ -185,7 +185,7 @@ class AnswerEngine:
         except TimeoutError:
             # The store keeps the queued questions and commits them once it can.
             log.warning(
-                "%d question(s) not recorded after %g s (the database is busy): answered without ids",
+                "%d question(s) not recorded after %g s (database or event loop busy): answered without ids",
                 len(records),
                 self.record_wait,
             )
