@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
 import time
@@ -34,6 +35,16 @@ SelfT = TypeVar("SelfT")
 ItemCallback = Callable[
     [SelfT, discord.Interaction[Any]], Coroutine[Any, Any, None]
 ]  # a component's callback
+
+# How discord.py names the tasks that run event listeners, slash commands, components and forms.
+HANDLER_TASK_PREFIXES = (
+    "discord.py: ",
+    "CommandTree-invoker",
+    "discord-ui-view-dispatch-",
+    "discord-ui-modal-dispatch-",
+    "discord-ui-dynamic-item-",
+)
+DRAIN_SECONDS = 5.0
 
 EXTENSIONS: tuple[str, ...] = (
     "bot.exts.ask",
@@ -305,6 +316,20 @@ class ConnectsBot(commands.Bot):
             synced = await self.tree.sync()
             log.info("synced %d commands globally", len(synced))
         return synced
+
+    async def close(self) -> None:
+        """Let the replies in flight go out (up to DRAIN_SECONDS) before the connection closes: a
+        SIGTERM under load should not drop answers or log errors from handlers cut off mid-reply."""
+        current = asyncio.current_task()
+        in_flight = [
+            task
+            for task in asyncio.all_tasks()
+            if task is not current and task.get_name().startswith(HANDLER_TASK_PREFIXES)
+        ]
+        if in_flight:
+            log.info("closing: waiting for %d handler(s) in flight", len(in_flight))
+            await asyncio.wait(in_flight, timeout=DRAIN_SECONDS)
+        await super().close()
 
     async def on_ready(self) -> None:
         user = self.user

@@ -4,6 +4,7 @@ member is told (ephemeral) and the failure is a warning, not an error."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import pytest
@@ -194,3 +195,14 @@ async def test_a_channel_the_bot_may_not_post_in_is_a_warning(fake: FakeDiscord,
     assert [r.status for r in _posts_to(fake, channel)] == [403]
     await fake.message(channel, f"<@{fake.bot_user['id']}> {CONFIDENT}", author=fake.moderator_user)
     assert (await fake.wait_for_sent(channel)).embeds, "the next question is answered"
+
+
+async def test_closing_lets_a_reply_in_flight_go_out(fake: FakeDiscord) -> None:
+    """A SIGTERM under load: the launcher closes the bot while an answer is on its way."""
+    fake.fail_next("POST /interactions/*/callback", status=None, delay=0.3)
+    pending = await fake.send_slash("ask", question="do unused connects roll over?")
+    await asyncio.sleep(0.1)  # the handler is waiting for Discord's answer
+    fake._expect_connect_end = True  # closing ends the bot's connection: expected here
+    await bot_of(fake).close()
+    reply = await pending.response()
+    assert reply.request.ok and reply.embeds
