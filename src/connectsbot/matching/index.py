@@ -391,6 +391,15 @@ class Index:
         best = heapq.nlargest(limit, zip(scores.values(), [-p for p in scores], strict=True))
         return [-negative for _, negative in best]
 
+    def holding_all(self, terms: Iterable[str]) -> int:
+        """How many entries hold every one of these terms in their question, aliases or keywords."""
+        common: frozenset[int] | None = None
+        for t in sorted(terms, key=lambda t: len(self.postings.get(t, ()))):
+            common = self._holders(t) if common is None else common & self._holders(t)
+            if not common:
+                return 0
+        return len(common or ())
+
     def _holders(self, t: str) -> frozenset[int]:
         """The entries whose question, aliases or keywords hold a term (cached: asked of common terms)."""
         holders = self._holder_sets.get(t)

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -51,6 +52,7 @@ from connectsbot.matching.normalize import tokenize
 from connectsbot.models import Entry
 
 INTERVIEW_MISSING_ENTRY = "interview-connects-missing"
+SHARED_BY_TERMS = 4  # up to this many known terms, count the entries holding them all
 FUZZY_TITLES = 2000  # autocomplete falls back to typo-tolerant title matching up to this many entries
 
 Decision = Literal["answer", "suggest", "none"]
@@ -106,6 +108,8 @@ class Candidate(BaseModel):
     score: float  # 0..100
     field: Field_  # which field matched best
     matched_text: str  # the question/alias/keyword text that matched
+    lexical: float | None = None  # the hybrid matcher's lexical signal, 0..1
+    semantic: float | None = None  # and its best cosine (None: semantic signal off)
 
 
 class MatchResult(BaseModel):
@@ -123,8 +127,43 @@ class MatchResult(BaseModel):
     score: float
     suggestions: list[Candidate]
     best: Candidate | None
+    # The best candidates whatever the decision (the hybrid matcher's, for --json and --explain).
+    candidates: list[Candidate] = Field(default_factory=list)
     intent: str | None = None
     why: str
+
+    @property
+    def top_id(self) -> str | None:
+        """The best entry, whatever the decision."""
+        return self.best.entry_id if self.best else None
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalCandidate:
+    """One entry's lexical signals for a question (each 0..1)."""
+
+    entry_id: str
+    score: float  # the combined lexical score
+    text: float  # best F against one question or alias
+    bag: float  # share of the question found anywhere in the entry
+    keyword: float
+    fuzzy: float
+    evidence: bool  # something beyond everyday words matched
+    field: Field_
+    matched_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Lexical:
+    """What the lexical matcher sees in one question."""
+
+    normalised: str
+    terms: int  # distinct index terms
+    unknown_share: float  # share of the question's weight on words no entry knows
+    corrections: tuple[str, ...]
+    shared_by: int  # entries holding every known term of a short question (0: not counted)
+    intent: str | None  # an intent rule that fired
+    candidates: list[LexicalCandidate]  # best lexical score first
 
 
 class _Scored:
@@ -186,6 +225,9 @@ class Matcher:
     @property
     def entry_ids(self) -> frozenset[str]:
         return self._ids
+
+    def position(self, entry_id: str) -> int:
+        return self._position[entry_id]
 
     # ---------------------------------------------------------------- query analysis
 
@@ -294,7 +336,8 @@ class Matcher:
             [(k.termset, min(1.0, k.total / self._saturation), k.original) for k in indexed.keywords],
         )
 
-    def _rank(self, query: _Query) -> list[_Scored]:
+    def _rank(self, query: _Query, also: Iterable[int] = ()) -> list[_Scored]:
+        """The index's candidates (plus the entries at positions `also`), scored, best first."""
         if not query.weights or query.total <= 0:
             return []
         cfg = self.config
@@ -302,6 +345,7 @@ class Matcher:
         known = {t: w for t, w in query.weights.items() if t in index.idf}
         qset = frozenset(query.weights)
         pool = index.candidates(known, cfg.candidate_limit)
+        pool += [p for p in also if p not in pool]
         scored = [self._score(p, query, qset) for p in pool]
         norm = (cfg.weight_text + cfg.weight_bag + cfg.weight_keyword + cfg.weight_fuzzy) or 1.0
         for s in scored:
@@ -330,6 +374,42 @@ class Matcher:
         )
 
     # ---------------------------------------------------------------- public API
+
+    def lexical(self, text: str, also: Iterable[str] = ()) -> Lexical:
+        """The lexical view of a question for the hybrid ranker: its candidates (the index's, plus
+        the entries `also` names) with every signal, and what the question holds."""
+        query = self._query(text)
+        positions = [self._position[entry_id] for entry_id in also if entry_id in self._position]
+        scored = self._rank(query, positions)
+        unknown = sum(w for t, w in query.weights.items() if t not in self.index.idf)
+        known = [t for t in query.weights if t in self.index.idf]
+        return Lexical(
+            normalised=query.normalised,
+            terms=len(query.weights),
+            unknown_share=unknown / query.total if query.total > 0 else 0.0,
+            corrections=tuple(query.corrections),
+            # A few words can name one entry ("rollover limit") or many ("connects"): count them.
+            shared_by=self.index.holding_all(known) if 0 < len(known) <= SHARED_BY_TERMS else 0,
+            intent=INTERVIEW_MISSING
+            if self.config.route_intents
+            and INTERVIEW_MISSING_ENTRY in self._ids
+            and interview_connects_missing(query.normalised)
+            else None,
+            candidates=[
+                LexicalCandidate(
+                    entry_id=self.index.entries[s.index].entry.id,
+                    score=s.score / 100.0,
+                    text=s.text_f,
+                    bag=s.bag,
+                    keyword=s.keyword,
+                    fuzzy=s.fuzzy,
+                    evidence=s.evidence > 0,
+                    field=s.field,
+                    matched_text=s.matched,
+                )
+                for s in scored
+            ],
+        )
 
     def match(self, text: str) -> MatchResult:
         """Decide what to do with a member's question. Never raises on a str."""
