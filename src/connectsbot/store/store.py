@@ -19,7 +19,7 @@ import random
 import secrets
 import sqlite3
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -60,6 +60,8 @@ FIRST_RETRY_SECONDS = 0.01
 LONGEST_RETRY_SECONDS = 0.25
 # Readers never wait for writers under WAL; this covers rare moments such as another process's recovery.
 READ_BUSY_TIMEOUT_MS = 2_000
+# Digests per SELECT of stored vectors: well under SQLite's limit on bound parameters.
+VECTOR_READ_CHUNK = 500
 
 # SQLite's primary result codes that mean "the database cannot be used just now", in plain words.
 _UNAVAILABLE = {
@@ -1024,6 +1026,34 @@ class KnowledgeStore:
             LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
             for row in await cursor.fetchall()
         ]
+
+    # Sentence vectors of entry texts (migration V3)
+
+    async def text_vectors(self, model_id: str, digests: Sequence[str]) -> dict[str, bytes]:
+        """The stored vectors of `model_id` among `digests` (sha256 hex of each text), by digest."""
+        found: dict[str, bytes] = {}
+        unique = list(dict.fromkeys(digests))
+        for start in range(0, len(unique), VECTOR_READ_CHUNK):
+            chunk = unique[start : start + VECTOR_READ_CHUNK]
+            marks = ", ".join("?" for _ in chunk)  # placeholders only: the digests are bound, never formatted
+            cursor = await self._reader.execute(
+                "SELECT text_sha256, vector FROM text_vectors "
+                f"WHERE model_id = ? AND text_sha256 IN ({marks})",
+                (model_id, *chunk),
+            )
+            found.update((row[0], bytes(row[1])) for row in await cursor.fetchall())
+        return found
+
+    async def put_text_vectors(self, model_id: str, vectors: Mapping[str, bytes]) -> None:
+        """Store vectors of `model_id` by text digest, all in one transaction (a digest already there is
+        replaced: same model, same text, same vector)."""
+        if not vectors:
+            return
+        async with self._transaction() as db:
+            await db.executemany(
+                "INSERT OR REPLACE INTO text_vectors (model_id, text_sha256, vector) VALUES (?, ?, ?)",
+                [(model_id, digest, vector) for digest, vector in vectors.items()],
+            )
 
     @staticmethod
     def _recorded(row: sqlite3.Row) -> RecordedQuestion:

@@ -1,0 +1,199 @@
+"""all-MiniLM-L6-v2 sentence embeddings without torch: the same vectors as sentence-transformers.
+
+The model's word pieces come from HF `tokenizers` (its own tokenizer.json), the weights from
+`safetensors` as numpy arrays, and the 6-layer BERT runs in numpy: mean pooling over the real tokens,
+then L2 normalisation, with sentence-transformers' truncation at 256 word pieces. The vectors agree
+with sentence-transformers' to a cosine of at least 0.9999 (tests/semantic/test_encoder.py).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
+
+log = logging.getLogger(__name__)
+
+Vectors = npt.NDArray[np.float32]
+MODEL_NAME = "all-MiniLM-L6-v2"
+# sentence-transformers' max_seq_length for this model (sentence_bert_config.json); tokenizer.json says 128.
+DEFAULT_MAX_TOKENS = 256
+DEFAULT_BATCH_SIZE = 32
+_QKV = ("query", "key", "value")
+
+
+class Encoder(Protocol):
+    """What the async wrapper and the vector cache need from an encoder (a fake will do in tests)."""
+
+    @property
+    def model_id(self) -> str: ...
+
+    @property
+    def dim(self) -> int: ...
+
+    def encode(self, texts: Sequence[str]) -> Vectors: ...
+
+
+@dataclass(frozen=True)
+class _Layer:
+    qkv: Vectors  # (hidden, 3 * hidden): query, key and value projections in one matrix product
+    qkv_bias: Vectors
+    attn_out: Vectors
+    attn_out_bias: Vectors
+    attn_norm: tuple[Vectors, Vectors]
+    up: Vectors
+    up_bias: Vectors
+    down: Vectors
+    down_bias: Vectors
+    out_norm: tuple[Vectors, Vectors]
+
+
+def _erf(x: Vectors) -> Vectors:
+    """erf to within 1.5e-7 (Abramowitz & Stegun 7.1.26): numpy has none, and BERT's GELU is the exact one."""
+    sign = np.sign(x)
+    a = np.abs(x)
+    t = 1.0 / (1.0 + 0.3275911 * a)
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    erf: Vectors = (sign * (1.0 - poly * np.exp(-a * a))).astype(np.float32, copy=False)
+    return erf
+
+
+def _gelu(x: Vectors) -> Vectors:
+    return (0.5 * x * (1.0 + _erf(x * np.float32(0.7071067811865476)))).astype(np.float32, copy=False)
+
+
+def _layer_norm(x: Vectors, norm: tuple[Vectors, Vectors], eps: float) -> Vectors:
+    mean = x.mean(axis=-1, keepdims=True)
+    centred = x - mean
+    var = (centred * centred).mean(axis=-1, keepdims=True)
+    normed: Vectors = (centred / np.sqrt(var + np.float32(eps)) * norm[0] + norm[1]).astype(
+        np.float32, copy=False
+    )
+    return normed
+
+
+def _norm(weights: dict[str, Vectors], prefix: str) -> tuple[Vectors, Vectors]:
+    return weights[prefix + ".weight"], weights[prefix + ".bias"]
+
+
+def weights_digest(path: Path) -> str:
+    """sha256 of the weights file, read in chunks (the file is 90 MB)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as weights:
+        while chunk := weights.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+class SentenceEncoder:
+    """A loaded all-MiniLM-L6-v2 (or any BERT sentence-transformers model laid out the same way).
+
+    `encode` is synchronous and CPU-bound: call it from a worker thread (`AsyncEncoder` does), never
+    on the event loop. It is safe to call from several threads at once (nothing is mutated).
+    """
+
+    def __init__(self, model_dir: Path, max_tokens: int | None = None, name: str | None = None) -> None:
+        from safetensors.numpy import load_file
+        from tokenizers import Tokenizer
+
+        config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
+        pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
+        if not pooling.get("pooling_mode_mean_tokens"):
+            raise ValueError(f"{model_dir}: only mean pooling is supported")
+        st_config = model_dir / "sentence_bert_config.json"
+        if max_tokens is None:
+            max_tokens = DEFAULT_MAX_TOKENS
+            if st_config.is_file():
+                max_tokens = int(json.loads(st_config.read_text(encoding="utf-8"))["max_seq_length"])
+        weights_file = model_dir / "model.safetensors"
+        self.model_id = f"{name or model_dir.name}@{weights_digest(weights_file)[:12]}"
+        self.max_tokens = max_tokens
+        self.dim = int(config["hidden_size"])
+        self._heads = int(config["num_attention_heads"])
+        self._eps = float(config.get("layer_norm_eps", 1e-12))
+
+        self._tokenizer = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+        self._tokenizer.no_padding()  # batches are padded here, after sorting by length
+        self._tokenizer.enable_truncation(max_length=max_tokens)  # counts [CLS] and [SEP], like s-t
+
+        w = load_file(str(weights_file))
+        self._word = w["embeddings.word_embeddings.weight"]
+        self._position = w["embeddings.position_embeddings.weight"]
+        self._token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self._embed_norm = _norm(w, "embeddings.LayerNorm")
+        self._layers = []
+        for i in range(int(config["num_hidden_layers"])):
+            p = f"encoder.layer.{i}."
+            attention = p + "attention.self."
+            self._layers.append(
+                _Layer(
+                    # Weights are stored (out, in); pre-transposed contiguous copies multiply fastest.
+                    qkv=np.ascontiguousarray(
+                        np.concatenate([w[attention + part + ".weight"] for part in _QKV]).T
+                    ),
+                    qkv_bias=np.concatenate([w[attention + part + ".bias"] for part in _QKV]),
+                    attn_out=np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
+                    attn_out_bias=w[p + "attention.output.dense.bias"],
+                    attn_norm=_norm(w, p + "attention.output.LayerNorm"),
+                    up=np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
+                    up_bias=w[p + "intermediate.dense.bias"],
+                    down=np.ascontiguousarray(w[p + "output.dense.weight"].T),
+                    down_bias=w[p + "output.dense.bias"],
+                    out_norm=_norm(w, p + "output.LayerNorm"),
+                )
+            )
+
+    def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Vectors:
+        """L2-normalised sentence vectors, float32 (len(texts), dim), in the order of `texts`.
+
+        Texts are encoded in batches of similar length, so short questions are not padded to a long one.
+        """
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if not texts:
+            return out
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            length = max(len(encodings[i].ids) for i in chunk)
+            ids = np.zeros((len(chunk), length), dtype=np.int64)
+            mask = np.zeros((len(chunk), length), dtype=np.float32)
+            for row, i in enumerate(chunk):
+                n = len(encodings[i].ids)
+                ids[row, :n] = encodings[i].ids
+                mask[row, :n] = 1.0
+            out[chunk] = self._forward(ids, mask)
+        return out
+
+    def _forward(self, ids: npt.NDArray[np.int64], mask: Vectors) -> Vectors:
+        batch, length = ids.shape
+        hidden = self._word[ids] + self._position[:length] + self._token_type
+        x = _layer_norm(hidden.astype(np.float32, copy=False), self._embed_norm, self._eps)
+        heads, size = self._heads, self.dim // self._heads
+        # Padding gets the most negative float added before the softmax, as in transformers' BERT.
+        bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
+        scale = np.float32(1.0 / np.sqrt(size))
+        for layer in self._layers:
+            qkv = x @ layer.qkv + layer.qkv_bias  # (batch, length, 3 * dim)
+            qkv = qkv.reshape(batch, length, 3, heads, size).transpose(2, 0, 3, 1, 4)
+            q, k, v = qkv[0], qkv[1], qkv[2]  # (batch, heads, length, size)
+            scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
+            scores -= scores.max(axis=-1, keepdims=True)
+            np.exp(scores, out=scores)
+            scores /= scores.sum(axis=-1, keepdims=True)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+            x = _layer_norm(context @ layer.attn_out + layer.attn_out_bias + x, layer.attn_norm, self._eps)
+            up = _gelu(x @ layer.up + layer.up_bias)
+            x = _layer_norm(up @ layer.down + layer.down_bias + x, layer.out_norm, self._eps)
+        summed = (x * mask[:, :, None]).sum(axis=1)
+        pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)
+        return unit
