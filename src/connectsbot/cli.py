@@ -19,7 +19,7 @@ from connectsbot.engine import AnswerEngine
 from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
 from connectsbot.paths import database_path, knowledge_dir
-from connectsbot.present import answer_text, history_text
+from connectsbot.present import answer_text, explain_text, history_text
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -151,8 +151,20 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                     "entry_id": result.entry_id,
                     "score": round(result.score, 2),
                     "suggestions": [c.entry_id for c in result.suggestions],
+                    "top_id": result.top_id,
+                    "candidates": [
+                        {
+                            "entry_id": c.entry_id,
+                            "score": c.score,
+                            "lexical": c.lexical,
+                            "semantic": c.semantic,
+                        }
+                        for c in result.candidates
+                    ],
                 }
                 print(json.dumps(line, ensure_ascii=False))
+            elif args.explain:
+                print(answer_text(answer) + "\n\n" + explain_text(answer))
             else:
                 print(answer_text(answer))
         return EXIT_OK
@@ -237,6 +249,9 @@ def build_parser() -> argparse.ArgumentParser:
     ask.add_argument("question", nargs="*")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     ask.add_argument("--no-record", action="store_true", help="do not record the questions")
+    ask.add_argument(
+        "--explain", action="store_true", help="also say why: the decision and the best candidates"
+    )
     ask.set_defaults(handler=cmd_ask)
 
     commands.add_parser("chat", help="talk to the bot in this terminal").set_defaults(handler=cmd_chat)

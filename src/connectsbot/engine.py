@@ -7,14 +7,29 @@ so a member sees the same behaviour everywhere.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from connectsbot.kbfiles import Problem, load_folder
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
-from connectsbot.models import Entry
+from connectsbot.matching.hybrid import (
+    AnswerModel,
+    EntryVectors,
+    ExampleVectors,
+    HybridMatcher,
+    Vector,
+    answer_text,
+    entry_texts,
+)
+from connectsbot.matching.smalltalk import SMALLTALK
+from connectsbot.matching.spelling import Speller
+from connectsbot.matching.training import LabelledFileError, load_labelled, train
+from connectsbot.models import Entry, LabelledQuestion
+from connectsbot.semantic import AsyncEncoder, Encoder, encode_cached, load_encoder
 from connectsbot.store import (
     ImportFailed,
     ImportReport,
@@ -30,6 +45,35 @@ INTERVIEW_MISSING_INTENT = "interview_connects_missing"
 # How long an answer waits for its question to be recorded: a busy or full database must not hold up
 # the member's reply (Discord wants one within 3 seconds). A record that is only late still lands.
 RECORD_WAIT_SECONDS = 1.0
+LABELLED_DIR = "labelled"  # knowledge/labelled/{train,dev}.jsonl
+# The sentence encoder reads 256 word pieces; a wall of text is cut well before that costs anything.
+ENCODED_CHARS = 2000
+# Trained models kept per process, by what they were trained on: every engine over the same
+# entries and questions (a restart of the matcher, every test of the suite) reuses the fit.
+_MODELS: OrderedDict[str, AnswerModel | None] = OrderedDict()
+_MODELS_KEPT = 8
+
+
+@dataclass(frozen=True)
+class TrainingData:
+    """The labelled questions the answer model learns from, and those it is only measured on."""
+
+    train: list[LabelledQuestion] = field(default_factory=list)
+    development: list[LabelledQuestion] = field(default_factory=list)
+
+    @classmethod
+    def load(cls, knowledge: Path) -> TrainingData:
+        """knowledge/labelled/train.jsonl and dev.jsonl; a missing or broken file is logged and
+        left out (the engine then learns from what it has, or falls back to lexical thresholds)."""
+        sets: list[list[LabelledQuestion]] = []
+        for name in ("train.jsonl", "dev.jsonl"):
+            path = knowledge / LABELLED_DIR / name
+            try:
+                sets.append(load_labelled(path) if path.is_file() else [])
+            except (OSError, UnicodeDecodeError, LabelledFileError) as error:
+                log.warning("labelled questions in %s not used: %s", path, error)
+                sets.append([])
+        return cls(sets[0], sets[1])
 
 
 @dataclass(frozen=True)
@@ -45,6 +89,11 @@ class Answer:
     def points_to_diagnosis(self) -> bool:
         return self.result.intent == INTERVIEW_MISSING_INTENT
 
+    @property
+    def is_smalltalk(self) -> bool:
+        """A greeting, thanks or "help": answered with what the bot can do, never recorded."""
+        return self.result.intent == SMALLTALK
+
 
 async def sync_knowledge(store: KnowledgeStore, folder: Path, force: bool = False) -> ImportReport:
     """Import the knowledge files changed since the last import (all or nothing)."""
@@ -52,25 +101,39 @@ async def sync_knowledge(store: KnowledgeStore, folder: Path, force: bool = Fals
 
 
 class AnswerEngine:
+    """The answer service: the hybrid matcher over the live entries, rebuilt (and its model
+    retrained) after every change, and the record of what members asked."""
+
     def __init__(
         self,
         store: KnowledgeStore,
         config: MatcherConfig | None = None,
         record_wait: float = RECORD_WAIT_SECONDS,
+        encoder: Encoder | None = None,
+        training: TrainingData | None = None,
     ) -> None:
         self.store = store
         self.config = config
         self.record_wait = record_wait
-        self._matcher: Matcher | None = None
+        self.encoder = encoder
+        self.training = training or TrainingData()
+        self._questions = AsyncEncoder(encoder) if encoder is not None else None
+        self._matcher: HybridMatcher | None = None
         self._entries: dict[str, Entry] = {}
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
 
     @classmethod
     async def start(
-        cls, store: KnowledgeStore, knowledge: Path, config: MatcherConfig | None = None
+        cls,
+        store: KnowledgeStore,
+        knowledge: Path,
+        config: MatcherConfig | None = None,
+        semantic: bool | None = None,
     ) -> tuple[AnswerEngine, ImportReport | ImportFailed]:
-        """Bring the store up to date with the knowledge files, then build the matcher.
+        """Bring the store up to date with the knowledge files, then build the matcher (with the
+        semantic signal unless `semantic` or $CONNECTSBOT_SEMANTIC turns it off, or the model is
+        not installed: then lexical only, and the reason is logged).
 
         A broken knowledge folder, or a database that cannot take the import (a full disk), does
         not stop the start: the store keeps serving what it had, and the failure is returned for
@@ -86,7 +149,7 @@ class AnswerEngine:
             log.warning("knowledge files not imported: %s", error.problem)
             problem = f"the database could not save the import ({error.problem})"
             outcome = ImportFailed([Problem(str(knowledge), "", problem)])
-        engine = cls(store, config)
+        engine = cls(store, config, encoder=load_encoder(semantic), training=TrainingData.load(knowledge))
         await engine.refresh()
         return engine, outcome
 
@@ -95,15 +158,16 @@ class AnswerEngine:
         while self._matcher is None or self._built_at_generation != self.store.generation:
             await asyncio.shield(self._rebuild())
 
-    async def ready(self) -> Matcher:
+    async def ready(self) -> HybridMatcher:
         """The matcher to answer with now. After a change it is the previous one until the new one
-        is built (in a worker thread, about 0.6 s for the shipped entries): members are not kept
-        waiting while a moderator's change is being indexed."""
+        is built and trained (in worker threads): members are not kept waiting while a
+        moderator's change is being indexed."""
         if self._matcher is None:
             await self.refresh()
         elif self._built_at_generation != self.store.generation:
             self._rebuild()
-        return self.matcher
+        assert self._matcher is not None
+        return self._matcher
 
     def _rebuild(self) -> asyncio.Task[None]:
         """The running rebuild, or a new one."""
@@ -117,18 +181,75 @@ class AnswerEngine:
             entries = [live.entry for live in await self.store.live_entries()]
             # The build is pure Python: in a thread it yields the event loop every few milliseconds
             # instead of stopping the whole bot for its duration.
-            matcher = await asyncio.to_thread(Matcher, entries, self.config)
+            lexical = await asyncio.to_thread(Matcher, entries, self.config)
+            matcher = await self._trained(entries, lexical)
             self._entries = {entry.id: entry for entry in entries}
             self._matcher = matcher
             self._built_at_generation = generation
         finally:
             self._rebuilding = None
 
+    async def _trained(self, entries: list[Entry], lexical: Matcher) -> HybridMatcher:
+        """The hybrid matcher over these entries, its model trained on the labelled questions and
+        on what members and moderators taught through use (entry texts and questions encoded
+        once: the vector cache)."""
+        try:
+            learned = await self.store.learned_questions()
+        except StoreUnavailable as error:
+            log.warning("questions learned through use not read (%s): training without them", error.problem)
+            learned = []
+        questions = [*self.training.train, *learned]
+        development = self.training.development
+        matcher = HybridMatcher(lexical)
+        vectors: list[Vector | None] = [None] * len(questions)
+        dev_vectors: list[Vector | None] = [None] * len(development)
+        encoder = self.encoder
+        if encoder is not None and entries:
+            texts = [entry_texts(entry) for entry in entries]
+            flat = [text for group in texts for text in group] + [answer_text(entry) for entry in entries]
+            speller = Speller(flat, encoder.words)
+            asked = [speller.correct(q.q[:ENCODED_CHARS]) for q in (*questions, *development)]
+            encoded = (await encode_cached(self.store, encoder, flat + asked)).vectors
+            rows, start = [], 0
+            for group in texts:
+                rows.append(encoded[start : start + len(group)])
+                start += len(group)
+            answers = encoded[start : start + len(entries)]
+            start += len(entries)
+            ids = [entry.id for entry in entries]
+            asked_vectors = encoded[start:]
+            vectors = list(asked_vectors[: len(questions)])
+            dev_vectors = list(asked_vectors[len(questions) :])
+            examples = ExampleVectors(ids, [q.expect for q in questions], asked_vectors[: len(questions)])
+            matcher = HybridMatcher(lexical, EntryVectors(ids, rows, answers), None, examples, speller)
+        key = _fingerprint(entries, questions, encoder)
+        if key not in _MODELS:
+            _MODELS[key] = await asyncio.to_thread(
+                train, matcher, questions, vectors, (development, dev_vectors)
+            )
+            while len(_MODELS) > _MODELS_KEPT:
+                _MODELS.popitem(last=False)
+        model = _MODELS[key]
+        if model is None:
+            log.info("too few labelled questions about these entries: answering with lexical thresholds")
+        return matcher.with_model(model)
+
     @property
-    def matcher(self) -> Matcher:
+    def answers(self) -> HybridMatcher:
+        """The matcher answering members now."""
         if self._matcher is None:
             raise RuntimeError("AnswerEngine.refresh() has not run")
         return self._matcher
+
+    @property
+    def model(self) -> AnswerModel | None:
+        """The learned ranking and decision in use (None: lexical thresholds)."""
+        return self.answers.model
+
+    @property
+    def matcher(self) -> Matcher:
+        """The lexical matcher of the live entries (autocomplete, entry lookups, ranked lists)."""
+        return self.answers.lexical
 
     @property
     def entries(self) -> dict[str, Entry]:
@@ -157,11 +278,30 @@ class AnswerEngine:
         time they come without question ids (so without a "did you mean" pick), and a warning is logged.
         """
         matcher = await self.ready()
-        results = [matcher.match(question) for question in questions]
+        vectors = await self._vectors(matcher, questions)
+        results = [
+            matcher.match(question, vector) for question, vector in zip(questions, vectors, strict=True)
+        ]
         question_ids: list[int | None] = [None] * len(results)
-        if record:
-            question_ids = await self._record(results, asker, guild_id, channel)
+        # Small talk ("hi", "thanks") is not a question for the moderators.
+        asked = [n for n, result in enumerate(results) if result.intent != SMALLTALK]
+        if record and asked:
+            recorded = await self._record([results[n] for n in asked], asker, guild_id, channel)
+            for n, question_id in zip(asked, recorded, strict=True):
+                question_ids[n] = question_id
         return [self._answer(result, qid) for result, qid in zip(results, question_ids, strict=True)]
+
+    async def _vectors(self, matcher: HybridMatcher, questions: Sequence[str]) -> list[Vector | None]:
+        """The questions' sentence vectors (batched with other members' questions in a worker
+        thread), or None each when the semantic signal is off or fails: then lexical only."""
+        if self._questions is None or not matcher.semantic:
+            return [None] * len(questions)
+        texts = [matcher.text_to_encode(question[:ENCODED_CHARS]) for question in questions]
+        try:
+            return list(await self._questions.encode_many(texts))
+        except Exception:  # the encoder is optional: a failure costs the semantic signal, not the answer
+            log.exception("encoding %d question(s) failed: answered with the lexical signal", len(texts))
+            return [None] * len(questions)
 
     async def _record(
         self, results: Sequence[MatchResult], asker: str, guild_id: str | None, channel: str
@@ -207,3 +347,15 @@ class AnswerEngine:
                 "the pick of %s for question %d not recorded (%s)", entry_id, question_id, error.problem
             )
         return entry
+
+
+def _fingerprint(
+    entries: Sequence[Entry], questions: Sequence[LabelledQuestion], encoder: Encoder | None
+) -> str:
+    """What a trained model depends on: the entries, the labelled questions, the encoder."""
+    digest = hashlib.sha256((encoder.model_id if encoder is not None else "lexical").encode())
+    for entry in entries:
+        digest.update(entry.model_dump_json().encode())
+    for question in questions:
+        digest.update(question.model_dump_json().encode())
+    return digest.hexdigest()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
 
@@ -29,6 +29,18 @@ class Source(BaseModel):
     supports: ShortText
     # The date the source states the fact, where it shows one.
     stated: date | None = None
+
+
+class LabelledQuestion(BaseModel):
+    """A question and the entry that answers it (None: out of scope, nothing should answer): the
+    answer engine's training and evaluation data (knowledge/labelled/, and what use teaches)."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    q: str = Field(min_length=1)
+    expect: str | None
+    style: str | None = None
+    origin: Literal["written", "member", "moderator"] = "written"
 
 
 class Entry(BaseModel):

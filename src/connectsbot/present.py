@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from connectsbot.engine import Answer
+from connectsbot.matching.smalltalk import SMALLTALK_REPLY
 from connectsbot.models import Entry
 from connectsbot.store import Revision
 
@@ -31,6 +32,8 @@ def answer_text(answer: Answer) -> str:
         if answer.points_to_diagnosis:
             text += f"\n\n{DIAGNOSE_HINT}"
         return text
+    if answer.is_smalltalk:
+        return SMALLTALK_REPLY
     if answer.suggestions:
         lines = ["I'm not sure I understood. Did you mean:"]
         lines += [f"  {number}. {entry.question}" for number, entry in enumerate(answer.suggestions, start=1)]
@@ -53,4 +56,22 @@ def history_text(revisions: Sequence[Revision]) -> str:
             f"r{revision.revision}  {revision.created_at:%Y-%m-%d %H:%M} UTC  {revision.action:<12} "
             f"by {revision.author}: {revision.reason}  ({fields}){state}"
         )
+    return "\n".join(lines)
+
+
+def explain_text(answer: Answer) -> str:
+    """Why the engine decided what it did: the decision, its reason and the best candidates."""
+    result = answer.result
+    lines = [
+        f"decision: {result.decision}" + (f" -> {result.entry_id}" if result.entry_id else ""),
+        result.why,
+    ]
+    if result.candidates:
+        lines.append("candidates (share of the ranking, lexical 0-1, semantic cosine):")
+        lines += [
+            f"  {c.score:6.2f}%  lexical {c.lexical or 0:.2f}  "
+            f"semantic {'-' if c.semantic is None else f'{c.semantic:.2f}'}  "
+            f"{c.entry_id}  via {c.field} {c.matched_text!r}"
+            for c in result.candidates
+        ]
     return "\n".join(lines)

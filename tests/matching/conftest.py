@@ -1,14 +1,22 @@
-"""Fixtures for the matcher tests: the shipped knowledge base, loaded once."""
+"""Fixtures for the matcher tests: the shipped knowledge base and the answer engine over it, built once."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
+from connectsbot.engine import AnswerEngine
 from connectsbot.kbfiles import load_folder
 from connectsbot.matching import Matcher
-from connectsbot.models import Entry
+from connectsbot.matching.hybrid import HybridMatcher, Vector
+from connectsbot.models import Entry, LabelledQuestion
+from connectsbot.semantic import Encoder
+from connectsbot.store import KnowledgeStore
 
 REPO = Path(__file__).resolve().parents[2]
 SHIPPED_KNOWLEDGE = REPO / "knowledge"
@@ -18,12 +26,44 @@ PUBLIC_QUESTIONS = REPO.parent / "shared" / "eval" / "questions.jsonl"
 @pytest.fixture(scope="session")
 def shipped_entries() -> list[Entry]:
     loaded = load_folder(SHIPPED_KNOWLEDGE)
-    if not loaded.entries:
-        pytest.skip(f"no knowledge entries under {SHIPPED_KNOWLEDGE}")
+    assert loaded.entries, f"no knowledge entries under {SHIPPED_KNOWLEDGE}"
     return list(loaded.entries.values())
 
 
 @pytest.fixture(scope="session")
 def shipped(shipped_entries: list[Entry]) -> Matcher:
-    """The matcher over the shipped knowledge base, with the shipped configuration."""
+    """The lexical matcher over the shipped knowledge base, with the shipped configuration."""
     return Matcher(shipped_entries)
+
+
+@dataclass(frozen=True)
+class Shipped:
+    """The answer engine's matcher over the shipped knowledge base, as the product starts it."""
+
+    answers: HybridMatcher
+    encoder: Encoder | None
+
+    def vectors(self, questions: Sequence[str]) -> list[Vector | None]:
+        if self.encoder is None or not self.answers.semantic:
+            return [None] * len(questions)
+        return list(self.encoder.encode([self.answers.text_to_encode(q) for q in questions]))
+
+
+@pytest.fixture(scope="session")
+def shipped_answers(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
+    async def start() -> Shipped:
+        db = tmp_path_factory.mktemp("shipped") / "store.sqlite3"
+        async with await KnowledgeStore.open(db) as store:
+            engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+            return Shipped(engine.answers, engine.encoder)
+
+    return asyncio.run(start())
+
+
+def public_questions() -> list[LabelledQuestion]:
+    """The public evaluation set: the suite fails, not skips, when the shared folder is missing."""
+    assert PUBLIC_QUESTIONS.is_file(), f"public evaluation questions not found at {PUBLIC_QUESTIONS}"
+    lines = PUBLIC_QUESTIONS.read_text(encoding="utf-8").splitlines()
+    return [
+        LabelledQuestion(q=case["q"], expect=case["expect"]) for case in map(json.loads, filter(None, lines))
+    ]

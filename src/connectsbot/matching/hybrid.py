@@ -35,12 +35,14 @@ from connectsbot.matching.logistic import LogisticModel
 from connectsbot.matching.matcher import (
     INTERVIEW_MISSING_ENTRY,
     Candidate,
+    Decision,
     Lexical,
     LexicalCandidate,
     Matcher,
     MatchResult,
 )
 from connectsbot.matching.smalltalk import SMALLTALK, is_smalltalk
+from connectsbot.matching.spelling import Speller
 from connectsbot.models import Entry
 
 Vector = NDArray[np.float32]
@@ -62,7 +64,8 @@ DECISION_SEMANTIC = ("cosine_top", "cosine_gap", "example_top", "votes_top", "ou
 SEMANTIC_CANDIDATES = 8  # entries added to the lexical candidates by closeness in meaning
 SHOWN_CANDIDATES = 5  # candidates kept on a result, for `ask --explain` and `--json`
 SHORT_TERMS = 2  # a question of at most this many terms is "short": it must name one entry clearly
-NEIGHBOURS = 10  # labelled questions that vote for their entries
+NEIGHBOURS = 20  # labelled questions that vote for their entries
+NEIGHBOUR_TEMPERATURE = 0.05  # cosine scale of the neighbours' votes
 
 _MARKUP = re.compile(r"[*_`>#|~]+|\[([^\]]*)\]\([^)]*\)")
 
@@ -120,7 +123,8 @@ class ExampleVectors:
     def neighbours(
         self, vector: Vector, exclude: int | None = None
     ) -> tuple[NDArray[np.float32], NDArray[np.float32], float]:
-        """Per entry: best cosine to its examples and neighbour vote share; best out-of-scope cosine."""
+        """Per entry: best cosine to its examples and its share of the neighbours' vote; the best
+        cosine to an out-of-scope example."""
         best = np.zeros(self.entries, dtype=np.float32)
         votes = np.zeros(self.entries, dtype=np.float32)
         if len(self.owner) == 0:
@@ -131,16 +135,13 @@ class ExampleVectors:
         usable = self.owner >= 0
         np.maximum.at(best, self.owner[usable], sims[usable])
         outside = sims[self.owner == -1]
-        import os
-        k = min(int(os.environ.get("KNN", NEIGHBOURS)), len(sims))
-        tau = float(os.environ.get("TAU", "0"))
+        k = min(NEIGHBOURS, len(sims))
         nearest = np.argpartition(-sims, k - 1)[:k]
-        if tau > 0:
-            weights = np.exp((sims[nearest] - sims[nearest].max()) / tau)
-            weights /= weights.sum()
-        else:
-            weights = np.full(k, 1.0 / k)
-        keep = self.owner[nearest] >= 0
+        # The nearest count most: a softmax of the cosines, so one very close question outweighs
+        # several loosely related ones.
+        weights = np.exp((sims[nearest] - sims[nearest].max()) / NEIGHBOUR_TEMPERATURE)
+        weights /= weights.sum()
+        keep = (self.owner[nearest] >= 0) & (nearest != exclude)
         np.add.at(votes, self.owner[nearest][keep], weights[keep])
         return best, votes, float(outside.max()) if len(outside) else 0.0
 
@@ -165,7 +166,8 @@ class AnswerModel(BaseModel):
         return (
             f"ranking: {self.ranker.describe()}\n"
             f"decision: {self.decider.describe()}\n"
-            f"answer when P(right) >= {self.answer_at:.2f}; suggest candidates with P >= {self.suggest_at:.3f}"
+            f"answer when P(right) >= {self.answer_at:.2f}; "
+            f"suggest when the top candidate's share >= {self.suggest_at:.3f}"
         )
 
 
@@ -191,11 +193,13 @@ class HybridMatcher:
         vectors: EntryVectors | None = None,
         model: AnswerModel | None = None,
         examples: ExampleVectors | None = None,
+        speller: Speller | None = None,
     ) -> None:
         self.lexical = lexical
         self.vectors = vectors
         self.model = model
         self.examples = examples if vectors is not None else None
+        self.speller = speller
         if vectors is not None and model is not None and not model.semantic:
             self.vectors = self.examples = None  # a lexical-only model ignores vectors
 
@@ -204,7 +208,11 @@ class HybridMatcher:
         return self.vectors is not None
 
     def with_model(self, model: AnswerModel | None) -> HybridMatcher:
-        return HybridMatcher(self.lexical, self.vectors, model, self.examples)
+        return HybridMatcher(self.lexical, self.vectors, model, self.examples, self.speller)
+
+    def text_to_encode(self, question: str) -> str:
+        """What the sentence encoder should read for a question: spelling corrected."""
+        return self.speller.correct(question) if self.speller is not None else question
 
     def ranking_features(self) -> tuple[str, ...]:
         return LEXICAL_FEATURES + (SEMANTIC_FEATURES if self.semantic else ())
@@ -366,7 +374,7 @@ class HybridMatcher:
 
 def _result(
     text: str,
-    decision: str,
+    decision: Decision,
     entry_id: str | None,
     score: float,
     suggestions: list[Candidate],

@@ -33,7 +33,7 @@ class LogisticModel(BaseModel):
         return standard @ np.asarray(self.weights) + self.bias  # type: ignore[no-any-return]
 
     def probability(self, rows: Matrix) -> NDArray[np.float64]:
-        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -40.0, 40.0)))  # type: ignore[no-any-return]
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -40.0, 40.0)))
 
     def describe(self) -> str:
         """One line per feature: its weight on the standardised scale (how much it counts)."""
@@ -45,7 +45,6 @@ def fit_logistic(
     features: Sequence[str],
     rows: Matrix,
     labels: NDArray[np.float64],
-    sample_weight: NDArray[np.float64] | None = None,
     l2: float = 1.0,
     iterations: int = 50,
     centre: bool = True,
@@ -63,7 +62,7 @@ def fit_logistic(
     scales = np.sqrt(((rows - means) ** 2).mean(axis=0))
     scales[scales < 1e-9] = 1.0
     x = np.hstack([np.ones((n, 1)) if centre else np.zeros((n, 1)), (rows - means) / scales])
-    w = np.ones(n) if sample_weight is None else sample_weight.astype(np.float64)
+    w = np.ones(n)
     beta = np.zeros(k + 1)
     penalty = np.full(k + 1, l2)
     penalty[0] = 1e-6 if centre else 1.0  # the bias is not shrunk (and without one, its column is 0)

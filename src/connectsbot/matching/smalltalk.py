@@ -12,6 +12,11 @@ import re
 from connectsbot.matching.normalize import clean_chat
 
 SMALLTALK = "smalltalk"
+SMALLTALK_REPLY = (
+    "Hi! I answer questions about Upwork Connects (what they are, how many you get, rollover, "
+    "buying them), interview Connects (and why yours may be missing: try /diagnose with your "
+    "timeline) and Upwork's rules on talking to clients outside Upwork. Just ask in your own words."
+)
 
 _GREETING = {
     "hi", "hii", "hello", "helo", "hey", "heya", "hiya", "yo", "sup", "howdy", "greetings", "hola",

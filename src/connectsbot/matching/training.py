@@ -18,33 +18,19 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import ValidationError
 
 from connectsbot.matching.hybrid import AnswerModel, HybridMatcher, Vector, softmax
 from connectsbot.matching.logistic import fit_logistic
+from connectsbot.models import LabelledQuestion
 
 MAX_WRONG_CONFIDENT = 0.01  # on training folds; the product's bar on unseen questions is 2 %
 FOLDS = 5
 SUGGEST_COVERAGE = 0.99  # share of in-scope questions whose top candidate is still suggested
-
-Origin = Literal["written", "member", "moderator"]
-
-
-class LabelledQuestion(BaseModel):
-    """One question and the entry that answers it (None: out of scope, nothing should answer)."""
-
-    model_config = ConfigDict(frozen=True, extra="ignore")
-
-    q: str = Field(min_length=1)
-    expect: str | None
-    style: str | None = None
-    origin: Origin = "written"
-    helpful: bool = True  # False: a "not helpful" vote, the entry is NOT the answer
-    weight: float = 1.0
+MIN_IN_SCOPE = 30  # fewer labelled questions about the knowledge base's entries: nothing to learn from
 
 
 class LabelledFileError(ValueError):
@@ -120,102 +106,70 @@ def train(
     questions: Sequence[LabelledQuestion],
     vectors: Sequence[Vector | None],
     development: tuple[Sequence[LabelledQuestion], Sequence[Vector | None]] | None = None,
-) -> AnswerModel:
-    """Fit the ranker and the decider for this matcher's entries (questions about entries it does
-    not have are skipped), calibrate the thresholds, and measure on the development set."""
+) -> AnswerModel | None:
+    """Fit the ranker and the decider for this matcher's entries, calibrate the thresholds, and
+    measure on the development set. None when too few questions are about these entries (a
+    knowledge base the labelled questions do not cover: the lexical thresholds decide).
+
+    When the matcher has example vectors, they must be these questions in this order: each
+    question is assessed without itself as a neighbour, as an unseen question would be.
+    """
     known = matcher.lexical.entry_ids
-    usable = [
-        (q, v) for q, v in zip(questions, vectors, strict=True) if q.expect is None or q.expect in known
-    ]
-    # Labelled questions are also the neighbours of the semantic signal: each is assessed without
-    # itself, as an unseen question would be.
-    position = {id(q): i for i, q in enumerate(questions)}
-    exclude = position if matcher.examples is not None else {}
-    assessments = [matcher.assess(q.q, v, exclude.get(id(q))) for q, v in usable]
-    labels = [q.expect for q, _ in usable]
-    votes_against = [None if q.helpful else q.expect for q, _ in usable]
-    expected = [None if not q.helpful else q.expect for q, _ in usable]
-    weights = np.asarray([q.weight for q, _ in usable])
+    kept = [i for i, q in enumerate(questions) if q.expect is None or q.expect in known]
+    if sum(questions[i].expect is not None for i in kept) < MIN_IN_SCOPE:
+        return None
+    own = matcher.examples is not None
+    assessments = [matcher.assess(questions[i].q, vectors[i], i if own else None) for i in kept]
+    expected = [questions[i].expect for i in kept]
 
     # Ranker: pairwise, the right entry against each other candidate of the same question (what
-    # matters is their order, not a score on an absolute scale); a "not helpful" vote puts the
-    # entry voted down below every other candidate.
-    width = len(matcher.ranking_features())
+    # matters is their order, not a score on an absolute scale).
     differences: list[NDArray[np.float64]] = []
-    pair_weights: list[float] = []
-    for assessment, label, against, weight in zip(assessments, labels, votes_against, weights, strict=True):
-        ids = assessment.entry_ids
-        if against is not None and against in ids:
-            down = ids.index(against)
-            differences += [assessment.rows[n] - assessment.rows[down] for n in range(len(ids)) if n != down]
-        elif against is None and label is not None and label in ids:
-            up = ids.index(label)
-            differences += [assessment.rows[up] - assessment.rows[n] for n in range(len(ids)) if n != up]
-        else:
-            continue
-        pair_weights += [float(weight)] * (len(ids) - 1)
-    pairs = np.asarray(differences).reshape(-1, width)
+    for assessment, label in zip(assessments, expected, strict=True):
+        if label is not None and label in assessment.entry_ids:
+            up = assessment.entry_ids.index(label)
+            rows = assessment.rows
+            differences += [rows[up] - rows[n] for n in range(len(rows)) if n != up]
+    pairs = np.asarray(differences).reshape(-1, len(matcher.ranking_features()))
     # Both orders of every pair: the fit is symmetric, so no offset is learned.
     ranker = fit_logistic(
         matcher.ranking_features(),
         np.vstack([pairs, -pairs]),
         np.concatenate([np.ones(len(pairs)), np.zeros(len(pairs))]),
-        np.asarray(pair_weights * 2),
         centre=False,
     )
 
-    # Decider: one row per question, from the ranker's view of it.
-    decision_rows, tops = [], []
-    for assessment in assessments:
+    # Decider: one row per question with candidates, from the ranker's view of it.
+    rows_kept: list[list[float]] = []
+    right: list[float] = []
+    out_of_scope: list[bool] = []
+    suggestible: list[float] = []  # the top share, where the right entry is among the top three
+    for assessment, label in zip(assessments, expected, strict=True):
         if not assessment.entry_ids:
-            decision_rows.append(None)
-            tops.append(None)
             continue
         logits = ranker.logit(assessment.rows)
         order = np.argsort(-logits, kind="stable")
-        decision_rows.append(matcher.decision_row(assessment, logits, order))
-        tops.append(assessment.entry_ids[int(order[0])])
-    rows_kept = [i for i, row in enumerate(decision_rows) if row is not None]
-    x = np.asarray([decision_rows[i] for i in rows_kept]).reshape(-1, len(matcher.decision_features()))
-    right = np.asarray(
-        [1.0 if tops[i] == expected[i] and expected[i] is not None else 0.0 for i in rows_kept]
-    )
-    w = weights[rows_kept] if rows_kept else np.zeros(0)
-    decider = fit_logistic(matcher.decision_features(), x, right, w)
-    held_out = _cross_validated(matcher.decision_features(), x, right, w)
-    answer_at = _answer_threshold(held_out, right, [expected[i] is None for i in rows_kept], w)
-    import os
-    if os.environ.get("CURVE"):
-        oos = np.asarray([expected[i] is None for i in rows_kept])
-        for t in (0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95):
-            a = held_out >= t
-            print(f"  t={t} answered={a.mean():.3f} acc={np.where(a, right, oos).mean():.3f} wrong={(a & (right==0)).mean():.3f}")
-        print("  right-top share", right.mean(), "oos", oos.mean(), "chosen", answer_at)
-        qs = [usable[i][0] for i in rows_kept]
-        for j in np.argsort(-held_out):
-            if os.environ.get("CURVE") == "2" and held_out[j] < 0.85 and right[j] == 1:
-                print(f"    DECLINED p={held_out[j]:.2f} want={qs[j].expect} [{qs[j].style}] {qs[j].q[:90]!r} {np.round(x[j],2)}")
-            if os.environ.get("CURVE") == "1" and held_out[j] >= 0.75 and right[j] == 0:
-                print(f"    WRONG p={held_out[j]:.2f} want={qs[j].expect} got={tops[rows_kept[j]]} [{qs[j].style}] {qs[j].q[:90]!r}")
-
-    # Suggest: the share of the candidates' weight that keeps SUGGEST_COVERAGE of right top
-    # candidates suggested.
-    top_probabilities = []
-    for i in rows_kept:
-        logits = ranker.logit(assessments[i].rows)
-        three = [assessments[i].entry_ids[n] for n in np.argsort(-logits)[:3]]
-        if expected[i] is not None and expected[i] in three:
-            top_probabilities.append(float(softmax(logits).max()))
-    suggest_at = float(np.quantile(top_probabilities, 1.0 - SUGGEST_COVERAGE)) if top_probabilities else 0.05
+        rows_kept.append(matcher.decision_row(assessment, logits, order))
+        right.append(1.0 if label is not None and assessment.entry_ids[int(order[0])] == label else 0.0)
+        out_of_scope.append(label is None)
+        if label is not None and label in [assessment.entry_ids[int(n)] for n in order[:3]]:
+            suggestible.append(float(softmax(logits).max()))
+    x = np.asarray(rows_kept).reshape(-1, len(matcher.decision_features()))
+    y = np.asarray(right)
+    decider = fit_logistic(matcher.decision_features(), x, y)
+    answer_at = _answer_threshold(_cross_validated(matcher.decision_features(), x, y), y, out_of_scope)
+    # Suggest when the top candidate's share of the ranker's weight is at least what keeps
+    # SUGGEST_COVERAGE of the questions whose right entry is in the top three.
+    suggest_at = float(np.quantile(suggestible, 1.0 - SUGGEST_COVERAGE)) if suggestible else 0.0
     model = AnswerModel(
         semantic=matcher.semantic,
         ranker=ranker,
         decider=decider,
         answer_at=answer_at,
-        suggest_at=min(suggest_at, 0.5),
-        trained_on=len(usable),
-        member_examples=sum(q.origin == "member" for q, _ in usable),
-        moderator_examples=sum(q.origin == "moderator" for q, _ in usable),
+        suggest_at=suggest_at,
+        trained_on=len(kept),
+        member_examples=sum(questions[i].origin == "member" for i in kept),
+        moderator_examples=sum(questions[i].origin == "moderator" for i in kept),
     )
     if development is not None:
         dev_questions, dev_vectors = development
@@ -225,38 +179,29 @@ def train(
 
 
 def _cross_validated(
-    features: tuple[str, ...], x: NDArray[np.float64], y: NDArray[np.float64], w: NDArray[np.float64]
+    features: tuple[str, ...], x: NDArray[np.float64], y: NDArray[np.float64]
 ) -> NDArray[np.float64]:
     """Each row's probability from a decider fitted without its fold."""
     held_out = np.zeros(len(y))
     fold = np.arange(len(y)) % FOLDS
     for k in range(FOLDS):
-        train_rows = fold != k
-        if not train_rows.any() or train_rows.all():
-            continue
-        model = fit_logistic(features, x[train_rows], y[train_rows], w[train_rows])
-        held_out[~train_rows] = model.probability(x[~train_rows])
+        fitted = fold != k
+        if fitted.any() and not fitted.all():
+            held_out[~fitted] = fit_logistic(features, x[fitted], y[fitted]).probability(x[~fitted])
     return held_out
 
 
 def _answer_threshold(
-    probability: NDArray[np.float64],
-    right: NDArray[np.float64],
-    out_of_scope: list[bool],
-    w: NDArray[np.float64],
+    probability: NDArray[np.float64], right: NDArray[np.float64], out_of_scope: list[bool]
 ) -> float:
-    """The lowest threshold with the best accuracy whose wrong confident share stays in bounds."""
-    if len(probability) == 0:
-        return 1.0
+    """The threshold with the best accuracy whose wrong confident share stays in bounds."""
     declined_right = np.asarray(out_of_scope, dtype=float)
-    total = float(w.sum()) or 1.0
-    best_threshold, best_accuracy = 1.0, float((w * declined_right).sum()) / total
+    best_threshold, best_accuracy = 1.0, float(declined_right.mean()) if len(right) else 0.0
     for threshold in np.unique(probability):
         answered = probability >= threshold
-        wrong = float((w * (answered & (right == 0))).sum()) / total
-        if wrong > MAX_WRONG_CONFIDENT:
+        if float((answered & (right == 0)).mean()) > MAX_WRONG_CONFIDENT:
             continue
-        accuracy = float((w * np.where(answered, right, declined_right)).sum()) / total
+        accuracy = float(np.where(answered, right, declined_right).mean())
         if accuracy > best_accuracy:
             best_threshold, best_accuracy = float(threshold), accuracy
     return best_threshold

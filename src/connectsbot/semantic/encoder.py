@@ -38,6 +38,9 @@ class Encoder(Protocol):
     @property
     def dim(self) -> int: ...
 
+    @property
+    def words(self) -> frozenset[str]: ...
+
     def encode(self, texts: Sequence[str]) -> Vectors: ...
 
 
@@ -150,6 +153,12 @@ class SentenceEncoder:
                 )
             )
 
+    @property
+    def words(self) -> frozenset[str]:
+        """The whole words the model knows (its vocabulary less word pieces and special tokens): the
+        spelling correction leaves these alone."""
+        return frozenset(t for t in self._tokenizer.get_vocab() if t.isalpha() and t.islower())
+
     def encode(self, texts: Sequence[str], batch_size: int = DEFAULT_BATCH_SIZE) -> Vectors:
         """L2-normalised sentence vectors, float32 (len(texts), dim), in the order of `texts`.
 
@@ -180,19 +189,22 @@ class SentenceEncoder:
         # Padding gets the most negative float added before the softmax, as in transformers' BERT.
         bias = ((1.0 - mask) * np.finfo(np.float32).min)[:, None, None, :]
         scale = np.float32(1.0 / np.sqrt(size))
+        # Dense layers multiply (batch * length, dim) matrices: numpy runs a stacked 3-D product
+        # slice by slice, several times slower than one BLAS call.
+        x = x.reshape(batch * length, self.dim)
         for layer in self._layers:
-            qkv = x @ layer.qkv + layer.qkv_bias  # (batch, length, 3 * dim)
+            qkv = x @ layer.qkv + layer.qkv_bias  # (batch * length, 3 * dim)
             qkv = qkv.reshape(batch, length, 3, heads, size).transpose(2, 0, 3, 1, 4)
             q, k, v = qkv[0], qkv[1], qkv[2]  # (batch, heads, length, size)
             scores = (q @ k.transpose(0, 1, 3, 2)) * scale + bias
             scores -= scores.max(axis=-1, keepdims=True)
             np.exp(scores, out=scores)
             scores /= scores.sum(axis=-1, keepdims=True)
-            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch, length, self.dim)
+            context = (scores @ v).transpose(0, 2, 1, 3).reshape(batch * length, self.dim)
             x = _layer_norm(context @ layer.attn_out + layer.attn_out_bias + x, layer.attn_norm, self._eps)
             up = _gelu(x @ layer.up + layer.up_bias)
             x = _layer_norm(up @ layer.down + layer.down_bias + x, layer.out_norm, self._eps)
-        summed = (x * mask[:, :, None]).sum(axis=1)
+        summed = (x.reshape(batch, length, self.dim) * mask[:, :, None]).sum(axis=1)
         pooled = summed / np.maximum(mask.sum(axis=1, keepdims=True), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         unit: Vectors = (pooled / np.maximum(norms, 1e-12)).astype(np.float32, copy=False)

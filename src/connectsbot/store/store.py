@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectsbot.kbcheck import check_entries
 from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, entry_path, render_entry
-from connectsbot.models import Entry, normalise_alias
+from connectsbot.models import Entry, LabelledQuestion, normalise_alias
 from connectsbot.store.errors import (
     AlreadyExists,
     ImportFailed,
@@ -1015,6 +1015,24 @@ class KnowledgeStore:
                 (entry_id, self._clock().isoformat(), *question_ids),
             )
             return int(cursor.rowcount)
+
+    async def learned_questions(self, limit: int = 5000) -> list[LabelledQuestion]:
+        """Questions members and moderators labelled through use, newest first: a "did you mean"
+        pick (the member's own question and the entry they chose) and an unanswered question a
+        moderator turned into an alias or an entry (the moderator's choice wins over a pick)."""
+        cursor = await self._reader.execute(
+            "SELECT question, picked_entry_id, resolved_entry_id FROM questions "
+            "WHERE question IS NOT NULL AND (picked_entry_id IS NOT NULL OR resolved_entry_id IS NOT NULL) "
+            "ORDER BY id DESC LIMIT ?",
+            (limit,),
+        )
+        return [
+            LabelledQuestion(q=row[0], expect=row[2], origin="moderator")
+            if row[2] is not None
+            else LabelledQuestion(q=row[0], expect=row[1], origin="member")
+            for row in await cursor.fetchall()
+            if str(row[0]).strip()
+        ]
 
     async def all_entries(self) -> list[LiveEntry]:
         """Every entry's head revision, retired ones included (for history and revert pickers)."""
