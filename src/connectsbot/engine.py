@@ -12,9 +12,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectsbot.kbfiles import Problem, load_folder
+from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
-from connectsbot.models import Entry
+from connectsbot.models import Entry, SourceRecord
 from connectsbot.store import (
     ImportFailed,
     ImportReport,
@@ -51,6 +51,16 @@ async def sync_knowledge(store: KnowledgeStore, folder: Path, force: bool = Fals
     return await store.import_folder(load_folder(folder), force=force)
 
 
+def read_sources(folder: Path) -> dict[str, SourceRecord]:
+    """The folder's sources registry; a broken one (already reported by the import) leaves sources
+    named by their ids."""
+    try:
+        return load_sources(folder)
+    except EntryFileError as error:
+        log.warning("sources registry not read: %s", error)
+        return {}
+
+
 class AnswerEngine:
     def __init__(
         self,
@@ -63,6 +73,8 @@ class AnswerEngine:
         self.record_wait = record_wait
         self._matcher: Matcher | None = None
         self._entries: dict[str, Entry] = {}
+        # The sources registry of the knowledge folder: renderings name an entry's sources from it.
+        self.sources: dict[str, SourceRecord] = {}
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
 
@@ -87,6 +99,7 @@ class AnswerEngine:
             problem = f"the database could not save the import ({error.problem})"
             outcome = ImportFailed([Problem(str(knowledge), "", problem)])
         engine = cls(store, config)
+        engine.sources = read_sources(knowledge)
         await engine.refresh()
         return engine, outcome
 

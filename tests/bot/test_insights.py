@@ -52,7 +52,7 @@ async def test_turn_a_group_into_a_new_entry(fake: FakeDiscord) -> None:
         {
             "question": "How do I change my profile photo?",
             "answer": "Go to **Settings → Profile** and upload a new photo.",
-            "source": "002_199d9790c2e26437.txt: profile settings",
+            "source": "upwork-connects-announcement: profile settings",
         },
     )
     assert "Added `change-profile-photo`" in (saved.content or "")

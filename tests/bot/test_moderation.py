@@ -12,7 +12,7 @@ from connectsbot.store import ImportFailed, ImportReport
 from tests.bot.conftest import bot_of
 from tests.fakediscord.harness import FakeDiscord, Reply
 
-SEED = "002_199d9790c2e26437.txt"
+SEED = "upwork-connects-announcement"
 
 
 async def test_manage_server_permission_is_enough(fake: FakeDiscord) -> None:
@@ -131,7 +131,7 @@ async def test_add_an_entry(fake: FakeDiscord) -> None:
     bot = bot_of(fake)
     live = await bot.store.get("connects-expiry")
     assert live.entry.aliases == ["when do bought connects expire", "connects expiry date"]
-    assert live.entry.sources[0].seed == SEED
+    assert live.entry.sources[0].source == SEED
     log = await fake.wait_for_sent(fake.mod_log)
     assert log.embeds[0]["title"] == "Entry added: connects-expiry (r1)"
     shown = await fake.slash("faq show", entry="connects-expiry")

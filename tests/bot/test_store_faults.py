@@ -21,7 +21,7 @@ from tests.store_faults import BIG_ANSWER, fill_disk, make_read_only, write_lock
 ANSWERED = "do unused connects roll over?"
 TITLE = "Do unused Connects roll over to the next month?"
 HELPFUL = "cb:fb:connects-rollover:1"
-SEED = "002_199d9790c2e26437.txt"
+SEED = "upwork-connects-announcement"
 
 
 def assert_told_plainly(reply: Reply, problem: str) -> None:

@@ -31,7 +31,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectsbot.kbcheck import check_entries
+from connectsbot.kbcheck import check_citations, check_entries
 from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, entry_path, render_entry
 from connectsbot.models import Entry, normalise_alias
 from connectsbot.store.errors import (
@@ -676,6 +676,8 @@ class KnowledgeStore:
         problems = [p for p in loaded.problems if p.severity == "error"]
         files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
         problems += check_entries(loaded.entries, files, self._clock().date())
+        if loaded.sources:
+            problems += check_citations(loaded.entries, files, loaded.policy, loaded.sources)
         if problems:
             raise ImportFailed(problems)
         report = ImportReport()
