@@ -12,7 +12,7 @@ from connectsbot.kbfiles import EntryFileError, load_folder, parse_entry, parse_
 from connectsbot.models import ANSWER_MAX_CHARS
 from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
-TODAY = date(2026, 11, 21)
+TODAY = date(2026, 12, 4)
 REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
 
 

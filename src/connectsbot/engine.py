@@ -67,6 +67,7 @@ class AnswerEngine:
         store: KnowledgeStore,
         config: MatcherConfig | None = None,
         record_wait: float = RECORD_WAIT_SECONDS,
+        sources: dict[str, SourceRecord] | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -74,7 +75,7 @@ class AnswerEngine:
         self._matcher: Matcher | None = None
         self._entries: dict[str, Entry] = {}
         # The sources registry of the knowledge folder: renderings name an entry's sources from it.
-        self.sources: dict[str, SourceRecord] = {}
+        self.sources: dict[str, SourceRecord] = sources or {}
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
 
@@ -98,8 +99,7 @@ class AnswerEngine:
             log.warning("knowledge files not imported: %s", error.problem)
             problem = f"the database could not save the import ({error.problem})"
             outcome = ImportFailed([Problem(str(knowledge), "", problem)])
-        engine = cls(store, config)
-        engine.sources = read_sources(knowledge)
+        engine = cls(store, config, sources=read_sources(knowledge))
         await engine.refresh()
         return engine, outcome
 
