@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Self, cast
 
 import discord
@@ -24,7 +24,7 @@ from bot import render
 from bot.client import reports_failures
 from bot.render import NO_MENTIONS
 from connectsbot.engine import Answer
-from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.models import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.store import NotFound, StoreError
 
 if TYPE_CHECKING:
@@ -196,8 +196,10 @@ def answer_view(entry_id: str) -> discord.ui.View:
     return view
 
 
-def answer_parts(entry: Entry, *, diagnose_hint: bool = False) -> tuple[discord.Embed, discord.ui.View]:
-    return render.answer_embed(entry, diagnose_hint=diagnose_hint), answer_view(entry.id)
+def answer_parts(
+    entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
+) -> tuple[discord.Embed, discord.ui.View]:
+    return render.answer_embed(entry, sources, diagnose_hint=diagnose_hint), answer_view(entry.id)
 
 
 # Did you mean…
@@ -242,7 +244,7 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
         if chosen not in question.suggestions or entry is None:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        embed, view = answer_parts(entry)
+        embed, view = answer_parts(entry, bot.engine.sources)
         if await bot.store.asked_by(question_id, str(interaction.user.id)):
             # The asker chose: remember it (a candidate alias) and show the answer in place.
             await bot.engine.pick_suggestion(question_id, entry.id)
@@ -262,10 +264,12 @@ def suggest_view(question_id: int, entries: Sequence[Entry]) -> discord.ui.View:
     return view
 
 
-def answer_message(answer: Answer) -> tuple[str | None, discord.Embed | None, discord.ui.View | None]:
+def answer_message(
+    answer: Answer, sources: Mapping[str, SourceRecord]
+) -> tuple[str | None, discord.Embed | None, discord.ui.View | None]:
     """What to post for an engine answer: (content, embed, view). All None for "no answer"."""
     if answer.entry is not None:
-        embed, view = answer_parts(answer.entry, diagnose_hint=answer.points_to_diagnosis)
+        embed, view = answer_parts(answer.entry, sources, diagnose_hint=answer.points_to_diagnosis)
         return None, embed, view
     if answer.suggestions and answer.question_id is not None:
         return render.SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)

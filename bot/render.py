@@ -9,15 +9,16 @@ over discord.py's data classes, unit-tested on their own.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 
 import discord
 from discord import app_commands
 
+from connectsbot.dating import dating_lines
 from connectsbot.insights import QuestionGroup, StatsReport
-from connectsbot.models import Entry
-from connectsbot.present import sources_line
+from connectsbot.models import Entry, SourceRecord
+from connectsbot.present import today_utc
 from connectsbot.store import IMPORT_AUTHOR, ImportFailed, ImportReport, Revision
 
 MESSAGE_LIMIT = 2000
@@ -252,8 +253,11 @@ def fit_embed(embed: discord.Embed) -> discord.Embed:
 # Answers
 
 
-def answer_embed(entry: Entry, *, diagnose_hint: bool = False) -> discord.Embed:
-    """An entry as members see it: the question as title, the answer, then the sources and as_of.
+def answer_embed(
+    entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
+) -> discord.Embed:
+    """An entry as members see it: the question as title, the answer, then its sources by title with
+    the dates their facts were stated (and the warning when those are old) in the footer.
 
     Moderators write the text; links in it show where they go (see `reveal_links`)."""
     embed = discord.Embed(
@@ -261,7 +265,7 @@ def answer_embed(entry: Entry, *, diagnose_hint: bool = False) -> discord.Embed:
     )
     if diagnose_hint:
         embed.add_field(name="Check your own case", value=DIAGNOSE_HINT, inline=False)
-    embed.set_footer(text=sources_line(entry))
+    embed.set_footer(text=dating_lines(entry, sources, today_utc()))
     return fit_embed(embed)
 
 

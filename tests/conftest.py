@@ -36,7 +36,7 @@ def build_entry(entry_id: str, **overrides: Any) -> Entry:
         "category": "connects",
         "as_of": date(2026, 11, 1),
         "aliases": [f"tell me about {entry_id.replace('-', ' ')}"],
-        "sources": [{"seed": "002_199d9790c2e26437.txt", "supports": "the figures"}],
+        "sources": [{"source": "upwork-connects-announcement", "supports": "the figures"}],
         "answer": f"**Answer** about {entry_id}.",
     }
     data.update(overrides)
@@ -53,6 +53,7 @@ def write_folder(folder: Path, entries: list[Entry]) -> Path:
     for entry in entries:
         (folder / "entries" / f"{entry.id}.md").write_text(render_entry(entry), encoding="utf-8")
     shutil.copy(SHIPPED_KNOWLEDGE / "policy.yaml", folder / "policy.yaml")
+    shutil.copy(SHIPPED_KNOWLEDGE / "sources.yaml", folder / "sources.yaml")
     return folder
 
 

@@ -12,7 +12,7 @@ from connectsbot.kbfiles import EntryFileError, load_folder, parse_entry, parse_
 from connectsbot.models import ANSWER_MAX_CHARS
 from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
-TODAY = date(2026, 11, 21)
+TODAY = date(2026, 12, 4)
 REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
 
 
@@ -53,7 +53,9 @@ def test_every_required_topic_is_an_entry_with_sources_and_as_of() -> None:
 def test_shipped_knowledge_has_no_lint_errors() -> None:
     loaded = load_folder(SHIPPED_KNOWLEDGE)
     files = {k: str(v) for k, v in loaded.files.items()}
-    errors = [f for f in lint(loaded.entries, files, loaded.policy, TODAY) if f.severity == "error"]
+    errors = [
+        f for f in lint(loaded.entries, files, loaded.policy, TODAY, loaded.sources) if f.severity == "error"
+    ]
     assert errors == []
 
 
@@ -94,7 +96,7 @@ def _with_front_matter(entry_text: str, old: str, new: str) -> str:
     ("old", "new", "field", "message"),
     [
         (
-            "sources:\n- seed: 002_199d9790c2e26437.txt\n  supports: the figures\n",
+            "sources:\n- source: upwork-connects-announcement\n  supports: the figures\n",
             "sources: []\n",
             "sources",
             "at least 1",
@@ -103,7 +105,24 @@ def _with_front_matter(entry_text: str, old: str, new: str) -> str:
         ("as_of: 2026-11-01", "as_of: 2027-01-01", "as_of", "in the future"),
         ("category: connects", "category: connects\ncolour: blue", "colour", "Extra inputs"),
         ("id: beta-topic", "id: Beta Topic", "id", "pattern"),
-        ("seed: 002_199d9790c2e26437.txt", "seed: see the blog", "sources.0.seed", "not a source file name"),
+        (
+            "source: upwork-connects-announcement",
+            "source: see the blog",
+            "sources.0.source",
+            "unknown source",
+        ),
+        (
+            "  supports: the figures\n",
+            "  supports: the figures\n  stated: 2019-05\n",
+            "sources.0.stated",
+            "not a date",
+        ),
+        (
+            "  supports: the figures\n",
+            "  supports: the figures\n  stated: 2021-02-30\n",
+            "sources.0.stated",
+            "day",
+        ),
         ("question: What about beta topic?\n", "", "question", "Field required"),
     ],
 )
@@ -178,8 +197,8 @@ def test_policy_values_must_be_in_date_order() -> None:
     text = (SHIPPED_KNOWLEDGE / "policy.yaml").read_text()
     later = text.replace(
         "  - effective_from: 2020-12-01T00:00:00Z\n    value: 10",
-        "  - effective_from: 2025-01-01T00:00:00Z\n    value: 15\n    as_of: 2026-11-21\n    source:\n"
-        "      seed: a.txt\n      supports: b\n  - effective_from: 2020-12-01T00:00:00Z\n    value: 10",
+        "  - effective_from: 2025-01-01T00:00:00Z\n    value: 15\n    as_of: 2026-11-21\n    cites:\n"
+        "      source: a\n      supports: b\n  - effective_from: 2020-12-01T00:00:00Z\n    value: 10",
         1,
     )
     with pytest.raises(EntryFileError, match="increasing effective_from"):
@@ -205,7 +224,7 @@ def test_lint_finds_confusable_stale_and_disagreeing_entries() -> None:
         "cap": build_entry("cap", answer="You can earn at most 60 Connects in any 7-day period."),
     }
     policy = load_folder(SHIPPED_KNOWLEDGE).policy
-    findings = [str(f) for f in lint(entries, {}, policy, TODAY)]
+    findings = [str(f) for f in lint(entries, {}, policy, TODAY, {})]
     assert any("warning: plus-a: as_of" in f and "over a year" in f for f in findings)
     assert any("warning: plus-a: aliases" in f and "plus-b" in f and "confuse" in f for f in findings)
     disagree = [f for f in findings if "monthly Connects on Freelancer Plus disagree" in f]

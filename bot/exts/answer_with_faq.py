@@ -98,7 +98,10 @@ class PreviewView(discord.ui.View):
         if entry is None or self.posted:
             await respond(interaction, "Already posted.", ephemeral=True)
             return
-        posted = await reply_to(self.target, embed=render.answer_embed(entry), view=answer_view(entry.id))
+        sources = client_of(interaction).engine.sources
+        posted = await reply_to(
+            self.target, embed=render.answer_embed(entry, sources), view=answer_view(entry.id)
+        )
         if posted is None:
             await respond(
                 interaction,
@@ -131,7 +134,9 @@ class PreviewView(discord.ui.View):
             return
         self.entry = entry
         self._show_buttons()
-        await update(interaction, PREVIEW_NOTE, embed=render.answer_embed(entry), view=self)
+        await update(
+            interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, bot.engine.sources), view=self
+        )
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
         await report_failure(
@@ -173,7 +178,11 @@ class AnswerWithFaqCog(commands.Cog):
             await respond(interaction, "No entry fits well. Pick one to post:", view=view, ephemeral=True)
         else:
             await respond(
-                interaction, PREVIEW_NOTE, embed=render.answer_embed(entry), view=view, ephemeral=True
+                interaction,
+                PREVIEW_NOTE,
+                embed=render.answer_embed(entry, self.bot.engine.sources),
+                view=view,
+                ephemeral=True,
             )
 
 

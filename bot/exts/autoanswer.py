@@ -96,7 +96,7 @@ class AutoAnswerCog(commands.Cog):
             log.info("auto-answer: member on cooldown, question left alone")
             return
         answer = await self.bot.engine.ask(text, str(author), str(message.guild.id), str(message.channel.id))
-        content, embed, view = answer_message(answer)
+        content, embed, view = answer_message(answer, self.bot.engine.sources)
         if content is None and embed is None:
             log.info("auto-answer (%s): no answer, staying silent", kind)
             return

@@ -77,7 +77,7 @@ class TimelineModal(discord.ui.Modal):
         )
         # The reply names the member's jobs as written: a job "[free Connects](https://evil.example)"
         # must not become a masked link posted by the bot, nor "@everyone" a ping-looking mention.
-        reply = render.safe_echo(render_text(result, advise(result)))
+        reply = render.safe_echo(render_text(result, advise(result), bot.engine.sources))
         await respond_text(interaction, reply, ephemeral=not self.public)
 
     async def on_error(  # type: ignore[override]  # Modal.on_error takes no item

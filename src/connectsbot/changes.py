@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from connectsbot.models import Entry, Source
+from connectsbot.models import Citation, Entry
 
 LIST_FIELDS = {"aliases": "alias", "keywords": "keyword", "related": "related"}
 VALUE_LIMIT = 120
@@ -15,9 +15,9 @@ def _clip(text: str, limit: int = VALUE_LIMIT) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _source(source: Source) -> str:
-    stated = f" ({source.stated.isoformat()})" if source.stated else ""
-    return f"{source.seed}{stated}: {source.supports}"
+def _source(source: Citation) -> str:
+    stated = f" ({source.stated})" if source.stated else ""
+    return f"{source.source}{stated}: {source.supports}"
 
 
 def short_diff(before: Entry | None, after: Entry, max_lines: int = 12) -> list[str]:

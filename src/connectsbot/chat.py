@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.engine import Answer, AnswerEngine
-from connectsbot.models import Policy
+from connectsbot.models import Policy, SourceRecord
 from connectsbot.present import answer_text, entry_text
 
 WELCOME = """connectsbot — ask about Upwork Connects, interview Connects and communication rules.
@@ -32,14 +32,16 @@ async def _read(reader: Reader, prompt: str) -> str | None:
         return None
 
 
-async def _diagnose(policy: Policy, reader: Reader, write: Callable[[str], None]) -> None:
+async def _diagnose(
+    policy: Policy, sources: Mapping[str, SourceRecord], reader: Reader, write: Callable[[str], None]
+) -> None:
     write(DIAGNOSE_PROMPT)
     lines = []
     while (line := await _read(reader, "... ")) is not None and line.strip():
         lines.append(line)
     timeline = parse_timeline("\n".join(lines))
     result = diagnose(timeline, policy, datetime.now(UTC))
-    write(render_text(result, advise(result)))
+    write(render_text(result, advise(result), sources))
 
 
 async def run_chat(
@@ -62,16 +64,16 @@ async def run_chat(
             write(WELCOME)
             continue
         if text == "/diagnose":
-            await _diagnose(policy, reader, write)
+            await _diagnose(policy, engine.sources, reader, write)
             continue
         if last is not None and last.suggestions and last.question_id is not None and text.isdigit():
             number = int(text)
             if 1 <= number <= len(last.suggestions):
                 picked = await engine.pick_suggestion(last.question_id, last.suggestions[number - 1].id)
-                write(entry_text(picked))
+                write(entry_text(picked, engine.sources))
                 last = None
                 continue
         last = await engine.ask(text, user, None, "chat")
-        write(answer_text(last))
+        write(answer_text(last, engine.sources))
     write("bye")
     return 0

@@ -65,7 +65,8 @@ def cmd_kb_validate(args: argparse.Namespace) -> int:
     for problem in problems:
         print(problem)
     policy = "ok" if loaded.policy else "missing"
-    print(f"{len(loaded.entries)} entries, policy {policy}: {len(problems)} problems")
+    counts = f"{len(loaded.entries)} entries, {len(loaded.sources)} sources, policy {policy}"
+    print(f"{counts}: {len(problems)} problems")
     return EXIT_PROBLEMS if problems else EXIT_OK
 
 
@@ -73,7 +74,7 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
     loaded = load_folder(_knowledge(args))
     files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
     findings = validate_folder(loaded, date.today()) + lint(
-        loaded.entries, files, loaded.policy, date.today()
+        loaded.entries, files, loaded.policy, date.today(), loaded.sources
     )
     for finding in findings:
         print(finding)
@@ -164,9 +165,9 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                 }
                 print(json.dumps(line, ensure_ascii=False))
             elif args.explain:
-                print(answer_text(answer) + "\n\n" + explain_text(answer))
+                print(answer_text(answer, engine.sources) + "\n\n" + explain_text(answer))
             else:
-                print(answer_text(answer))
+                print(answer_text(answer, engine.sources))
         return EXIT_OK
 
     return await _with_engine(args, body)

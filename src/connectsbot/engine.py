@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from connectsbot.kbfiles import Problem, load_folder
+from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.matching.hybrid import (
     AnswerModel,
@@ -28,7 +28,7 @@ from connectsbot.matching.hybrid import (
 from connectsbot.matching.smalltalk import SMALLTALK
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, load_labelled, train
-from connectsbot.models import Entry, LabelledQuestion
+from connectsbot.models import Entry, LabelledQuestion, SourceRecord
 from connectsbot.semantic import AsyncEncoder, Encoder, encode_cached, load_encoder
 from connectsbot.store import (
     ImportFailed,
@@ -100,6 +100,16 @@ async def sync_knowledge(store: KnowledgeStore, folder: Path, force: bool = Fals
     return await store.import_folder(load_folder(folder), force=force)
 
 
+def read_sources(folder: Path) -> dict[str, SourceRecord]:
+    """The folder's sources registry; a broken one (already reported by the import) leaves sources
+    named by their ids."""
+    try:
+        return load_sources(folder)
+    except EntryFileError as error:
+        log.warning("sources registry not read: %s", error)
+        return {}
+
+
 class AnswerEngine:
     """The answer service: the hybrid matcher over the live entries, rebuilt (and its model
     retrained) after every change, and the record of what members asked."""
@@ -111,6 +121,7 @@ class AnswerEngine:
         record_wait: float = RECORD_WAIT_SECONDS,
         encoder: Encoder | None = None,
         training: TrainingData | None = None,
+        sources: dict[str, SourceRecord] | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -120,6 +131,8 @@ class AnswerEngine:
         self._questions = AsyncEncoder(encoder) if encoder is not None else None
         self._matcher: HybridMatcher | None = None
         self._entries: dict[str, Entry] = {}
+        # The sources registry of the knowledge folder: renderings name an entry's sources from it.
+        self.sources: dict[str, SourceRecord] = sources or {}
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
 
@@ -149,7 +162,13 @@ class AnswerEngine:
             log.warning("knowledge files not imported: %s", error.problem)
             problem = f"the database could not save the import ({error.problem})"
             outcome = ImportFailed([Problem(str(knowledge), "", problem)])
-        engine = cls(store, config, encoder=load_encoder(semantic), training=TrainingData.load(knowledge))
+        engine = cls(
+            store,
+            config,
+            encoder=load_encoder(semantic),
+            training=TrainingData.load(knowledge),
+            sources=read_sources(knowledge),
+        )
         await engine.refresh()
         return engine, outcome
 

@@ -9,10 +9,19 @@ from itertools import combinations
 
 from rapidfuzz import fuzz
 
-from connectsbot.kbfiles import LoadedFolder, Problem
-from connectsbot.models import Entry, Policy, normalise_alias
+from connectsbot.dating import is_old
+from connectsbot.kbfiles import SOURCES_FILE, LoadedFolder, Problem
+from connectsbot.models import (
+    POLICY_PARAMETER_NAMES,
+    Citation,
+    Entry,
+    Policy,
+    PolicyParameter,
+    SourceRecord,
+    normalise_alias,
+    stated_span,
+)
 
-SEED_NAME = re.compile(r"^[\w.-]+\.(txt|md|html|pdf)$")
 STALE_AFTER = timedelta(days=365)
 # Two phrasings of different entries this alike leave the matcher guessing.
 CONFUSABLE_SCORE = 90.0
@@ -38,18 +47,60 @@ def check_entries(entries: Mapping[str, Entry], files: Mapping[str, str], today:
         if entry.as_of > today:
             problems.append(Problem(file, "as_of", f"{entry.as_of} is in the future"))
         for index, source in enumerate(entry.sources):
-            where = f"sources.{index}"
-            if not SEED_NAME.match(source.seed):
-                problems.append(Problem(file, f"{where}.seed", f"{source.seed!r} is not a source file name"))
-            if source.stated is not None and source.stated > entry.as_of:
-                problems.append(Problem(file, f"{where}.stated", "stated after the entry's as_of date"))
+            if source.stated is not None and stated_span(source.stated)[0] > entry.as_of:
+                problems.append(
+                    Problem(file, f"sources.{index}.stated", "stated after the entry's as_of date")
+                )
+    return problems
+
+
+def _citation_problems(
+    citation: Citation, sources: Mapping[str, SourceRecord], file: str, where: str
+) -> list[Problem]:
+    record = sources.get(citation.source)
+    if record is None:
+        return [
+            Problem(file, f"{where}.source", f"unknown source {citation.source!r}: add it to {SOURCES_FILE}")
+        ]
+    if citation.stated is not None and citation.stated not in record.dates:
+        states = f"states only {' and '.join(record.dates)}" if record.dates else "is undated"
+        return [
+            Problem(file, f"{where}.stated", f"{citation.stated} is not a date of {record.id}: it {states}")
+        ]
+    return []
+
+
+def check_citations(
+    entries: Mapping[str, Entry],
+    files: Mapping[str, str],
+    policy: Policy | None,
+    sources: Mapping[str, SourceRecord],
+    policy_file: str = "policy.yaml",
+) -> list[Problem]:
+    """Every citation names a source of the registry, with one of the dates that source states."""
+    problems: list[Problem] = []
+    for entry_id, entry in entries.items():
+        file = files.get(entry_id, entry_id)
+        for index, citation in enumerate(entry.sources):
+            problems += _citation_problems(citation, sources, file, f"sources.{index}")
+    if policy is not None:
+        for name in POLICY_PARAMETER_NAMES:
+            parameter: PolicyParameter = getattr(policy, name)
+            for index, value in enumerate(parameter.values):
+                problems += _citation_problems(
+                    value.cites, sources, policy_file, f"{name}.values.{index}.cites"
+                )
     return problems
 
 
 def validate_folder(loaded: LoadedFolder, today: date) -> list[Problem]:
     """Everything `kb validate` reports: file-level problems, then cross-entry errors."""
     files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
-    return [*loaded.problems, *check_entries(loaded.entries, files, today)]
+    # Without a readable registry every citation would be reported: its own problem is enough.
+    citations = (
+        check_citations(loaded.entries, files, loaded.policy, loaded.sources) if loaded.sources else []
+    )
+    return [*loaded.problems, *check_entries(loaded.entries, files, today), *citations]
 
 
 # Figures the answers state. A sentence that mentions older or third-party sources is
@@ -98,10 +149,30 @@ def current_figures(entry: Entry) -> dict[str, set[int]]:
     return found
 
 
+# Words that present a figure as holding today: wrong in an answer whose sources are old or undated.
+NOW_WORDS = re.compile(
+    r"\b(current(?:ly)?|now(?! and then)|nowadays|today|latest|newest|at present|presently|these days"
+    r"|up[- ]to[- ]date|still valid|as things stand)\b",
+    re.IGNORECASE,
+)
+
+
+def dated_words(entry: Entry, sources: Mapping[str, SourceRecord], today: date) -> list[str]:
+    """The "current"/"now"/"today"… words of an answer whose newest source is over two years old."""
+    if not is_old(entry, sources, today):
+        return []
+    return list(dict.fromkeys(match.group(0) for match in NOW_WORDS.finditer(entry.answer)))
+
+
 def lint(
-    entries: Mapping[str, Entry], files: Mapping[str, str], policy: Policy | None, today: date
+    entries: Mapping[str, Entry],
+    files: Mapping[str, str],
+    policy: Policy | None,
+    today: date,
+    sources: Mapping[str, SourceRecord],
 ) -> list[Problem]:
-    """Findings beyond validity: confusable phrasings, stale entries, figures that disagree."""
+    """Findings beyond validity: confusable phrasings, stale entries, figures that disagree, answers
+    that call old figures current."""
     findings: list[Problem] = []
     for entry_id, entry in sorted(entries.items()):
         if today - entry.as_of > STALE_AFTER:
@@ -111,6 +182,18 @@ def lint(
                     "as_of",
                     f"last checked {entry.as_of}, over a year ago: re-check it against the sources",
                     "warning",
+                )
+            )
+    for entry_id, entry in sorted(entries.items()):
+        words = dated_words(entry, sources, today)
+        if words:
+            quoted = ", ".join(repr(word) for word in words)
+            findings.append(
+                Problem(
+                    files.get(entry_id, entry_id),
+                    "answer",
+                    f"says {quoted} but its newest source is over two years old or undated: "
+                    "give the source's date instead",
                 )
             )
     findings.extend(_confusable(entries, files))

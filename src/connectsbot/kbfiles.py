@@ -1,4 +1,5 @@
-"""The knowledge base as files: one Markdown file with YAML front matter per entry, and policy.yaml.
+"""The knowledge base as files: one Markdown file with YAML front matter per entry, policy.yaml and
+the sources registry, sources.yaml.
 
 Files are written in one canonical form (`render_entry`), so that exporting the store gives back
 exactly the files that were imported and a reviewer's diff shows only real changes.
@@ -8,16 +9,18 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from connectsbot.models import Entry, Policy
+from connectsbot.models import Entry, Policy, SourceRecord
 
 ENTRIES_DIR = "entries"
 POLICY_FILE = "policy.yaml"
+SOURCES_FILE = "sources.yaml"
 FRONT_MATTER_FENCE = "---"
 # Front matter keys in the order they are written.
 FRONT_MATTER_KEYS = ("id", "question", "category", "as_of", "aliases", "keywords", "sources", "related")
@@ -59,6 +62,7 @@ class LoadedFolder:
     files: dict[str, Path] = field(default_factory=dict)  # entry id -> file
     digests: dict[str, str] = field(default_factory=dict)  # entry id -> sha256 of the file
     policy: Policy | None = None
+    sources: dict[str, SourceRecord] = field(default_factory=dict)  # the registry, by source id
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -113,12 +117,18 @@ def parse_entry(text: str, file: str = "<text>") -> Entry:
 
 def _front_matter(entry: Entry) -> dict[str, Any]:
     data = entry.model_dump(mode="python", exclude={"answer"})
-    data["sources"] = [
-        {k: v for k, v in source.items() if v is not None or k != "stated"} for source in data["sources"]
-    ]
+    data["sources"] = [_citation_yaml(citation) for citation in data["sources"]]
     ordered = {key: data[key] for key in FRONT_MATTER_KEYS}
     # Empty optional lists are left out so small entries stay small.
     return {k: v for k, v in ordered.items() if v != [] or k in ("aliases", "sources")}
+
+
+def _citation_yaml(citation: dict[str, Any]) -> dict[str, Any]:
+    stated = citation.pop("stated")
+    if stated is not None:
+        # A full date is written as a YAML date (unquoted, as people write it); a month stays text.
+        citation["stated"] = date.fromisoformat(stated) if len(stated) == 10 else stated
+    return citation
 
 
 def render_entry(entry: Entry) -> str:
@@ -153,6 +163,42 @@ def load_policy(folder: Path) -> Policy:
     except OSError as exc:
         raise EntryFileError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
     return parse_policy(text, str(path))
+
+
+def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord]:
+    """Read the sources registry: a list of source records with unique ids."""
+    try:
+        data = _load_yaml(text)
+    except yaml.YAMLError as exc:
+        raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
+    if not isinstance(data, list):
+        raise EntryFileError([Problem(file, "", "must be a list of sources")])
+    records: dict[str, SourceRecord] = {}
+    problems: list[Problem] = []
+    for index, item in enumerate(data):
+        try:
+            record = SourceRecord.model_validate(item)
+        except ValidationError as exc:
+            problems += [
+                Problem(file, f"{index}.{p.field}", p.message) for p in _pydantic_problems(file, exc)
+            ]
+            continue
+        if record.id in records:
+            problems.append(Problem(file, f"{index}.id", f"source id {record.id!r} is listed twice"))
+        records[record.id] = record
+    if problems:
+        raise EntryFileError(problems)
+    return records
+
+
+def load_sources(folder: Path) -> dict[str, SourceRecord]:
+    path = folder / SOURCES_FILE
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8 text"
+        raise EntryFileError([Problem(str(path), "", f"cannot read: {reason}")]) from None
+    return parse_sources(text, str(path))
 
 
 def load_folder(folder: Path) -> LoadedFolder:
@@ -190,6 +236,10 @@ def load_folder(folder: Path) -> LoadedFolder:
         loaded.digests[entry.id] = digest(text)
     try:
         loaded.policy = load_policy(folder)
+    except EntryFileError as exc:
+        loaded.problems.extend(exc.problems)
+    try:
+        loaded.sources = load_sources(folder)
     except EntryFileError as exc:
         loaded.problems.extend(exc.problems)
     return loaded

@@ -1,11 +1,19 @@
-"""Knowledge-base models: FAQ entries, their sources, and dated policy parameters."""
+"""Knowledge-base models: FAQ entries, the sources registry they cite, and dated policy parameters."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 # Discord embeds allow 4,096 description characters; keep a margin for the sources line.
 ANSWER_MAX_CHARS = 4000
@@ -20,15 +28,98 @@ def normalise_alias(text: str) -> str:
     return " ".join(text.casefold().split())
 
 
-class Source(BaseModel):
-    """One seed document an entry rests on, and what it supports."""
+# A date as precise as the source gives it: "2021-07-23", or "2020-12" for "In December [2020]".
+STATED_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$"
+SOURCE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def _real_date(text: str) -> str:
+    stated_span(text)  # raises ValueError for 2021-02-30
+    return text
+
+
+StatedDate = Annotated[str, StringConstraints(pattern=STATED_PATTERN), AfterValidator(_real_date)]
+SourceId = Annotated[str, StringConstraints(pattern=SOURCE_ID_PATTERN, min_length=1, max_length=64)]
+# A citation names a registry id; kb validate reports one the registry does not hold.
+CitedSource = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+
+
+def stated_span(stated: str) -> tuple[date, date]:
+    """The first and last day a partial date covers ("2020-12" is all of December 2020)."""
+    parts = [int(part) for part in stated.split("-")]
+    if len(parts) == 3:
+        day = date(parts[0], parts[1], parts[2])
+        return day, day
+    first = date(parts[0], parts[1], 1)
+    following = date(parts[0] + parts[1] // 12, parts[1] % 12 + 1, 1)
+    return first, following - timedelta(days=1)
+
+
+def stated_label(stated: str) -> str:
+    """ "Dec 2020": members read the month and year, not the day."""
+    first, _ = stated_span(stated)
+    return f"{MONTHS[first.month - 1]} {first.year}"
+
+
+class Citation(BaseModel):
+    """One source an entry rests on (an id of knowledge/sources.yaml), what it supports, and when
+    the source stated it."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    seed: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    source: CitedSource
     supports: ShortText
-    # The date the source states the fact, where it shows one.
-    stated: date | None = None
+    # The date the source states the fact, as precisely as it shows it; none for undated sources.
+    stated: StatedDate | None = None
+
+
+SourceKind = Literal[
+    "official announcement",
+    "help-centre article",
+    "FAQ compilation",
+    "third-party article",
+    "project default",
+]
+# How far to trust a source (the curation table of knowledge-topics.md).
+Trust = Literal["authoritative", "good", "background", "legacy", "unreliable", "project"]
+
+
+class SourceRecord(BaseModel):
+    """One document of the sources registry (knowledge/sources.yaml)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: SourceId
+    title: ShortText  # the full title, for moderators
+    label: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=60)]
+    publisher: ShortText
+    kind: SourceKind
+    # The dates the document states; none at all means it is undated.
+    published: StatedDate | None = None
+    updated: StatedDate | None = None
+    date_note: ShortText | None = None
+    address: ShortText | None = None
+    file: ShortText | None = None  # the project's copy of it, in shared/seeds
+    trust: Trust
+    trust_note: ShortText
+
+    @model_validator(mode="after")
+    def _updated_after_published(self) -> SourceRecord:
+        if self.updated is not None and self.published is None:
+            raise ValueError("updated needs published")
+        if self.published and self.updated and stated_span(self.updated)[0] < stated_span(self.published)[0]:
+            raise ValueError("updated is before published")
+        return self
+
+    @property
+    def dates(self) -> list[str]:
+        return [d for d in (self.published, self.updated) if d is not None]
+
+    @property
+    def counts_for_dating(self) -> bool:
+        """Whether its date may make an answer look recent: not an unreliable source, nor our own default."""
+        return self.trust not in ("unreliable", "project")
 
 
 class LabelledQuestion(BaseModel):
@@ -54,7 +145,7 @@ class Entry(BaseModel):
     as_of: date
     aliases: list[ShortText] = Field(default_factory=list)
     keywords: list[ShortText] = Field(default_factory=list)
-    sources: list[Source] = Field(min_length=1)
+    sources: list[Citation] = Field(min_length=1)
     related: list[EntryId] = Field(default_factory=list)
     answer: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX_CHARS)
@@ -93,7 +184,7 @@ class PolicyValue(BaseModel):
     effective_from: datetime
     value: ParameterValue
     as_of: date
-    source: Source
+    cites: Citation
     note: str | None = None
 
     @field_validator("effective_from")
@@ -179,9 +270,6 @@ class Policy(BaseModel):
     def latest_as_of(self) -> date:
         return max(value.as_of for value in self.all_values())
 
-    def sources(self) -> list[Source]:
-        """Each seed the policy rests on, once."""
-        seen: dict[str, Source] = {}
-        for value in self.all_values():
-            seen.setdefault(value.source.seed, value.source)
-        return list(seen.values())
+    def citations(self) -> list[Citation]:
+        """Every citation the policy rests on, each once."""
+        return list(dict.fromkeys(value.cites for value in self.all_values()))

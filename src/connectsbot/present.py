@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from datetime import UTC, date, datetime
 
+from connectsbot.dating import dating_lines
 from connectsbot.engine import Answer
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
-from connectsbot.models import Entry
+from connectsbot.models import Entry, SourceRecord
 from connectsbot.store import Revision
 
 DIAGNOSE_HINT = (
@@ -15,20 +17,21 @@ DIAGNOSE_HINT = (
 )
 
 
-def sources_line(entry: Entry) -> str:
-    seeds = ", ".join(dict.fromkeys(source.seed for source in entry.sources))
-    return f"Sources: {seeds} · as of {entry.as_of.isoformat()}"
+def today_utc() -> date:
+    return datetime.now(UTC).date()
 
 
-def entry_text(entry: Entry) -> str:
-    return f"{entry.question}\n\n{entry.answer}\n\n{sources_line(entry)}"
+def entry_text(entry: Entry, sources: Mapping[str, SourceRecord], today: date | None = None) -> str:
+    """An answer as members read it: question, answer, then its sources with their dates and, when
+    they are old, the warning that Upwork may have changed it since."""
+    return f"{entry.question}\n\n{entry.answer}\n\n{dating_lines(entry, sources, today or today_utc())}"
 
 
-def answer_text(answer: Answer) -> str:
+def answer_text(answer: Answer, sources: Mapping[str, SourceRecord], today: date | None = None) -> str:
     """What the terminal shows for one question."""
     result = answer.result
     if answer.entry is not None:
-        text = entry_text(answer.entry)
+        text = entry_text(answer.entry, sources, today)
         if answer.points_to_diagnosis:
             text += f"\n\n{DIAGNOSE_HINT}"
         return text

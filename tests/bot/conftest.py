@@ -5,7 +5,7 @@
 - The default guild of the fake (member, moderator, admin; #general, #faq, forum `help`, #mod-log) is
   built here so the bot's settings can name its ids: #faq is a help channel, `help` a forum channel,
   the Moderator role the moderator role; a second server ("Elsewhere") is not configured.
-- Time is fixed (`clock`, 2026-11-21 12:00 UTC) and the cooldown clock is a counter tests move.
+- Time is fixed (`clock`, 2026-12-04 12:00 UTC) and the cooldown clock is a counter tests move.
 - The harness fails a test on any ERROR log from discord/connectsbot/bot/asyncio, an unknown route, a
   dead gateway task; every test also checks allowed_mentions on every message the bot wrote (forced in
   `start_fake_discord`, whichever way a test starts the fake).
@@ -49,7 +49,7 @@ from bot.settings import (
     StoreSettings,
 )
 from connectsbot.engine import AnswerEngine
-from connectsbot.kbfiles import load_policy
+from connectsbot.kbfiles import load_policy, load_sources
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.models import Entry
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
@@ -60,7 +60,7 @@ from tests.fakediscord.harness import FakeDiscord
 from tests.fakediscord.payloads import JSON
 
 TOKEN = "fake-bot-token.for-tests.only"
-START = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
+START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
 # Speed: one import per session, memoised matchers.
@@ -220,7 +220,9 @@ async def make_bot(
         stores.append(store)
         # A loaded CI machine can take over the production 1 s to commit a question; tests of that
         # wait set it themselves.
-        engine = AnswerEngine(store, settings.answers.matcher_config(), record_wait=30)
+        engine = AnswerEngine(
+            store, settings.answers.matcher_config(), record_wait=30, sources=load_sources(SHIPPED_KNOWLEDGE)
+        )
         await engine.refresh()
         policy = load_policy(SHIPPED_KNOWLEDGE)
         return ConnectsBot(settings, store, engine, policy, startup_import, clock=clock, monotonic=ticks)

@@ -22,8 +22,9 @@ async def test_ask_answers_with_an_embed_and_feedback_buttons(fake: FakeDiscord)
     (embed,) = reply.embeds
     assert embed["title"] == "Do unused Connects roll over to the next month?"
     assert "200 Connects" in embed["description"]
-    assert embed["footer"]["text"].startswith("Sources: 002_199d9790c2e26437.txt")
-    assert "as of 2026-" in embed["footer"]["text"]
+    footer = embed["footer"]["text"]
+    assert footer.startswith("Sources: Upwork Community announcement (Dec 2020)")
+    assert "more than two years old: Upwork may have changed it since" in footer and "as of" not in footer
     assert reply.custom_ids == ["cb:fb:connects-rollover:1", "cb:fb:connects-rollover:0"]
     assert reply.allowed_mentions == {"parse": []}
 

@@ -52,8 +52,10 @@ async def run_import(fake: FakeDiscord, **options: Any) -> list[Reply]:
 async def test_changed_files_are_live_at_once_and_reported(fake: FakeDiscord, folder: Path) -> None:
     bot = bot_of(fake)
     rewrite(folder, ROLLOVER, answer="**Yes**, up to 200 Connects roll over. Imported while running.")
-    new = build_entry("connects-expiry", question="Do purchased Connects expire?", as_of="2026-11-20")
-    (folder / "entries" / "connects-expiry.md").write_text(render_entry(new), encoding="utf-8")
+    new = build_entry(
+        "purchased-connects-expiry", question="Do purchased Connects expire?", as_of="2026-11-20"
+    )
+    (folder / "entries" / "purchased-connects-expiry.md").write_text(render_entry(new), encoding="utf-8")
     (folder / "entries" / "connects-refund-transfer.md").unlink()
 
     (reply,) = await run_import(fake)
@@ -61,7 +63,7 @@ async def test_changed_files_are_live_at_once_and_reported(fake: FakeDiscord, fo
     assert reply.ephemeral and text.startswith(
         "Imported the knowledge files: 1 added, 1 updated, 1 retired, "
     )
-    assert "Added: `connects-expiry`" in text and "Updated: `connects-rollover`" in text
+    assert "Added: `purchased-connects-expiry`" in text and "Updated: `connects-rollover`" in text
     assert "Retired: `connects-refund-transfer`" in text
 
     answer = await fake.slash("ask", question=ANSWERED)
@@ -73,9 +75,12 @@ async def test_changed_files_are_live_at_once_and_reported(fake: FakeDiscord, fo
     (embed,) = log.embeds
     assert embed["title"] == "Knowledge files imported with /faq import"
     assert embed["description"] == f"By <@{fake.moderator_user['id']}>"
-    assert embed["footer"]["text"] == "32 unchanged"
+    assert embed["footer"]["text"] == "39 unchanged"
     fields = {f["name"]: f["value"] for f in embed["fields"]}
-    assert fields["Updated (1)"] == "`connects-rollover`" and fields["Added (1)"] == "`connects-expiry`"
+    assert (
+        fields["Updated (1)"] == "`connects-rollover`"
+        and fields["Added (1)"] == "`purchased-connects-expiry`"
+    )
     assert log.allowed_mentions == {"parse": []}
     assert len(fake.sent_to(fake.mod_log)) == 1
 
@@ -101,7 +106,9 @@ async def test_a_broken_folder_changes_nothing_and_names_each_file_and_field(
 
     assert await bot.store.live_entries() == before
     answer = await fake.slash("ask", question=ANSWERED)
-    assert answer.embeds[0]["description"].startswith("**Yes. Unused Connects roll over")
+    assert answer.embeds[0]["description"].startswith(
+        "**Upwork's Community announcement of December 2020 says unused Connects roll over"
+    )
     await fake.settle()
     assert fake.sent_to(fake.mod_log) == []
 
@@ -147,7 +154,7 @@ async def test_moderator_edits_are_kept_unless_forced(fake: FakeDiscord, folder:
 
 async def test_nothing_changed(fake: FakeDiscord) -> None:
     (reply,) = await run_import(fake)
-    assert reply.content == "The entry files have not changed since the last import (34 unchanged)."
+    assert reply.content == "The entry files have not changed since the last import (41 unchanged)."
     await fake.settle()
     assert fake.sent_to(fake.mod_log) == []
 

@@ -52,7 +52,7 @@ async def test_turn_a_group_into_a_new_entry(fake: FakeDiscord) -> None:
         {
             "question": "How do I change my profile photo?",
             "answer": "Go to **Settings → Profile** and upload a new photo.",
-            "source": "002_199d9790c2e26437.txt: profile settings",
+            "source": "upwork-connects-announcement: profile settings",
         },
     )
     assert "Added `change-profile-photo`" in (saved.content or "")
@@ -147,7 +147,7 @@ async def test_stats_with_a_png_chart(fake: FakeDiscord, clock: Clock) -> None:
     fields = {f["name"]: f["value"] for f in embed["fields"]}
     assert "`connects-rollover` ×2 · 👍 1 · 👎 1" in fields["Top entries"]
     assert "`connects-rollover`: 👍 1 · 👎 1" in fields["Helpful / not helpful"]
-    assert "11-19:2" in fields["Questions per day"] and "11-21:2" in fields["Questions per day"]
+    assert "12-02:2" in fields["Questions per day"] and "12-04:2" in fields["Questions per day"]
     assert embed["image"]["url"] == "attachment://stats.png"
     (chart,) = reply.files
     assert chart.filename == "stats.png" and chart.size > 100

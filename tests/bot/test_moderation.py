@@ -12,7 +12,7 @@ from connectsbot.store import ImportFailed, ImportReport
 from tests.bot.conftest import bot_of
 from tests.fakediscord.harness import FakeDiscord, Reply
 
-SEED = "002_199d9790c2e26437.txt"
+SEED = "upwork-connects-announcement"
 
 
 async def test_manage_server_permission_is_enough(fake: FakeDiscord) -> None:
@@ -114,7 +114,11 @@ async def test_nothing_changed(fake: FakeDiscord) -> None:
 
 async def test_add_an_entry(fake: FakeDiscord) -> None:
     modal = await fake.slash(
-        "faq add", entry_id="connects-expiry", category="connects", source=SEED, user=fake.moderator_user
+        "faq add",
+        entry_id="purchased-connects-expiry",
+        category="connects",
+        source=SEED,
+        user=fake.moderator_user,
     )
     assert modal.type == 9
     added = await fake.submit_modal(
@@ -127,14 +131,14 @@ async def test_add_an_entry(fake: FakeDiscord) -> None:
             "reason": "asked three times this week",
         },
     )
-    assert "Added `connects-expiry`" in (added.content or "")
+    assert "Added `purchased-connects-expiry`" in (added.content or "")
     bot = bot_of(fake)
-    live = await bot.store.get("connects-expiry")
+    live = await bot.store.get("purchased-connects-expiry")
     assert live.entry.aliases == ["when do bought connects expire", "connects expiry date"]
-    assert live.entry.sources[0].seed == SEED
+    assert live.entry.sources[0].source == SEED
     log = await fake.wait_for_sent(fake.mod_log)
-    assert log.embeds[0]["title"] == "Entry added: connects-expiry (r1)"
-    shown = await fake.slash("faq show", entry="connects-expiry")
+    assert log.embeds[0]["title"] == "Entry added: purchased-connects-expiry (r1)"
+    shown = await fake.slash("faq show", entry="purchased-connects-expiry")
     assert shown.embeds[0]["title"] == "Do purchased Connects expire?"
 
 
@@ -147,6 +151,20 @@ async def test_add_refuses_an_existing_or_malformed_id_before_the_form(fake: Fak
         "faq add", entry_id="Bad Id!", category="connects", source=SEED, user=fake.moderator_user
     )
     assert "lower-case words with dashes" in (malformed.content or "")
+
+
+async def test_add_refuses_a_source_the_registry_does_not_hold(fake: FakeDiscord) -> None:
+    choices = await fake.autocomplete("faq add", "source", "announce")
+    assert [choice["value"] for choice in choices] == [SEED]
+    refused = await fake.slash(
+        "faq add",
+        entry_id="connects-gifts",
+        category="connects",
+        source="002_199d9790c2e26437.txt",
+        user=fake.moderator_user,
+    )
+    assert refused.type == 4 and "is not in the sources registry" in (refused.content or "")
+    assert "connects-gifts" not in bot_of(fake).engine.entries
 
 
 async def test_retire_then_revert(fake: FakeDiscord) -> None:

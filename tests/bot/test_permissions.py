@@ -34,7 +34,7 @@ from tests.fakediscord.fixtures import StartFakeDiscord
 from tests.fakediscord.harness import FakeDiscord, PendingInteraction, Reply
 from tests.fakediscord.payloads import JSON
 
-SEED = "002_199d9790c2e26437.txt"
+SEED = "upwork-connects-announcement"
 UNSURE = "connects plan"  # recorded as an open question with a few suggestions
 MENU = "Answer with FAQ"
 

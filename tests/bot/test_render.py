@@ -341,7 +341,7 @@ def moderator_entries(draw: st.DrawFn) -> Entry:
         answer=draw(_cut(ENTRY_TEXT, 4000)),
         aliases=list({normalise_alias(alias): alias for alias in aliases}.values()),
         sources=[
-            {"seed": seed, "supports": "x"}
+            {"source": seed, "supports": "x"}
             for seed in draw(st.lists(_cut(PART, 200), min_size=1, max_size=15))
         ],
     )
@@ -372,7 +372,7 @@ def test_an_entry_cannot_break_the_embed() -> None:
         "nasty-entry",
         question="[Connects](https://evil.example) @everyone",
         answer=answer[:4000],
-        sources=[{"seed": f"{i:03d}_" + "s" * 180, "supports": "x"} for i in range(12)],
+        sources=[{"source": f"{i:03d}_" + "s" * 180, "supports": "x"} for i in range(12)],
     )
     embed = render.answer_embed(entry, diagnose_hint=True)
     _check_embed(embed)

@@ -21,7 +21,7 @@ from tests.store_faults import BIG_ANSWER, fill_disk, make_read_only, write_lock
 ANSWERED = "do unused connects roll over?"
 TITLE = "Do unused Connects roll over to the next month?"
 HELPFUL = "cb:fb:connects-rollover:1"
-SEED = "002_199d9790c2e26437.txt"
+SEED = "upwork-connects-announcement"
 
 
 def assert_told_plainly(reply: Reply, problem: str) -> None:
@@ -62,7 +62,11 @@ async def test_a_full_disk_refuses_moderators_changes_and_members_are_still_answ
     before = await bot.store.get("connects-rollover")
     edit_form = await fake.slash("faq edit", entry="connects-rollover", user=fake.moderator_user)
     add_form = await fake.slash(
-        "faq add", entry_id="connects-expiry", category="connects", source=SEED, user=fake.moderator_user
+        "faq add",
+        entry_id="purchased-connects-expiry",
+        category="connects",
+        source=SEED,
+        user=fake.moderator_user,
     )
     await fill_disk(bot.store)
 
@@ -83,7 +87,7 @@ async def test_a_full_disk_refuses_moderators_changes_and_members_are_still_answ
     assert_told_plainly(added, "the disk is full")
 
     assert await bot.store.get("connects-rollover") == before
-    assert "connects-expiry" not in {live.entry.id for live in await bot.store.all_entries()}
+    assert "purchased-connects-expiry" not in {live.entry.id for live in await bot.store.all_entries()}
     answer = await fake.slash("ask", question=ANSWERED)
     assert answer.embeds[0]["title"] == TITLE and answer.embeds[0]["description"].startswith("**Yes.")
     await fake.settle()

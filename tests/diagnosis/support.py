@@ -35,7 +35,7 @@ def policy_with(name: str, effective_from: str, value: Any) -> Policy:
             "effective_from": effective_from,
             "value": value,
             "as_of": "2026-12-01",
-            "source": {"seed": "test-change.txt", "supports": "a test of a dated change"},
+            "cites": {"source": "connectsbot-defaults", "supports": "a test of a dated change"},
         }
     )
     return Policy.model_validate(data)

@@ -10,9 +10,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from connectsbot.diagnosis import Diagnosis, advise, diagnose, parse_timeline, render_text
+from connectsbot.kbfiles import load_sources
+from tests.conftest import SHIPPED_KNOWLEDGE
 from tests.diagnosis.support import NOW, SHIPPED_POLICY, TIMELINES
 
 BUDGET = settings(max_examples=200, deadline=None)
+SOURCES = load_sources(SHIPPED_KNOWLEDGE)
 
 CANONICAL_KINDS = ["proposal", "invite", "interview", "respond", "offer", "bonus"]
 CANONICAL_JOBS = ["Logo design", "logo  DESIGN", "Data entry", "Landing page"]
@@ -30,7 +33,7 @@ nows = st.datetimes(min_value=datetime(1, 1, 9), max_value=datetime(9999, 12, 20
 def check_whole_pipeline(text: str, now: datetime) -> Diagnosis:
     timeline = parse_timeline(text, now)
     diagnosis = diagnose(timeline, SHIPPED_POLICY, now)
-    rendered = render_text(diagnosis, advise(diagnosis))
+    rendered = render_text(diagnosis, advise(diagnosis), SOURCES)
     assert rendered.splitlines()[-1].startswith("Policy applied:")
     document = json.loads(json.dumps(diagnosis.contract_json()))
     assert list(document) == ["items", "expected", "received", "missing", "errors"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from connectsbot.diagnosis import advise, render_text
+from connectsbot.kbfiles import load_sources
+from tests.conftest import SHIPPED_KNOWLEDGE
 from tests.diagnosis.support import TIMELINES, judge, timeline
 
 CONTRACT_EXAMPLE = timeline(
@@ -19,7 +21,7 @@ CONTRACT_EXAMPLE = timeline(
 
 def rendered(text: str) -> str:
     diagnosis = judge(text)
-    return render_text(diagnosis, advise(diagnosis))
+    return render_text(diagnosis, advise(diagnosis), load_sources(SHIPPED_KNOWLEDGE))
 
 
 def test_contract_example_rendering() -> None:
@@ -32,7 +34,11 @@ def test_contract_example_rendering() -> None:
     assert "You responded on 3 Nov 09:40 UTC" in text and "(R1)" in text and "(R3)" in text
     assert "**Totals:** expected 10 (due and pending) · received 0 · missing 10" in lines
     assert "```text" in lines and "Subject: Missing interview Connects" in lines
-    assert lines[-1].startswith("Policy applied: 002_199d9790c2e26437.txt, as of 21 Nov 2026.")
+    assert lines[-1].startswith(
+        "Policy applied: rules as announced in the Upwork Community announcement of December 2020 "
+        "(updated July 2021); Upwork may have changed them since: check Upwork's Help Center "
+        "(support.upwork.com)."
+    )
     assert "48 h wait" in lines[-1] and "project's default, not an official figure" in lines[-1]
     assert len(text) < 2500
 
@@ -81,7 +87,7 @@ def test_member_text_cannot_break_the_layout() -> None:
 def test_long_lines_and_many_errors_are_cut_in_the_rendering_only() -> None:
     noise = "\n".join(f"2026-11-03 archived {'x' * 500} {n}" for n in range(40))
     diagnosis = judge(noise)
-    text = render_text(diagnosis, advise(diagnosis))
+    text = render_text(diagnosis, advise(diagnosis), load_sources(SHIPPED_KNOWLEDGE))
     assert len(diagnosis.errors) == 40 and len(diagnosis.errors[0].text) > 500
     assert "… and 30 more." in text
     assert len(text) < 4000

@@ -383,7 +383,7 @@ def test_empty_timeline() -> None:
 
 def test_diagnosis_names_the_policy_it_applied() -> None:
     diagnosis = judge(timeline(*responded_interview("A", "2026-11-03"), CHECK_LATER))
-    assert diagnosis.policy_sources == ["002_199d9790c2e26437.txt"]
+    assert diagnosis.policy_sources == ["upwork-connects-announcement", "connectsbot-defaults"]
     assert diagnosis.policy_as_of.isoformat() == "2026-11-21"
     assert diagnosis.grace_hours == 48
     assert "policy" not in str(diagnosis.contract_json())

@@ -26,7 +26,7 @@ def entry(entry_id: str, question: str, aliases: list[str] | None = None, **extr
             "category": "connects",
             "as_of": date(2026, 11, 1),
             "aliases": aliases or [],
-            "sources": [{"seed": "002_199d9790c2e26437.txt", "supports": "the figures"}],
+            "sources": [{"source": "upwork-connects-announcement", "supports": "the figures"}],
             "answer": extra.pop("answer", f"The answer about {question.lower()}"),
             **extra,
         }

@@ -51,7 +51,7 @@ class AskCog(commands.Cog):
         guild, channel = _where(interaction.guild_id, interaction.channel_id)
         answer = await self.bot.engine.ask(question, str(interaction.user.id), guild, channel)
         log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
-        content, embed, view = answer_message(answer)
+        content, embed, view = answer_message(answer, self.bot.engine.sources)
         if content is None and embed is None:
             await respond(interaction, render.NOT_FOUND_TEXT, ephemeral=True)
             return
@@ -86,7 +86,7 @@ class AskCog(commands.Cog):
         guild, channel = _where(message.guild.id, message.channel.id)
         answer = await self.bot.engine.ask(question, str(message.author.id), guild, channel)
         log.info("mention: %s %s", answer.result.decision, answer.result.entry_id or "")
-        content, embed, view = answer_message(answer)
+        content, embed, view = answer_message(answer, self.bot.engine.sources)
         if content is None and embed is None:
             content = render.NOT_FOUND_TEXT
         await reply_to(message, content, embed=embed, view=view)

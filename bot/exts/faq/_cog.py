@@ -89,12 +89,15 @@ class FaqCog(
         categories = sorted({e.category for e in self.bot.engine.entries.values()})
         return render.entry_choices((c, c) for c in categories if current.casefold() in c)
 
-    async def seed_autocomplete(
+    async def source_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        await self.bot.engine.refresh()
-        seeds = sorted({s.seed for e in self.bot.engine.entries.values() for s in e.sources})
-        return render.entry_choices((s, s) for s in seeds if current.casefold() in s.casefold())
+        wanted = current.casefold()
+        return render.entry_choices(
+            (f"{record.label}: {record.id}", record.id)
+            for record in sorted(self.bot.engine.sources.values(), key=lambda r: r.id)
+            if wanted in record.id.casefold() or wanted in record.label.casefold()
+        )
 
     async def alias_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
@@ -162,7 +165,7 @@ class FaqCog(
                 interaction, "No such entry. Pick one from the list as you type, or use /ask.", ephemeral=True
             )
             return
-        embed, view = answer_parts(found)
+        embed, view = answer_parts(found, self.bot.engine.sources)
         await respond(interaction, embed=embed, view=view, ephemeral=private)
 
     @app_commands.command(name="list", description="List the FAQ entries, by category")
@@ -192,9 +195,9 @@ class FaqCog(
     @app_commands.describe(
         entry_id="New id: lower-case words with dashes, e.g. connects-expiry",
         category="Category, e.g. connects",
-        source="The source document the answer rests on",
+        source="The source the answer rests on (an id of the sources registry)",
     )
-    @app_commands.autocomplete(category=category_autocomplete, source=seed_autocomplete)
+    @app_commands.autocomplete(category=category_autocomplete, source=source_autocomplete)
     @checks.moderator_only
     async def add(
         self,
@@ -212,6 +215,8 @@ class FaqCog(
             problems.append(
                 f"the category “{render.member_text(category, 40)}” must be lower-case words with dashes"
             )
+        if source.strip() not in self.bot.engine.sources:
+            problems.append(f"the source “{render.member_text(source, 64)}” is not in the sources registry")
         if not problems:
             try:
                 await self.bot.store.get(entry_id, include_retired=True)
@@ -389,6 +394,8 @@ class FaqCog(
         policy_reloaded = loaded.policy is not None and loaded.policy != self.bot.policy
         if loaded.policy is not None:
             self.bot.policy = loaded.policy
+        if loaded.sources:
+            self.bot.engine.sources = loaded.sources
         log.info("/faq import by %s: %s", interaction.user.id, report.summary().replace("\n", "; "))
         await respond_text(interaction, import_report_text(report, policy_reloaded), ephemeral=True)
         self.bot.dispatch("kb_import", report, interaction.user.id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,7 +21,7 @@ from bot import checks, render
 from bot.client import author_of, report_failure
 from bot.components import client_of, respond
 from connectsbot.insights import QuestionGroup, question_key
-from connectsbot.models import Entry
+from connectsbot.models import Entry, SourceRecord
 from connectsbot.store import LiveEntry, StaleRevision, StoreError
 
 if TYPE_CHECKING:
@@ -212,12 +212,21 @@ async def _add(
     return built
 
 
+def unknown_source(source: str, sources: Mapping[str, SourceRecord]) -> str:
+    """Why a source id was refused, with the ids that would do."""
+    known = ", ".join(f"`{key}`" for key in sorted(sources)) or "none: the registry could not be read"
+    return (
+        f"Not added: “{render.member_text(source, 64)}” is not in the sources registry (sources.yaml). "
+        f"Known sources: {known}."
+    )
+
+
 class AddModal(_ModeratorModal):
-    def __init__(self, entry_id: str, category: str, seed: str, today: date) -> None:
+    def __init__(self, entry_id: str, category: str, source: str, today: date) -> None:
         super().__init__(
             title=render.one_line(f"New entry {entry_id}", render.MODAL_TITLE), timeout=MODAL_TIMEOUT
         )
-        self.entry_id, self.category, self.seed, self.today = entry_id, category, seed, today
+        self.entry_id, self.category, self.source, self.today = entry_id, category, source, today
         self.question: discord.ui.TextInput[Any] = _input("question", "Question (the title)")
         self.answer: discord.ui.TextInput[Any] = _input(
             "answer", "Answer (Discord markdown)", paragraph=True, max_length=render.INPUT_VALUE
@@ -231,7 +240,7 @@ class AddModal(_ModeratorModal):
         )
         self.supports: discord.ui.TextInput[Any] = _input(
             "supports",
-            f"What {seed} supports",
+            f"What {source} supports",
             placeholder="the sentence or figure of the source this answer rests on",
         )
         self.reason: discord.ui.TextInput[Any] = _input(
@@ -247,7 +256,7 @@ class AddModal(_ModeratorModal):
             "category": self.category,
             "as_of": self.today,
             "aliases": lines(self.aliases.value),
-            "sources": [{"seed": self.seed, "supports": self.supports.value}],
+            "sources": [{"source": self.source, "supports": self.supports.value}],
             "answer": self.answer.value,
         }
         await _add(interaction, self, data, self.reason.value)
@@ -273,18 +282,21 @@ class NewFromQuestionsModal(_ModeratorModal):
         )
         self.source: discord.ui.TextInput[Any] = _input(
             "source",
-            "Source: seed file, colon, what it supports",
-            placeholder="002_199d9790c2e26437.txt: the Basic plan gets 10 Connects a month",
+            "Source: its id (sources.yaml), colon, what it supports",
+            placeholder="upwork-connects-announcement: the Basic plan gets 10 Connects a month",
         )
         for item in (self.entry_id, self.category, self.question, self.answer, self.source):
             self.add_item(item)
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
-        seed, sep, supports = self.source.value.partition(":")
-        if not sep or not seed.strip() or not supports.strip():
-            await self.refused(interaction, "Not added: write the source as `seed file: what it supports`.")
+        source, sep, supports = self.source.value.partition(":")
+        if not sep or not source.strip() or not supports.strip():
+            await self.refused(interaction, "Not added: write the source as `source id: what it supports`.")
             return
         bot = client_of(interaction)
+        if source.strip() not in bot.engine.sources:
+            await self.refused(interaction, unknown_source(source.strip(), bot.engine.sources))
+            return
         # Another moderator may have answered these questions while this form was open (an alias, an
         # entry): a second entry for them would most likely duplicate that answer.
         still_open = {question.id for question in await bot.store.open_questions()}
@@ -296,7 +308,7 @@ class NewFromQuestionsModal(_ModeratorModal):
             "question": self.question.value,
             "category": self.category.value.strip(),
             "as_of": bot.clock().date(),
-            "sources": [{"seed": seed.strip(), "supports": supports.strip()}],
+            "sources": [{"source": source.strip(), "supports": supports.strip()}],
             "answer": self.answer.value,
         }
         count = self.group.count

@@ -12,7 +12,7 @@ from connectsbot.diagnosis.advice import advise
 from connectsbot.diagnosis.render import render_text
 from connectsbot.diagnosis.rules import diagnose
 from connectsbot.diagnosis.timeline import aware, parse_timeline
-from connectsbot.kbfiles import EntryFileError, load_policy
+from connectsbot.kbfiles import EntryFileError, load_policy, load_sources
 from connectsbot.paths import knowledge_dir
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
@@ -47,6 +47,8 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_USAGE
     try:
         policy = load_policy(folder)
+        # Only the text names the policy's sources (from the registry); the contract JSON does not.
+        sources = {} if args.json else load_sources(folder)
     except EntryFileError as error:
         print(f"connectsbot diagnose: the policy cannot be read: {error}", file=sys.stderr)
         return EXIT_POLICY
@@ -54,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(diagnosis.contract_json(), ensure_ascii=False, indent=2))
     else:
-        print(render_text(diagnosis, advise(diagnosis)))
+        print(render_text(diagnosis, advise(diagnosis), sources))
     return EXIT_OK
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
+from connectsbot.dating import policy_basis
 from connectsbot.diagnosis.models import (
     Advice,
     Diagnosis,
@@ -12,6 +14,7 @@ from connectsbot.diagnosis.models import (
     format_moment,
     format_number,
 )
+from connectsbot.models import SourceRecord
 
 MARKS = {"due": "✅", "pending": "⏳", "not_due": "❌"}
 REASON_WORDS = {
@@ -31,8 +34,9 @@ LISTED_YEAR_GUESSES = 5
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f`]")
 
 
-def render_text(diagnosis: Diagnosis, advice: Advice) -> str:
-    """Items with their marks and explanations, totals, unreadable lines, next steps, ticket, policy note."""
+def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, SourceRecord]) -> str:
+    """Items with their marks and explanations, totals, unreadable lines, next steps, ticket, and which
+    rules were applied and how old they are (`sources`: the registry, to name the policy's sources)."""
     checked = format_moment(diagnosis.checked_at)
     source = "your check line" if diagnosis.checked_from == "check line" else "now"
     out = [f"**Interview Connects check** (checked {checked}, {source})", ""]
@@ -53,7 +57,7 @@ def render_text(diagnosis: Diagnosis, advice: Advice) -> str:
         out += ["", "**Support ticket** (copy and paste):", "```text", *ticket, "```"]
     out += [
         "",
-        f"Policy applied: {', '.join(diagnosis.policy_sources)}, as of {format_day(diagnosis.policy_as_of)}. "
+        f"Policy applied: {policy_basis(diagnosis.policy_sources, sources, diagnosis.checked_at.date())}. "
         f"The {format_number(diagnosis.grace_hours)} h wait before Connects count as missing is "
         "the project's default, not an official figure.",
     ]

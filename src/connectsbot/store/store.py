@@ -31,7 +31,7 @@ from typing import Literal
 import aiosqlite
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from connectsbot.kbcheck import check_entries
+from connectsbot.kbcheck import check_citations, check_entries
 from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, entry_path, render_entry
 from connectsbot.models import Entry, LabelledQuestion, normalise_alias
 from connectsbot.store.errors import (
@@ -678,6 +678,8 @@ class KnowledgeStore:
         problems = [p for p in loaded.problems if p.severity == "error"]
         files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
         problems += check_entries(loaded.entries, files, self._clock().date())
+        if loaded.sources:
+            problems += check_citations(loaded.entries, files, loaded.policy, loaded.sources)
         if problems:
             raise ImportFailed(problems)
         report = ImportReport()
@@ -1045,7 +1047,7 @@ class KnowledgeStore:
             for row in await cursor.fetchall()
         ]
 
-    # Sentence vectors of entry texts (migration V3)
+    # Sentence vectors of entry texts (migration V4)
 
     async def text_vectors(self, model_id: str, digests: Sequence[str]) -> dict[str, bytes]:
         """The stored vectors of `model_id` among `digests` (sha256 hex of each text), by digest."""
