@@ -225,11 +225,11 @@ class SentenceEncoder:
             attended += layer.attn_out_bias
             attended += x
             x = _layer_norm(attended, layer.attn_norm, self._eps)
-            up = x @ layer.up
+            up: Vectors = x @ layer.up
             up += layer.up_bias
             for row in range(0, up.shape[0], GELU_ROWS):
                 up[row : row + GELU_ROWS] = _gelu(up[row : row + GELU_ROWS])
-            down = up @ layer.down
+            down: Vectors = up @ layer.down
             down += layer.down_bias
             down += x
             x = _layer_norm(down, layer.out_norm, self._eps)
