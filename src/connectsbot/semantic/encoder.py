@@ -118,7 +118,13 @@ class SentenceEncoder:
 
     def __init__(self, model_dir: Path, max_tokens: int | None = None, name: str | None = None) -> None:
         from safetensors.numpy import load_file
+        from threadpoolctl import threadpool_limits
         from tokenizers import Tokenizer
+
+        # One BLAS thread for the whole process: the bot answers on one core, and on a busy 2-CPU machine
+        # OpenBLAS's default two threads made one question 5x slower (86 ms against 17 ms, p50) as they
+        # waited for each other. Questions run in parallel through batching instead.
+        threadpool_limits(limits=1, user_api="blas")
 
         config = json.loads((model_dir / "config.json").read_text(encoding="utf-8"))
         pooling = json.loads((model_dir / "1_Pooling" / "config.json").read_text(encoding="utf-8"))
