@@ -72,24 +72,42 @@ class AsyncEncoder:
         return np.stack(await asyncio.gather(*(self.encode(text) for text in texts)))
 
     async def _drain(self) -> None:
-        while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
-            texts = list(dict.fromkeys(request.text for request in batch))  # the same question once
+        while batch := self._next_batch():
+            texts = list(batch)
             try:
                 vectors = await asyncio.to_thread(self.encoder.encode, texts)
             except Exception as error:
                 log.exception("encoding %d text(s) failed", len(texts))
-                for request in batch:
-                    if not request.vector.done():
-                        request.vector.set_exception(error)
+                for requests in batch.values():
+                    for request in requests:
+                        if not request.vector.done():
+                            request.vector.set_exception(error)
                 continue
             self.batches += 1
             vectors.setflags(write=False)  # shared with every caller and the LRU
             by_text = dict(zip(texts, vectors, strict=True))
-            for request in batch:
-                if not request.vector.done():
-                    request.vector.set_result(by_text[request.text])
             self._remember(by_text)
+            for text, requests in batch.items():
+                for request in requests:
+                    if not request.vector.done():
+                        request.vector.set_result(by_text[text])
+
+    def _next_batch(self) -> dict[str, list[_Request]]:
+        """Up to `max_batch` distinct texts from the waiting requests, in order of arrival; requests for
+        a text the last batch has just encoded are answered from the LRU."""
+        batch: dict[str, list[_Request]] = {}
+        rest: list[_Request] = []
+        for request in self._pending:
+            cached = self._recent.get(request.text)
+            if cached is not None:
+                if not request.vector.done():
+                    request.vector.set_result(cached)
+            elif request.text in batch or len(batch) < self.max_batch:
+                batch.setdefault(request.text, []).append(request)
+            else:
+                rest.append(request)
+        self._pending = rest
+        return batch
 
     def _remember(self, by_text: dict[str, Vectors]) -> None:
         for text, vector in by_text.items():
