@@ -17,12 +17,13 @@ from hypothesis import strategies as st
 
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.engine import AnswerEngine
-from connectsbot.kbfiles import load_folder, load_policy
+from connectsbot.kbfiles import load_folder, load_policy, load_sources
 from connectsbot.matching import Matcher
 from connectsbot.present import answer_text
 from connectsbot.store import KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE
 
+SOURCES = load_sources(SHIPPED_KNOWLEDGE)
 NASTY_PIECES = (
     "\x00",
     "\x1b[31m",
@@ -199,7 +200,7 @@ TIMELINES = st.one_of(
 @given(TIMELINES)
 def test_member_text_cannot_break_the_diagnosis_layout(text: str) -> None:
     diagnosis = diagnose(parse_timeline(text, NOW), POLICY, NOW)
-    rendered = render_text(diagnosis, advise(diagnosis))
+    rendered = render_text(diagnosis, advise(diagnosis), SOURCES)
     lines = rendered.split("\n")
     fences = [line for line in lines if line.lstrip().startswith("```")]
     # Only the bot's own code block (the support ticket) opens and closes a fence.
@@ -214,7 +215,7 @@ def test_jobs_named_with_nasty_text_are_all_listed() -> None:
     jobs = ["```py", "@everyone", "[free](https://evil.example)", "\u202eLogo", "Z\u0351\u0300\u0336"]
     diagnosis = diagnose(parse_timeline(_story(jobs), NOW), POLICY, NOW)
     assert len(diagnosis.items) == len(jobs) and diagnosis.missing > 0
-    rendered = render_text(diagnosis, advise(diagnosis))
+    rendered = render_text(diagnosis, advise(diagnosis), SOURCES)
     assert "@everyone" in rendered and "[free](https://evil.example)" in rendered
 
 
@@ -238,7 +239,7 @@ async def test_the_engine_answers_and_records_any_question(store: KnowledgeStore
     answers = await engine.ask_many(questions, "member", "guild", "channel")
     for question, answer in zip(questions, answers, strict=True):
         assert answer.question_id is not None, question
-        shown = answer_text(answer)
+        shown = answer_text(answer, SOURCES)
         assert shown.strip(), question
         if answer.entry is not None:
             assert shown.startswith(answer.entry.question)

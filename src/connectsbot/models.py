@@ -267,9 +267,6 @@ class Policy(BaseModel):
     def all_values(self) -> list[PolicyValue]:
         return [value for name in POLICY_PARAMETER_NAMES for value in getattr(self, name).values]
 
-    def latest_as_of(self) -> date:
-        return max(value.as_of for value in self.all_values())
-
     def citations(self) -> list[Citation]:
         """Every citation the policy rests on, each once."""
         return list(dict.fromkeys(value.cites for value in self.all_values()))

@@ -55,7 +55,7 @@ MODERATOR_COMMANDS = {
 }
 # Valid-looking values for required options, by parameter name; others get one by type (see _sample).
 SAMPLE_VALUES: dict[str, Any] = {
-    "entry_id": "connects-expiry",
+    "entry_id": "purchased-connects-expiry",
     "entry": "connects-rollover",
     "category": "connects",
     "source": SEED,
@@ -390,7 +390,11 @@ async def _open_edit(fake: FakeDiscord) -> Reply:
 
 async def _open_add(fake: FakeDiscord) -> Reply:
     return await fake.slash(
-        "faq add", entry_id="connects-expiry", category="connects", source=SEED, user=fake.moderator_user
+        "faq add",
+        entry_id="purchased-connects-expiry",
+        category="connects",
+        source=SEED,
+        user=fake.moderator_user,
     )
 
 
@@ -407,7 +411,11 @@ async def _retire_meanwhile(fake: FakeDiscord) -> None:
 
 async def _add_meanwhile(fake: FakeDiscord) -> None:
     modal = await fake.slash(
-        "faq add", entry_id="connects-expiry", category="connects", source=SEED, user=fake.admin_user
+        "faq add",
+        entry_id="purchased-connects-expiry",
+        category="connects",
+        source=SEED,
+        user=fake.admin_user,
     )
     await fake.submit_modal(modal, FORM_VALUES["AddModal"])
 

@@ -15,10 +15,11 @@ from bot.components import answer_message, suggest_view
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.engine import Answer
 from connectsbot.insights import QuestionGroup, StatsReport
+from connectsbot.kbfiles import load_sources
 from connectsbot.matching import Matcher
 from connectsbot.models import Entry, normalise_alias
 from connectsbot.store import DayCount, RecordedQuestion, Revision
-from tests.conftest import build_entry
+from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
 from tests.test_fuzz_member_text import (
     ENTRIES,
     LONG,
@@ -43,6 +44,7 @@ def _content(text: str) -> str:
     return "".join("".join(kept).split())
 
 
+SOURCES = load_sources(SHIPPED_KNOWLEDGE)
 PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 
 
@@ -87,7 +89,7 @@ def test_truncate() -> None:
 
 def test_a_huge_entry_fits_an_embed() -> None:
     entry = build_entry("huge-entry", question="Q" * 300, answer="A" * 4000)
-    embed = render.answer_embed(entry, diagnose_hint=True)
+    embed = render.answer_embed(entry, SOURCES, diagnose_hint=True)
     assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
     assert render.embed_size(embed) <= 6000
     assert embed.footer.text and embed.footer.text.startswith("Sources:")
@@ -350,7 +352,7 @@ def moderator_entries(draw: st.DrawFn) -> Entry:
 @settings(max_examples=80, deadline=None)
 @given(moderator_entries(), st.booleans())
 def test_any_entry_renders_to_a_valid_embed_that_hides_no_link(entry: Entry, diagnose_hint: bool) -> None:
-    embed = render.answer_embed(entry, diagnose_hint=diagnose_hint)
+    embed = render.answer_embed(entry, SOURCES, diagnose_hint=diagnose_hint)
     _check_embed(embed)
     assert "](" not in (embed.description or "") and "](" not in (embed.title or "")
     assert (embed.footer.text or "").startswith("Sources:")
@@ -374,7 +376,7 @@ def test_an_entry_cannot_break_the_embed() -> None:
         answer=answer[:4000],
         sources=[{"source": f"{i:03d}_" + "s" * 180, "supports": "x"} for i in range(12)],
     )
-    embed = render.answer_embed(entry, diagnose_hint=True)
+    embed = render.answer_embed(entry, SOURCES, diagnose_hint=True)
     _check_embed(embed)
     assert embed.title == "Connects (https://evil.example) @everyone"
     assert all(f"https://evil{i}.example" in (embed.description or "") for i in range(30))
@@ -392,7 +394,7 @@ def test_a_suggestion_of_an_entry_titled_only_with_control_characters_still_has_
 @given(TIMELINES)
 def test_a_diagnosis_of_any_timeline_fits_messages_that_ping_and_link_nothing(text: str) -> None:
     diagnosis = diagnose(parse_timeline(text, NOW), POLICY, NOW)
-    chunks = render.split_message(render.safe_echo(render_text(diagnosis, advise(diagnosis))))
+    chunks = render.split_message(render.safe_echo(render_text(diagnosis, advise(diagnosis), SOURCES)))
     assert chunks
     for chunk in chunks:
         assert 0 < len(chunk) <= render.MESSAGE_LIMIT and chunk.strip()
@@ -411,7 +413,7 @@ def test_the_answer_to_any_question_is_a_valid_message(question: str) -> None:
         suggestions=[entries[c.entry_id] for c in result.suggestions],
         question_id=1,
     )
-    content, embed, view = answer_message(answer)
+    content, embed, view = answer_message(answer, SOURCES)
     assert content is None or len(content) <= render.MESSAGE_LIMIT
     if embed is not None:
         _check_embed(embed)
@@ -429,6 +431,6 @@ def test_suggestions_without_a_recorded_question_are_listed_as_text() -> None:
     entries = [build_entry("connects-rollover", question="Do Connects roll over?"), build_entry("buy")]
     result = Matcher(entries).match("connects")
     answer = Answer(result=result, entry=None, suggestions=entries, question_id=None)
-    content, embed, view = answer_message(answer)
+    content, embed, view = answer_message(answer, SOURCES)
     assert embed is None and view is None
     assert content is not None and "• Do Connects roll over?" in content and "/faq show" in content

@@ -89,7 +89,9 @@ async def test_a_full_disk_refuses_moderators_changes_and_members_are_still_answ
     assert await bot.store.get("connects-rollover") == before
     assert "purchased-connects-expiry" not in {live.entry.id for live in await bot.store.all_entries()}
     answer = await fake.slash("ask", question=ANSWERED)
-    assert answer.embeds[0]["title"] == TITLE and answer.embeds[0]["description"].startswith("**Yes.")
+    assert answer.embeds[0]["title"] == TITLE and answer.embeds[0]["description"].startswith(
+        "**Upwork's Community announcement"
+    )
     await fake.settle()
     assert fake.sent_to(fake.mod_log) == []
 

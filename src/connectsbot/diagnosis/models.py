@@ -82,7 +82,6 @@ class Diagnosis(BaseModel):
     checked_at: datetime
     checked_from: CheckSource
     grace_hours: float  # in force at the check, for the closing note
-    policy_as_of: date
     policy_sources: list[str]
     assumed_years: list[AssumedYear] = Field(default_factory=list)
 

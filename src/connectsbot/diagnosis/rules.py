@@ -112,7 +112,6 @@ def diagnose(timeline: ParsedTimeline, policy: Policy, now: datetime) -> Diagnos
         checked_at=checked_at,
         checked_from="now" if timeline.check_at is None else "check line",
         grace_hours=policy.number_at("grace_hours", checked_at),
-        policy_as_of=policy.latest_as_of(),
         policy_sources=list(dict.fromkeys(citation.source for citation in policy.citations())),
         assumed_years=list(timeline.assumed_years),
     )
