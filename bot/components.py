@@ -24,6 +24,7 @@ from bot import render
 from bot.client import reports_failures
 from bot.render import NO_MENTIONS
 from connectsbot.engine import Answer
+from connectsbot.matching.smalltalk import SMALLTALK_REPLY
 from connectsbot.models import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.store import NotFound, StoreError
 
@@ -268,6 +269,8 @@ def answer_message(
     answer: Answer, sources: Mapping[str, SourceRecord]
 ) -> tuple[str | None, discord.Embed | None, discord.ui.View | None]:
     """What to post for an engine answer: (content, embed, view). All None for "no answer"."""
+    if answer.is_smalltalk:
+        return SMALLTALK_REPLY, None, None
     if answer.entry is not None:
         embed, view = answer_parts(answer.entry, sources, diagnose_hint=answer.points_to_diagnosis)
         return None, embed, view

@@ -348,7 +348,9 @@ def unanswered_embed(groups: Sequence[QuestionGroup], total: int, shown: int = 1
     return fit_embed(embed)
 
 
-def stats_embed(report: StatsReport, entry_titles: dict[str, str], chart_name: str | None) -> discord.Embed:
+def stats_embed(
+    report: StatsReport, entry_titles: dict[str, str], chart_name: str | None, model: str | None = None
+) -> discord.Embed:
     days = (report.until - report.since).days + 1
     embed = discord.Embed(title=f"FAQ statistics — last {days} days", colour=MOD_COLOUR)
     embed.description = (
@@ -374,6 +376,13 @@ def stats_embed(report: StatsReport, entry_titles: dict[str, str], chart_name: s
         embed.add_field(name="Helpful / not helpful", value="\n".join(lines), inline=False)
     per_day = " ".join(f"{day.day:%m-%d}:{day.asked}" for day in report.days[-14:])
     embed.add_field(name="Questions per day", value=f"`{per_day}`" if per_day else "none", inline=False)
+    embed.add_field(
+        name="Answer model",
+        value=one_line(model, 1000)
+        if model
+        else "not trained (too few labelled questions): lexical thresholds",
+        inline=False,
+    )
     if chart_name:
         embed.set_image(url=f"attachment://{chart_name}")
     return fit_embed(embed)

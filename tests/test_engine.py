@@ -14,7 +14,7 @@ from connectsbot.engine import AnswerEngine
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.models import Entry
 from connectsbot.store import KnowledgeStore
-from tests.conftest import build_entry
+from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
 
 
 async def test_questions_during_a_rebuild_get_the_previous_matcher(
@@ -56,3 +56,45 @@ async def test_one_rebuild_for_many_waiters(
     await store.add(build_entry("delta-topic"), "moderator", "new")
     await asyncio.gather(*(engine.refresh() for _ in range(5)))
     assert builds == [4] and "delta-topic" in engine.entries
+
+
+async def test_small_talk_is_answered_but_never_recorded(store: KnowledgeStore) -> None:
+    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+    answer = await engine.ask("hi there!", "member", None, "c")
+    assert answer.is_smalltalk and answer.question_id is None and not answer.suggestions
+    assert await store.unanswered() == []
+
+
+async def test_picks_and_moderator_choices_teach_the_model(store: KnowledgeStore) -> None:
+    """A member's "did you mean" pick and a question a moderator resolved become labelled
+    questions; the model is retrained with them at the next knowledge-base change."""
+    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+    assert engine.model is not None and engine.model.member_examples == 0
+    picked = await engine.ask("connects", "member", None, "c")
+    assert picked.result.decision == "suggest" and picked.question_id is not None
+    await engine.pick_suggestion(picked.question_id, picked.suggestions[0].id)
+    resolved = await engine.ask("what about the weather in paris", "member", None, "c")
+    assert resolved.question_id is not None
+    await store.resolve_questions([resolved.question_id], "upwork-what")
+
+    learned = await store.learned_questions()
+    assert [(q.origin, q.expect) for q in learned] == [
+        ("moderator", "upwork-what"),
+        ("member", picked.suggestions[0].id),
+    ]
+    await store.add_alias("upwork-what", "tell me about this upwork site", "moderator", "new alias")
+    await engine.refresh()
+    assert engine.model is not None
+    assert (engine.model.member_examples, engine.model.moderator_examples) == (1, 1)
+    assert "1 from members' picks and 1 from moderators" in engine.model.summary()
+
+
+async def test_semantic_signal_can_be_turned_off(
+    store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CONNECTSBOT_SEMANTIC", "off")
+    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+    assert engine.encoder is None and not engine.answers.semantic
+    assert engine.model is not None and not engine.model.semantic
+    answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+    assert answer.result.entry_id == "connects-rollover" and answer.result.candidates[0].semantic is None

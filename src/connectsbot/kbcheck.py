@@ -11,6 +11,7 @@ from rapidfuzz import fuzz
 
 from connectsbot.dating import is_old
 from connectsbot.kbfiles import SOURCES_FILE, LoadedFolder, Problem
+from connectsbot.matching import Matcher
 from connectsbot.models import (
     POLICY_PARAMETER_NAMES,
     Citation,
@@ -25,6 +26,7 @@ from connectsbot.models import (
 STALE_AFTER = timedelta(days=365)
 # Two phrasings of different entries this alike leave the matcher guessing.
 CONFUSABLE_SCORE = 90.0
+MISROUTED_MARGIN = 0.10  # of the lexical score (0..1)
 
 
 def check_entries(entries: Mapping[str, Entry], files: Mapping[str, str], today: date) -> list[Problem]:
@@ -197,7 +199,38 @@ def lint(
                 )
             )
     findings.extend(_confusable(entries, files))
+    findings.extend(_misrouted_aliases(entries, files))
     findings.extend(_disagreeing_figures(entries, files, policy))
+    return findings
+
+
+def _misrouted_aliases(entries: Mapping[str, Entry], files: Mapping[str, str]) -> list[Problem]:
+    """Aliases another entry answers better: matched without the alias itself, its own entry
+    trails another by MISROUTED_MARGIN or more of the lexical score (the alias probably belongs
+    there, or pulls that entry's questions to the wrong answer)."""
+    if not entries:
+        return []
+    matcher = Matcher(entries.values())
+    findings = []
+    for entry_id, entry in sorted(entries.items()):
+        for alias in entry.aliases:
+            scores = {
+                c.entry_id: c.score for c in matcher.lexical(alias, [entry_id], (entry_id, alias)).candidates
+            }
+            other, best = max(
+                ((i, v) for i, v in scores.items() if i != entry_id), key=lambda kv: kv[1], default=("", 0.0)
+            )
+            own = scores.get(entry_id, 0.0)
+            if best - own >= MISROUTED_MARGIN:
+                findings.append(
+                    Problem(
+                        files.get(entry_id, entry_id),
+                        "aliases",
+                        f"{alias!r} matches {other!r} better ({100 * best:.0f} vs {100 * own:.0f} without "
+                        "the alias): move it there or reword it",
+                        "warning",
+                    )
+                )
     return findings
 
 

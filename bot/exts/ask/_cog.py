@@ -61,7 +61,7 @@ class AskCog(commands.Cog):
     async def ask_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        matcher = await self.bot.engine.ready()
+        matcher = (await self.bot.engine.ready()).lexical
         candidates = matcher.complete(current[:200], render.CHOICES)
         titles = [render.one_line(c.matched_text, render.CHOICE_VALUE) for c in candidates]
         return render.entry_choices((title, title) for title in titles)

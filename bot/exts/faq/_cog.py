@@ -366,9 +366,13 @@ class FaqCog(
             legend=("asked", "answered"),
         )
         titles = {entry_id: entry.question for entry_id, entry in self.bot.engine.entries.items()}
+        model = self.bot.engine.model
         chart = discord.File(io.BytesIO(png), filename="stats.png")
         await respond(
-            interaction, embed=render.stats_embed(report, titles, "stats.png"), files=[chart], ephemeral=True
+            interaction,
+            embed=render.stats_embed(report, titles, "stats.png", model.summary() if model else None),
+            files=[chart],
+            ephemeral=True,
         )
 
     @app_commands.command(

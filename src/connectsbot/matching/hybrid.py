@@ -162,6 +162,21 @@ class AnswerModel(BaseModel):
     moderator_examples: int = 0  # of which from moderators' aliases and new entries
     development: dict[str, float] | None = None  # accuracy etc. on the development set, at training
 
+    def summary(self) -> str:
+        """For moderators (/faq stats): what the model learned from and how it did at training."""
+        signals = "lexical + semantic" if self.semantic else "lexical only"
+        text = (
+            f"{signals}; trained on {self.trained_on} labelled questions, of which "
+            f"{self.member_examples} from members' picks and {self.moderator_examples} from moderators"
+        )
+        if self.development:
+            dev = self.development
+            text += (
+                f"; development set ({dev['questions']:.0f} questions): accuracy {dev['accuracy']:.1%}, "
+                f"wrong answers {dev['wrong_confident']:.1%}"
+            )
+        return text
+
     def describe(self) -> str:
         return (
             f"ranking: {self.ranker.describe()}\n"

@@ -261,7 +261,7 @@ class Matcher:
 
     # ---------------------------------------------------------------- scoring
 
-    def _score(self, position: int, query: _Query, qset: frozenset[str]) -> _Scored:
+    def _score(self, position: int, query: _Query, qset: frozenset[str], skip: int = -1) -> _Scored:
         indexed = self.index.ensure(position)
         weights = query.weights
         total = query.total
@@ -302,6 +302,8 @@ class Matcher:
         best_number = -1
         fs = scored.texts
         for number, explained_weight in explained.items():
+            if number == skip:
+                continue  # a text left out (kb lint: would the entry still win without this alias?)
             precision = explained_weight / total
             recall = found[number] / denominators[number]
             f = c1 * precision * recall / (b2 * precision + recall)
@@ -336,7 +338,9 @@ class Matcher:
             [(k.termset, min(1.0, k.total / self._saturation), k.original) for k in indexed.keywords],
         )
 
-    def _rank(self, query: _Query, also: Iterable[int] = ()) -> list[_Scored]:
+    def _rank(
+        self, query: _Query, also: Iterable[int] = (), skip: tuple[int, int] = (-1, -1)
+    ) -> list[_Scored]:
         """The index's candidates (plus the entries at positions `also`), scored, best first."""
         if not query.weights or query.total <= 0:
             return []
@@ -346,7 +350,7 @@ class Matcher:
         qset = frozenset(query.weights)
         pool = index.candidates(known, cfg.candidate_limit)
         pool += [p for p in also if p not in pool]
-        scored = [self._score(p, query, qset) for p in pool]
+        scored = [self._score(p, query, qset, skip[1] if p == skip[0] else -1) for p in pool]
         norm = (cfg.weight_text + cfg.weight_bag + cfg.weight_keyword + cfg.weight_fuzzy) or 1.0
         for s in scored:
             s.score = cfg.weight_text * s.text_f + cfg.weight_bag * s.bag + cfg.weight_keyword * s.keyword
@@ -375,12 +379,20 @@ class Matcher:
 
     # ---------------------------------------------------------------- public API
 
-    def lexical(self, text: str, also: Iterable[str] = ()) -> Lexical:
+    def lexical(
+        self, text: str, also: Iterable[str] = (), leave_out: tuple[str, str] | None = None
+    ) -> Lexical:
         """The lexical view of a question for the hybrid ranker: its candidates (the index's, plus
-        the entries `also` names) with every signal, and what the question holds."""
+        the entries `also` names) with every signal, and what the question holds. `leave_out`:
+        (entry id, one of its aliases) not to match against."""
         query = self._query(text)
         positions = [self._position[entry_id] for entry_id in also if entry_id in self._position]
-        scored = self._rank(query, positions)
+        skip = (-1, -1)
+        if leave_out is not None and leave_out[0] in self._position:
+            position = self._position[leave_out[0]]
+            texts = self.index.ensure(position).texts
+            skip = (position, next((n for n, t in enumerate(texts) if t.original == leave_out[1]), -1))
+        scored = self._rank(query, positions, skip)
         unknown = sum(w for t, w in query.weights.items() if t not in self.index.idf)
         known = [t for t in query.weights if t in self.index.idf]
         return Lexical(

@@ -360,7 +360,7 @@ _SYNONYM_GROUPS: dict[str, tuple[str, ...]] = {
     "plus": ("plus", "premium", "pro", "subscript", "subscrib"),
     "basic": ("basic",),
     "signup": ("signup", "register", "registr", "join", "newbie", "newcomer"),
-    "rollover": ("rollover", "expir", "accumul", "unused", "leftover"),
+    "rollover": ("rollover", "accumul", "unused", "leftover"),
     "rate": ("rat", "rate", "review", "score", "feedback", "star"),
     "badge": ("badge", "icon"),
     "interview": ("interview", "intervew", "interveiw"),
