@@ -86,12 +86,13 @@ def test_ask_json_single_question(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "ask", "--json", "whats the weather in paris tomorrow")
     line = json.loads(out)
     assert code == 0
-    assert set(line) == {"question", "decision", "entry_id", "score", "suggestions"}
+    assert set(line) == {"question", "decision", "entry_id", "score", "suggestions", "top_id", "candidates"}
+    assert all(set(c) == {"entry_id", "score", "lexical", "semantic"} for c in line["candidates"])
     assert line["entry_id"] is None and line["decision"] in ("none", "suggest")
 
 
 def test_ask_json_stdin_answers_every_line_in_order() -> None:
-    questions = ["do connects roll over", "", "how do i withdraw to payoneer", "what are connects"] * 250
+    questions = ["do connects roll over", "", "how do i withdraw to payoneer", "what are connects used for"] * 250
     proc = subprocess.run(
         [str(CONSOLE_SCRIPT), "ask", "--json", "-"],
         input="\n".join(questions) + "\n",

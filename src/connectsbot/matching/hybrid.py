@@ -117,7 +117,9 @@ class ExampleVectors:
         self.owner = np.asarray(
             [-1 if label is None else position.get(label, -2) for label in labels], dtype=np.intp
         )
-        self.rows = rows.astype(np.float32).reshape(len(labels), -1)
+        if len(rows) != len(labels):
+            raise ValueError("one vector per labelled question")
+        self.rows = rows.astype(np.float32)
         self.entries = len(entry_ids)
 
     def neighbours(
