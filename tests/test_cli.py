@@ -92,7 +92,12 @@ def test_ask_json_single_question(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_ask_json_stdin_answers_every_line_in_order() -> None:
-    questions = ["do connects roll over", "", "how do i withdraw to payoneer", "what are connects used for"] * 250
+    questions = [
+        "do connects roll over",
+        "",
+        "how do i withdraw to payoneer",
+        "what are connects used for",
+    ] * 250
     proc = subprocess.run(
         [str(CONSOLE_SCRIPT), "ask", "--json", "-"],
         input="\n".join(questions) + "\n",

@@ -83,7 +83,9 @@ async def test_picks_and_moderator_choices_teach_the_model(store: KnowledgeStore
         ("member", picked.suggestions[0].id),
     ]
     await store.add_alias("upwork-what", "tell me about this upwork site", "moderator", "new alias")
-    await engine.refresh()
+    await engine.refresh()  # the new alias answers at once, with the previous model
+    assert engine.model is not None and engine.model.member_examples == 0
+    await engine.trained()
     assert engine.model is not None
     assert (engine.model.member_examples, engine.model.moderator_examples) == (1, 1)
     assert "1 from members' picks and 1 from moderators" in engine.model.summary()

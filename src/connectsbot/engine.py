@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
+
 from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.matching.hybrid import (
@@ -135,6 +137,8 @@ class AnswerEngine:
         self.sources: dict[str, SourceRecord] = sources or {}
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
+        self._retraining: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
 
     @classmethod
     async def start(
@@ -165,7 +169,7 @@ class AnswerEngine:
         engine = cls(
             store,
             config,
-            encoder=load_encoder(semantic),
+            encoder=await asyncio.to_thread(load_encoder, semantic),
             training=TrainingData.load(knowledge),
             sources=read_sources(knowledge),
         )
@@ -201,17 +205,36 @@ class AnswerEngine:
             # The build is pure Python: in a thread it yields the event loop every few milliseconds
             # instead of stopping the whole bot for its duration.
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
-            matcher = await self._trained(entries, lexical)
+            matcher, questions, vectors, dev_vectors = await self._hybrid(entries, lexical)
+            key = _fingerprint(entries, questions, self.encoder)
+            development = (self.training.development, dev_vectors)
+            previous = self._matcher.model if self._matcher is not None else None
+            if key in _MODELS:
+                model = _MODELS[key]
+            elif previous is not None and previous.semantic == matcher.semantic:
+                # The model's features say nothing about which entry is which, so the previous
+                # model answers over the changed entries at once; the retrained one replaces it.
+                model = previous
+                self._retraining = asyncio.create_task(
+                    self._retrain(key, matcher, questions, vectors, development)
+                )
+                # asyncio keeps only a weak reference to a task: hold it until it is done.
+                self._background.add(self._retraining)
+                self._retraining.add_done_callback(self._background.discard)
+            else:
+                model = await self._train(key, matcher, questions, vectors, development)
             self._entries = {entry.id: entry for entry in entries}
-            self._matcher = matcher
+            self._matcher = matcher.with_model(model)
             self._built_at_generation = generation
         finally:
             self._rebuilding = None
 
-    async def _trained(self, entries: list[Entry], lexical: Matcher) -> HybridMatcher:
-        """The hybrid matcher over these entries, its model trained on the labelled questions and
-        on what members and moderators taught through use (entry texts and questions encoded
-        once: the vector cache)."""
+    async def _hybrid(
+        self, entries: list[Entry], lexical: Matcher
+    ) -> tuple[HybridMatcher, list[LabelledQuestion], list[Vector | None], list[Vector | None]]:
+        """The hybrid matcher over these entries (no model yet), and the labelled questions to
+        train it on with their vectors: the shipped ones and what members and moderators taught
+        through use. Entry texts and questions are encoded once (the vector cache)."""
         try:
             learned = await self.store.learned_questions()
         except StoreUnavailable as error:
@@ -219,39 +242,77 @@ class AnswerEngine:
             learned = []
         questions = [*self.training.train, *learned]
         development = self.training.development
-        matcher = HybridMatcher(lexical)
-        vectors: list[Vector | None] = [None] * len(questions)
-        dev_vectors: list[Vector | None] = [None] * len(development)
         encoder = self.encoder
-        if encoder is not None and entries:
-            texts = [entry_texts(entry) for entry in entries]
-            flat = [text for group in texts for text in group] + [answer_text(entry) for entry in entries]
-            speller = Speller(flat, encoder.words)
-            asked = [speller.correct(q.q[:ENCODED_CHARS]) for q in (*questions, *development)]
-            encoded = (await encode_cached(self.store, encoder, flat + asked)).vectors
-            rows, start = [], 0
-            for group in texts:
-                rows.append(encoded[start : start + len(group)])
-                start += len(group)
-            answers = encoded[start : start + len(entries)]
-            start += len(entries)
-            ids = [entry.id for entry in entries]
-            asked_vectors = encoded[start:]
-            vectors = list(asked_vectors[: len(questions)])
-            dev_vectors = list(asked_vectors[len(questions) :])
-            examples = ExampleVectors(ids, [q.expect for q in questions], asked_vectors[: len(questions)])
-            matcher = HybridMatcher(lexical, EntryVectors(ids, rows, answers), None, examples, speller)
-        key = _fingerprint(entries, questions, encoder)
-        if key not in _MODELS:
-            _MODELS[key] = await asyncio.to_thread(
-                train, matcher, questions, vectors, (development, dev_vectors)
-            )
-            while len(_MODELS) > _MODELS_KEPT:
-                _MODELS.popitem(last=False)
-        model = _MODELS[key]
+        if encoder is None or not entries:
+            return HybridMatcher(lexical), questions, [None] * len(questions), [None] * len(development)
+        texts = [entry_texts(entry) for entry in entries]
+        flat = [text for group in texts for text in group] + [answer_text(entry) for entry in entries]
+        speller = Speller(flat, encoder.words)
+        asked = [speller.correct(q.q[:ENCODED_CHARS]) for q in (*questions, *development)]
+        encoded = (await encode_cached(self.store, encoder, flat + asked)).vectors
+        rows, start = [], 0
+        for group in texts:
+            rows.append(encoded[start : start + len(group)])
+            start += len(group)
+        answers = encoded[start : start + len(entries)]
+        asked_vectors = encoded[start + len(entries) :]
+        ids = [entry.id for entry in entries]
+        # The neighbours are the labelled questions and every entry's own question and aliases: an
+        # entry a moderator added today is found by its aliases as well as by labelled questions.
+        # (Training leaves each labelled question out of its own neighbours: they come first.)
+        examples = ExampleVectors(
+            ids,
+            [q.expect for q in questions] + [entry.id for entry in entries for _ in entry_texts(entry)],
+            np.vstack([asked_vectors[: len(questions)], *rows]),
+        )
+        matcher = HybridMatcher(lexical, EntryVectors(ids, rows, answers), None, examples, speller)
+        return (
+            matcher,
+            questions,
+            list(asked_vectors[: len(questions)]),
+            list(asked_vectors[len(questions) :]),
+        )
+
+    async def _train(
+        self,
+        key: str,
+        matcher: HybridMatcher,
+        questions: list[LabelledQuestion],
+        vectors: list[Vector | None],
+        development: tuple[list[LabelledQuestion], list[Vector | None]],
+    ) -> AnswerModel | None:
+        """Fit the model in a worker thread (never on the event loop) and remember it."""
+        model = await asyncio.to_thread(train, matcher, questions, vectors, development)
+        _MODELS[key] = model
+        while len(_MODELS) > _MODELS_KEPT:
+            _MODELS.popitem(last=False)
         if model is None:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
-        return matcher.with_model(model)
+        return model
+
+    async def _retrain(
+        self,
+        key: str,
+        matcher: HybridMatcher,
+        questions: list[LabelledQuestion],
+        vectors: list[Vector | None],
+        development: tuple[list[LabelledQuestion], list[Vector | None]],
+    ) -> None:
+        try:
+            model = await self._train(key, matcher, questions, vectors, development)
+        except Exception:  # the previous model keeps answering; a bug here must not go unseen
+            log.exception("retraining the answer model failed: the previous model stays in use")
+            return
+        current = self._matcher
+        if current is not None and current.lexical is matcher.lexical:  # no newer build since
+            self._matcher = matcher.with_model(model)
+
+    async def trained(self) -> None:
+        """Wait until the model is retrained for the current entries (after a change, members are
+        answered with the previous model meanwhile)."""
+        await self.refresh()
+        while self._retraining is not None and not self._retraining.done():
+            await asyncio.shield(self._retraining)
 
     @property
     def answers(self) -> HybridMatcher:

@@ -48,10 +48,11 @@ from bot.settings import (
     ModerationSettings,
     StoreSettings,
 )
-from connectsbot.engine import AnswerEngine
+from connectsbot.engine import AnswerEngine, TrainingData
 from connectsbot.kbfiles import load_policy, load_sources
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.models import Entry
+from connectsbot.semantic import load_encoder
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE
 from tests.fakediscord import payloads
@@ -220,8 +221,15 @@ async def make_bot(
         stores.append(store)
         # A loaded CI machine can take over the production 1 s to commit a question; tests of that
         # wait set it themselves.
+        # The product's engine: semantic signal on, the model trained on the shipped labelled questions
+        # (once per test process: the model is remembered by what it was trained on).
         engine = AnswerEngine(
-            store, settings.answers.matcher_config(), record_wait=30, sources=load_sources(SHIPPED_KNOWLEDGE)
+            store,
+            settings.answers.matcher_config(),
+            record_wait=30,
+            encoder=load_encoder(),
+            training=TrainingData.load(SHIPPED_KNOWLEDGE),
+            sources=load_sources(SHIPPED_KNOWLEDGE),
         )
         await engine.refresh()
         policy = load_policy(SHIPPED_KNOWLEDGE)

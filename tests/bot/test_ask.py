@@ -13,7 +13,11 @@ MISSING = "i didnt get my interview connects"
 
 
 def _decision(fake: FakeDiscord, question: str) -> str:
-    return bot_of(fake).engine.matcher.match(question).decision
+    engine = bot_of(fake).engine
+    (vector,) = (
+        [None] if engine.encoder is None else engine.encoder.encode([engine.answers.text_to_encode(question)])
+    )
+    return engine.answers.match(question, vector).decision
 
 
 async def test_ask_answers_with_an_embed_and_feedback_buttons(fake: FakeDiscord) -> None:
@@ -171,3 +175,10 @@ async def test_without_auto_answer_the_bot_needs_no_message_content_and_mentions
     await fake.message(fake.general, f"<@{world.bot_user['id']}> {ANSWERED}")
     answer = await fake.wait_for_sent(fake.general)
     assert answer.embeds[0]["title"] == "Do unused Connects roll over to the next month?"
+
+
+async def test_greetings_get_what_the_bot_can_do_and_are_not_recorded(fake: FakeDiscord) -> None:
+    reply = await fake.slash("ask", question="hi!")
+    assert "I answer questions about Upwork Connects" in (reply.content or "") and not reply.embeds
+    assert reply.custom_ids == []
+    assert await bot_of(fake).store.unanswered() == []

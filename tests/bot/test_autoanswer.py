@@ -138,3 +138,10 @@ async def test_a_forum_post_that_mentions_the_bot_is_answered_once(fake: FakeDis
     await fake.message(post.id, "and do they expire?", author=post.message["author"])
     await fake.settle()
     assert len(fake.sent_to(post.id)) == 1
+
+
+async def test_thanks_in_a_help_channel_gets_no_reply(fake: FakeDiscord) -> None:
+    await fake.message(fake.faq, "thanks everyone!! 🙏")
+    await fake.settle()
+    assert fake.sent_to(fake.faq) == []
+    assert await bot_of(fake).store.open_questions() == []
