@@ -49,6 +49,9 @@ EXPECTED_KIND = (
     "hired, got 10 connects or checked (canonical words: proposal, invite, interview, respond, offer, bonus, "
     "check)"
 )
+NOT_AN_EVENT = (
+    "write one event a line with its date (applied, client messaged me, replied, hired, got 10 connects…)"
+)
 EXPECTED_BONUS = "a bonus is a whole number of Connects: “bonus”, “bonus 20” or “got 20 connects”"
 EXPECTED_CHECK = "nothing may follow “check”: put the other events on their own lines and write “check” alone"
 
@@ -433,6 +436,8 @@ def _read_line(number: int, text: str, content: str) -> _Line:
     chosen = [*at_start[:1], *[f for f in at_end if f not in at_start[:1]][:1]]
     if not chosen:
         chosen = found  # one date inside the line is still read; two are an error below
+    # A date right beside the one read ("yesterday Nov 3", "Nov 5 Nov 6") is a second date, not a name.
+    chosen += [f for f in found if f not in chosen and any(_beside(f, c, content) for c in chosen)]
     if len(chosen) > 1:
         raise _LineError(
             f"two dates on one line (“{chosen[0].date.written}” and “{chosen[1].date.written}”): keep one "
@@ -442,7 +447,10 @@ def _read_line(number: int, text: str, content: str) -> _Line:
         kind, job, _ = _read_event_or_none(_LEADING_FILLER.sub("", content))
         if kind == "check":  # "checked my balance": the moment of checking itself
             return _Line(number, text, None, None, "check", None, 0)
-        example = EXAMPLES[kind or _hinted_kind(content) or "proposal"]
+        hinted = kind or _hinted_kind(content)
+        example = EXAMPLES[hinted or "proposal"]
+        if hinted is None and not _WEEKDAY_ALONE.search(content):
+            raise _LineError(f"no date and no event found: {NOT_AN_EVENT}, for example “{example}”")
         if _WEEKDAY_ALONE.search(content):
             raise _LineError(f"a weekday alone is not a date: add the date, for example “{example}”")
         raise _LineError(f"{EXPECTED_DATE}; for example “{example}”")
@@ -466,6 +474,11 @@ def _read_line(number: int, text: str, content: str) -> _Line:
         rest = rest.split(maxsplit=1)[1] if " " in rest else ""  # "Nov 3, Monday: applied"
     kind, job, amount = _read_event(rest, content)
     return _Line(number, text, date_found.date, time, kind, job, amount)
+
+
+def _beside(one: _Found, other: _Found, content: str) -> bool:
+    first, second = sorted((one, other), key=lambda f: f.start)
+    return not content[first.end : second.start].strip(_EDGE_PUNCTUATION)
 
 
 def _find_dates(content: str) -> list[_Found]:
