@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
+from connectsbot.diagnosis.timeline import looks_like_timeline
 from connectsbot.engine import Answer, AnswerEngine
 from connectsbot.models import Policy
 from connectsbot.present import answer_text, entry_text
 
 WELCOME = """connectsbot — ask about Upwork Connects, interview Connects and communication rules.
-  /diagnose   check a missing interview-Connects bonus from your timeline
+  /diagnose   check a missing interview-Connects bonus from your timeline (or just paste the timeline)
   /help       this help
 Ctrl-D (or /quit) leaves."""
 
-DIAGNOSE_PROMPT = """Paste your timeline, one event per line, then an empty line. For example:
-  2026-11-02 proposal Logo design
-  2026-11-03 09:10 interview Logo design
-  2026-11-03 09:40 respond Logo design
-  2026-11-06 check"""
+DIAGNOSE_PROMPT = """Paste your timeline, one event per line, in your own words; blank lines are fine.
+When it is all there, press Enter on an empty line twice, or type done. For example:
+  Nov 3 applied to the logo job
+  client messaged me Nov 4 at 9:10am
+  replied same day
+  hired Nov 10"""
+TIMELINE_NOTICE = (
+    "That looks like a timeline: I'll read it as one. Paste the rest, then an empty line twice or done."
+)
+# A word alone on a line that ends the timeline, besides two empty lines in a row.
+END_WORDS = frozenset({"done", "/done", "end", "/end", "that's all", "thats all", "check it", "go"})
+# Bracketed paste markers some terminals wrap a paste in when the program did not turn the mode off.
+_PASTE_MARKS = re.compile(r"\x1b\[20[01]~")
 
 Reader = Callable[[str], str]
 
@@ -32,12 +42,27 @@ async def _read(reader: Reader, prompt: str) -> str | None:
         return None
 
 
-async def _diagnose(policy: Policy, reader: Reader, write: Callable[[str], None]) -> None:
-    write(DIAGNOSE_PROMPT)
-    lines = []
-    while (line := await _read(reader, "... ")) is not None and line.strip():
-        lines.append(line)
-    timeline = parse_timeline("\n".join(lines))
+async def read_timeline(reader: Reader, first: list[str] | None = None) -> str:
+    """Lines until two empty lines in a row, an end word, or the end of input: one timeline.
+
+    A terminal may deliver a paste line by line or as one string with CR or LF inside; both are split
+    into lines, and the blank lines inside are kept (the parser ignores them).
+    """
+    lines = list(first or [])
+    empty_run = 0
+    while (chunk := await _read(reader, "... ")) is not None:
+        for line in _PASTE_MARKS.sub("", chunk).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
+            if line.strip().lower() in END_WORDS:
+                return "\n".join(lines)
+            empty_run = empty_run + 1 if not line.strip() else 0
+            if empty_run >= 2:
+                return "\n".join(lines)
+            lines.append(line)
+    return "\n".join(lines)
+
+
+async def _diagnose(policy: Policy, timeline_text: str, write: Callable[[str], None]) -> None:
+    timeline = parse_timeline(timeline_text)
     result = diagnose(timeline, policy, datetime.now(UTC))
     write(render_text(result, advise(result)))
 
@@ -62,7 +87,13 @@ async def run_chat(
             write(WELCOME)
             continue
         if text == "/diagnose":
-            await _diagnose(policy, reader, write)
+            write(DIAGNOSE_PROMPT)
+            await _diagnose(policy, await read_timeline(reader), write)
+            continue
+        if looks_like_timeline(text):
+            # Never matched as a question: a member's timeline must not land in the moderators' queue.
+            write(TIMELINE_NOTICE)
+            await _diagnose(policy, await read_timeline(reader, [line]), write)
             continue
         if last is not None and last.suggestions and last.question_id is not None and text.isdigit():
             number = int(text)

@@ -409,6 +409,22 @@ def parse_timeline(text: str, now: datetime | None = None) -> ParsedTimeline:
     return ParsedTimeline(tuple(events), tuple(errors), check_at, tuple(assumed))
 
 
+def looks_like_timeline(text: str) -> bool:
+    """Whether a chat line is a timeline line rather than a question: it starts with a date (after any
+    bullet) and reads as an event."""
+    content = _BULLET.sub("", _COMMENT.sub("", text.translate(_INVISIBLE)).strip()).strip()
+    found = _safe_dates(content)
+    starts = bool(found) and found[0].start == 0
+    return starts and len(parse_timeline(content, datetime.now(UTC)).events) == 1
+
+
+def _safe_dates(content: str) -> list[_Found]:
+    try:
+        return _find_dates(content)
+    except _LineError:
+        return []
+
+
 def aware(moment: datetime) -> datetime:
     """A moment without a time zone is taken as UTC, like the timeline's own times."""
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

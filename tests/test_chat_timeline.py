@@ -1,0 +1,91 @@
+"""Pasting a timeline in the terminal chat: one timeline whatever its blank lines, ended by two empty lines
+or `done`, whichever way the terminal delivers it, and never recorded as an unanswered question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from connectsbot import chat
+from connectsbot.engine import AnswerEngine
+from connectsbot.kbfiles import load_policy
+from connectsbot.store import KnowledgeStore
+from tests.diagnosis.support import SHIPPED_KNOWLEDGE
+
+MEMBER_TIMELINE = [
+    "Nov 3 applied to logo job",
+    "",
+    "client messaged me nov 4",
+    "replied same day",
+    "",
+    "hired nov 10",
+]
+
+
+async def _chat(tmp_path: Path, script: list[str]) -> tuple[list[str], list[str]]:
+    """What the chat said, and the questions recorded for the moderators."""
+    said: list[str] = []
+    lines: Iterator[str] = iter(script)
+
+    def reader(prompt: str) -> str:
+        try:
+            return next(lines)
+        except StopIteration:
+            raise EOFError from None
+
+    async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
+        engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+        await chat.run_chat(engine, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append)
+        unanswered = [question.question for question in await store.unanswered()]
+    return said, unanswered
+
+
+def _reading(said: list[str]) -> str:
+    (result,) = [text for text in said if text.startswith("**Interview Connects check**")]
+    return result
+
+
+async def test_a_pasted_timeline_with_blank_lines_is_one_timeline_ended_by_two_empty_lines(
+    tmp_path: Path,
+) -> None:
+    said, unanswered = await _chat(tmp_path, ["/diagnose", *MEMBER_TIMELINE, "", "", "zebra husbandry"])
+    assert "empty line twice" in said[1] and "done" in said[1]
+    result = _reading(said)
+    for line in range(1, 7):
+        assert (f"line {line}:" in result) == (line not in (2, 5))
+    assert "not understood" not in result
+    assert "✅ logo: due, 10 Connects" in result
+    assert unanswered == ["zebra husbandry"]  # asked after the timeline ended: a question again
+
+
+async def test_done_ends_the_timeline(tmp_path: Path) -> None:
+    said, unanswered = await _chat(tmp_path, ["/diagnose", *MEMBER_TIMELINE, "Done"])
+    assert "✅ logo: due, 10 Connects" in _reading(said)
+    assert unanswered == []
+
+
+async def test_a_paste_delivered_as_one_string_with_returns_inside(tmp_path: Path) -> None:
+    pasted = "\x1b[200~" + "\r".join(MEMBER_TIMELINE) + "\x1b[201~"
+    said, _ = await _chat(tmp_path, ["/diagnose", pasted, "", ""])
+    result = _reading(said)
+    assert "line 6: 10 Nov" in result and "✅ logo: due, 10 Connects" in result
+
+
+async def test_a_timeline_pasted_without_the_command_is_read_and_never_recorded(tmp_path: Path) -> None:
+    said, unanswered = await _chat(tmp_path, [*MEMBER_TIMELINE, "", "", "2026-11-02 proposal Data entry"])
+    assert said.count(chat.TIMELINE_NOTICE) == 2
+    first, second = [text for text in said if text.startswith("**Interview Connects check**")]
+    assert "✅ logo: due, 10 Connects" in first
+    assert "line 1: 2 Nov 2026 · proposal · Data entry" in second
+    assert unanswered == []  # neither timeline reached the moderators' queue
+
+
+async def test_end_of_input_ends_the_timeline(tmp_path: Path) -> None:
+    said, unanswered = await _chat(tmp_path, ["/diagnose", *MEMBER_TIMELINE])
+    assert "✅ logo: due, 10 Connects" in _reading(said)
+    assert said[-1] == "bye" and unanswered == []
+
+
+async def test_a_question_mentioning_a_date_is_still_a_question(tmp_path: Path) -> None:
+    _, unanswered = await _chat(tmp_path, ["why did my connects not arrive on Nov 3"])
+    assert unanswered == ["why did my connects not arrive on Nov 3"]
