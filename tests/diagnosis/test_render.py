@@ -61,8 +61,8 @@ def test_errors_are_listed_with_line_numbers() -> None:
     assert warning < lines.index("No interview request or offer could be read from this timeline.")
     assert warning < next(n for n, line in enumerate(lines) if line.startswith("**Totals:**"))
     assert (
-        "line 2: ❓ not understood: `2025-09-31 respond A` — 2025-09-31 is not a date: September 2025 has 30 days"
-        in lines
+        "line 2: ❓ not understood: `2025-09-31 respond A` — "
+        "2025-09-31 is not a date: September 2025 has 30 days" in lines
     )
 
 
