@@ -113,7 +113,7 @@ _TIME = re.compile(
     r"(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
     r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
     r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
-    r"(?=$|[\s,;.!)\-–—])",
+    r"(?=$|[\s,;:.!)\-–—])",
     re.IGNORECASE,
 )
 # A time anywhere in the line, introduced by "at".
@@ -121,7 +121,7 @@ _AT_TIME = re.compile(
     r"(?<![\w])(?:at|@)\s+(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
     r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
     r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
-    r"(?=$|[\s,;.!)\-–—])",
+    r"(?=$|[\s,;:.!)\-–—])",
     re.IGNORECASE,
 )
 _LOOKS_LIKE_TIME = re.compile(r"(?:,?\s*|T)(?:at\s+)?[0-9]{1,2}:[0-9]", re.IGNORECASE)
@@ -260,6 +260,7 @@ _REFERENCE = re.compile(
     r"(?:it|that|this|them|(?:that|this|the\s+same|same|the)\s+(?:one|job|project|posting|gig|contract))$",
     re.IGNORECASE,
 )
+_REMARK = re.compile(r"\s*\([^()]*\)$")  # "(finally!)" after a member's phrase is a remark, not a name
 _ARTICLE = re.compile(r"^(?:the|a|an|my|this|that|their)\s+", re.IGNORECASE)
 _JOB_WORD = re.compile(r"\s+(?:job(?:\s+post(?:ing)?)?|project|posting|gig)$", re.IGNORECASE)
 # Where the kind of a line that fails can still be guessed, its example matches it.
@@ -690,7 +691,7 @@ def _reference_or(name: str) -> str | None:
 
 def _member_job(text: str) -> str | None:
     """The job phrase of a member's wording: no article before it, no `job`/`project` after it, no quotes."""
-    name = text.strip().rstrip(".!,;:")
+    name = _REMARK.sub("", text.strip()).rstrip(".!?,;:")
     if _reference_or(name) is None:
         return None
     return _reference_or(_job_name(_JOB_WORD.sub("", _ARTICLE.sub("", name))))
