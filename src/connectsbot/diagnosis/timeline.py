@@ -204,7 +204,7 @@ _WORDINGS: tuple[_Wording, ...] = (
         "respond",
         _I
         + r"(?:replied|responded|answered|reply|wrote\s+back|messaged\s+(?:the\s+client\s+)?back)(?:\s+back)?"
-        r"(?:\s+to\s+(?:the\s+|their\s+|his\s+|her\s+)?(?:client(?:'s|’s)?(?:\s+message)?|interview\s+request|"
+        r"(?:\s+(?:to\s+)?(?:the\s+|their\s+|his\s+|her\s+)?(?:client(?:'s|’s)?(?:\s+message)?|interview\s+request|"
         r"interview\s+invitation|interview|invitation|invite|message|request|them|him|her)"
         r"(?:\s+back)?)?",
         r"(?:\s+(?:about|for|on|regarding|to))?",
@@ -365,49 +365,62 @@ def parse_timeline(text: str, now: datetime | None = None) -> ParsedTimeline:
         except _LineError as problem:
             errors.append(TimelineError(line=number, text=raw.strip(), message=str(problem)))
 
-    assumed: list[AssumedYear] = []
+    check_assumed: list[AssumedYear] = []
     # Check lines first: a date without a year, `today` and `yesterday` elsewhere are read against the check.
     checks: list[TimelineEvent] = []
     for line in lines:
         if line.kind == "check" and (line.when is None or line.when.relative in ("", "today", "yesterday")):
             try:
-                checks.append(_check_event(line, reference_now, assumed))
+                checks.append(_check_event(line, reference_now, check_assumed))
             except _LineError as problem:
                 errors.append(TimelineError(line=line.number, text=line.text, message=str(problem)))
     dated_checks = [event for event in checks if event.dated]
     check_at = max(dated_checks, key=lambda event: event.order).at if dated_checks else None
-    checked = check_at or reference_now
+    refused = {error.line for error in errors}
+    placed = _place([line for line in lines if line.number not in refused], checks, check_at or reference_now)
+    late_checks = [event for event in placed.events if event.kind == "check" and event not in checks]
+    if late_checks:
+        # A check dated "the next day" counts too; `today` and yearless dates are read again against it.
+        check_at = max([*dated_checks, *late_checks], key=lambda event: event.order).at
+        placed = _place([line for line in lines if line.number not in refused], checks, check_at)
 
+    events = sorted(placed.events, key=lambda event: event.line)
+    all_errors = sorted([*errors, *placed.errors], key=lambda error: error.line)
+    assumed = sorted([*check_assumed, *placed.assumed], key=lambda guess: guess.line)
+    return ParsedTimeline(tuple(events), tuple(all_errors), check_at, tuple(assumed))
+
+
+@dataclass(frozen=True)
+class _Placed:
+    events: list[TimelineEvent]
+    errors: list[TimelineError]
+    assumed: list[AssumedYear]
+
+
+def _place(lines: list[_Line], checks: list[TimelineEvent], checked: datetime) -> _Placed:
+    """Every line placed in time and given its job, in line order (relative days and unnamed jobs look
+    back); the check lines already placed are kept as they are."""
     resolver = _Resolver(any(line.job for line in lines))
-    events: list[TimelineEvent] = []
-    placed = {event.line: event for event in checks}
+    placed = _Placed([], [], [])
+    known = {event.line: event for event in checks}
     previous: TimelineEvent | None = None
     for line in lines:
-        if line.number in placed:
-            previous = placed[line.number]
-            events.append(previous)
-            continue
-        if line.kind == "check" and any(error.line == line.number for error in errors):
+        if line.number in known:
+            previous = known[line.number]
+            placed.events.append(previous)
             continue
         try:
-            moment, has_time = _moment(line, checked, previous, assumed)
+            moment, has_time = _moment(line, checked, previous, placed.assumed)
             job, inferred = resolver.job(line)
         except _LineError as problem:
-            errors.append(TimelineError(line=line.number, text=line.text, message=str(problem)))
+            placed.errors.append(TimelineError(line=line.number, text=line.text, message=str(problem)))
             continue
         previous = TimelineEvent(
             line.number, line.text, line.kind, moment, has_time, job, line.amount, inferred
         )
         resolver.saw(previous)
-        events.append(previous)
-    late_checks = [event for event in events if event.kind == "check" and event.line not in placed]
-    if late_checks:  # a check dated "the next day": it still counts, though later than the others
-        check_at = max([*dated_checks, *late_checks], key=lambda event: event.order).at
-
-    events.sort(key=lambda event: event.line)
-    errors.sort(key=lambda error: error.line)
-    assumed.sort(key=lambda guess: guess.line)
-    return ParsedTimeline(tuple(events), tuple(errors), check_at, tuple(assumed))
+        placed.events.append(previous)
+    return placed
 
 
 def looks_like_timeline(text: str) -> bool:
