@@ -99,23 +99,34 @@ STORIES = [
     ["respond"],
 ]
 WITH_JOB = {
-    "proposal": ["applied to {job}", "applied for {job}", "sent a proposal for {job}", "submitted a proposal to {job}",
-                 "bid on {job}", "I applied to {job}", "sent my proposal to {job}"],
-    "invite": ["client invited me to interview for {job}", "the client invited me to {job}", "got an invite for {job}",
-               "got an invitation to interview for {job}", "invited to {job}"],
-    "interview": ["client messaged me about {job}", "the client replied to my proposal for {job}",
-                  "got an interview request for {job}", "client wants to interview me for {job}"],
-    "respond": ["replied about {job}", "I responded to the client about {job}", "replied to {job}",
-                "answered the client about {job}"],
-    "offer": ["hired for {job}", "got hired for {job}", "got an offer for {job}", "client sent me an offer for {job}",
-              "contract started for {job}"],
+    "proposal": [
+        "applied to {job}", "applied for {job}", "sent a proposal for {job}",
+        "submitted a proposal to {job}", "bid on {job}", "I applied to {job}", "sent my proposal to {job}",
+    ],
+    "invite": [
+        "client invited me to interview for {job}", "the client invited me to {job}", "got an invite for {job}",
+        "got an invitation to interview for {job}", "invited to {job}",
+    ],
+    "interview": [
+        "client messaged me about {job}", "the client replied to my proposal for {job}",
+        "got an interview request for {job}", "client wants to interview me for {job}",
+    ],
+    "respond": [
+        "replied about {job}", "I responded to the client about {job}", "replied to {job}",
+        "answered the client about {job}",
+    ],
+    "offer": [
+        "hired for {job}", "got hired for {job}", "got an offer for {job}",
+        "client sent me an offer for {job}", "contract started for {job}",
+    ],
 }  # fmt: skip
 WITHOUT_JOB = {
     "proposal": ["applied", "I applied to it", "sent a proposal for that job"],
     "invite": ["client invited me to interview", "got an invite"],
     "interview": ["client messaged me", "got an interview request", "the client replied to my proposal",
                   "client messaged me about it"],
-    "respond": ["replied", "I responded", "answered", "replied to the client", "replied to it", "I replied back"],
+    "respond": ["replied", "I responded", "answered", "replied to the client", "replied to it",
+                "I replied back"],
     "offer": ["got hired", "hired", "the client sent an offer", "got hired for the same job"],
 }  # fmt: skip
 BULLETS = ["", "", "", "- ", "* ", "• ", "{n}. ", "{n}) "]
@@ -224,8 +235,15 @@ def _member_line(
     event: Canonical, previous: Canonical | None, checked: date, jobs: _Jobs, rng: random.Random
 ) -> str:
     if event.kind == "bonus":
-        phrase = rng.choice([f"got {event.amount} connects", f"+{event.amount} connects",
-                             f"{event.amount} connects arrived", f"received {event.amount} connects"])  # fmt: skip
+        amount = event.amount
+        phrase = rng.choice(
+            [
+                f"got {amount} connects",
+                f"+{amount} connects",
+                f"{amount} connects arrived",
+                f"received {amount} connects",
+            ]
+        )
         if event.amount == 10 and rng.random() < 0.3:
             phrase = rng.choice(["got connects", "connects arrived"])
     elif event.kind == "check":
