@@ -104,8 +104,8 @@ WITH_JOB = {
         "submitted a proposal to {job}", "bid on {job}", "I applied to {job}", "sent my proposal to {job}",
     ],
     "invite": [
-        "client invited me to interview for {job}", "the client invited me to {job}", "got an invite for {job}",
-        "got an invitation to interview for {job}", "invited to {job}",
+        "client invited me to interview for {job}", "the client invited me to {job}",
+        "got an invite for {job}", "got an invitation to interview for {job}", "invited to {job}",
     ],
     "interview": [
         "client messaged me about {job}", "the client replied to my proposal for {job}",
