@@ -101,7 +101,7 @@ _NUMBER_WORDS = {
 _RELATIVE = re.compile(
     r"(?<![\w])(?:"
     r"(?P<today>today)|(?P<yesterday>yesterday)"
-    r"|(?P<same>(?:on\s+)?(?:the\s+)?(?:same|that)\s+day)"
+    r"|(?P<same>(?:later\s+)?(?:on\s+)?(?:the\s+)?(?:same|that)\s+day)"
     r"|(?P<next>(?:on\s+)?(?:the\s+)?(?:next|following)\s+day|(?:the\s+)?day\s+after)"
     r"|(?P<count>[0-9]{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+(?P<unit>days?|weeks?)\s+(?:later|after)"
     r")(?![\w])",
@@ -109,7 +109,7 @@ _RELATIVE = re.compile(
 )
 
 _TIME = re.compile(
-    r"(?:,?\s*(?:at|@)\s+|,?\s+|T)"
+    r"(?:\s*[,\-–—]?\s*(?:at|@)\s+|\s*[,\-–—]?\s+|T)"
     r"(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
     r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
     r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
@@ -124,12 +124,25 @@ _AT_TIME = re.compile(
     r"(?=$|[\s,;:.!)\-–—])",
     re.IGNORECASE,
 )
+# A time written just before a date at the end of the line ("replied 9:40am Nov 4").
+_TIME_BEFORE = re.compile(
+    r"(?:(?<![\w])(?:at|@)\s+)?(?<![\w:])(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
+    r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
+    r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT))?"
+    r"[\s,]*(?:on\s+)?$",
+    re.IGNORECASE,
+)
 _LOOKS_LIKE_TIME = re.compile(r"(?:,?\s*|T)(?:at\s+)?[0-9]{1,2}:[0-9]", re.IGNORECASE)
 _SEPARATOR = re.compile(r"\s*[,;:\-–—]\s*|\s+")
 _EDGE_PUNCTUATION = " \t,;:.!-–—"
 _ON_BEFORE = re.compile(
     r"(?:(?<![\w])(?:on|of|dated)\s+)?(?:(?<![\w])" + _WEEKDAY + r",?\s+)?$", re.IGNORECASE
 )
+# Where the member says the message came; not part of any job's name.
+_PLATFORM = re.compile(
+    r"\s+(?:on|via|through|in|over)\s+(?:the\s+)?upwork(?:\s+(?:chat|messages))?(?=\s|$)", re.I
+)
+_WEEKDAY_REMARK = re.compile(r"\s*\(\s*" + _WEEKDAY + r"\s*\)", re.IGNORECASE)
 _LEADING_FILLER = re.compile(
     r"^(?:(?:and|then|so|also|later|after\s+that|afterwards|finally|ok|okay)\s*,?\s+)+", re.IGNORECASE
 )
@@ -233,7 +246,7 @@ _CONNECTS = r"(?:free\s+|bonus\s+|interview\s+|extra\s+)?connects?"
 _BONUS_WORDINGS = (
     re.compile(
         _I
-        + r"(?:got|received|earned|receive|get)\s+(?:(?P<amount>[-+]?[0-9][0-9.,]*)\s+)?"
+        + r"(?:got|received|earned|receive|get)\s+(?:my\s+|the\s+)?(?:(?P<amount>[-+]?[0-9][0-9.,]*)\s+)?"
         + _CONNECTS
         + r"(?:\s+back)?(?:\s+(?:for|from|on)\s+(?P<job>.+))?$",
         re.IGNORECASE,
@@ -260,6 +273,7 @@ _REFERENCE = re.compile(
     r"(?:it|that|this|them|(?:that|this|the\s+same|same|the)\s+(?:one|job|project|posting|gig|contract))$",
     re.IGNORECASE,
 )
+_SYMBOLS = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")  # emoji are no part of a name
 _REMARK = re.compile(r"\s*\([^()]*\)$")  # "(finally!)" after a member's phrase is a remark, not a name
 _ARTICLE = re.compile(r"^(?:the|a|an|my|this|that|their)\s+", re.IGNORECASE)
 _JOB_WORD = re.compile(r"\s+(?:job(?:\s+post(?:ing)?)?|project|posting|gig)$", re.IGNORECASE)
@@ -273,7 +287,9 @@ _KIND_HINTS: tuple[tuple[EventKind, re.Pattern[str]], ...] = (
     ("respond", re.compile(r"repl|respon|answer", re.IGNORECASE)),
     ("proposal", re.compile(r"appl|propos|bid", re.IGNORECASE)),
 )
-_SECOND_EVENT = re.compile(r"(?:\s+(?:and|then|&)\s+|\s*[,;]\s*(?:and\s+|then\s+)?)(?=\S)", re.IGNORECASE)
+_SECOND_EVENT = re.compile(
+    r"(?:(?:^|\s+)(?:and|then|&)\s+|\s*[,;]\s*(?:and\s+|then\s+)?)(?=\S)", re.IGNORECASE
+)
 
 
 @dataclass(frozen=True)
@@ -496,10 +512,18 @@ def _read_line(number: int, text: str, content: str) -> _Line:
     before, after = before.strip(_EDGE_PUNCTUATION), content[date_found.end :].lstrip(_EDGE_PUNCTUATION)
     rest = f"{before} {after}" if before and after else before or after
     time = date_found.time
+    if (
+        time is None
+        and before
+        and (bare := _TIME_BEFORE.search(before))
+        and (bare["minute"] or bare["meridiem"])
+    ):
+        time = _read_time(bare, bare.group().strip())
+        rest = f"{before[: bare.start()].rstrip()} {after}".strip()
     if time is None and (at_time := _AT_TIME.search(rest)):
         time = _read_time(at_time, at_time.group().strip())
         rest = f"{rest[: at_time.start()].rstrip()} {rest[at_time.end() :].lstrip()}"
-    rest = _LEADING_FILLER.sub("", rest.strip())
+    rest = _LEADING_FILLER.sub("", _PLATFORM.sub("", _WEEKDAY_REMARK.sub("", rest)).strip())
     if rest and _WEEKDAY_ALONE.fullmatch(rest.split()[0].rstrip(",")):
         rest = rest.split(maxsplit=1)[1] if " " in rest else ""  # "Nov 3, Monday: applied"
     kind, job, amount = _read_event(rest, content)
@@ -704,7 +728,7 @@ def _reference_or(name: str) -> str | None:
 
 def _member_job(text: str) -> str | None:
     """The job phrase of a member's wording: no article before it, no `job`/`project` after it, no quotes."""
-    name = _REMARK.sub("", text.strip()).rstrip(".!?,;:")
+    name = _REMARK.sub("", _SYMBOLS.sub("", text.strip())).rstrip(".!?,;:")
     if _reference_or(name) is None:
         return None
     return _reference_or(_job_name(_JOB_WORD.sub("", _ARTICLE.sub("", name))))
@@ -735,7 +759,7 @@ def _moment(
     when, time = line.when, line.time
     assert when is not None
     if when.relative in ("today", "yesterday"):
-        day = checked.date() - timedelta(days=1 if when.relative == "yesterday" else 0)
+        day = _utc_day(checked) - timedelta(days=1 if when.relative == "yesterday" else 0)
     elif when.relative:
         if previous is None:
             raise _LineError(
@@ -749,13 +773,18 @@ def _moment(
         except OverflowError:
             raise _LineError(f"“{when.written}” runs past the calendar's end") from None
     else:
-        day = _absolute_day(line.number, when, checked.date(), assumed)
+        day = _absolute_day(line.number, when, _utc_day(checked), assumed)
     if time is None:
         return datetime(day.year, day.month, day.day, tzinfo=UTC), False
     return (
         datetime(day.year, day.month, day.day, time.hour, time.minute, time.second, tzinfo=time.zone),
         True,
     )
+
+
+def _utc_day(moment: datetime) -> date:
+    """The calendar day (UTC) of the moment of checking, which yearless dates and `today` are read against."""
+    return moment.astimezone(UTC).date()
 
 
 def _absolute_day(number: int, when: _Date, reference: date, assumed: list[AssumedYear]) -> date:
