@@ -162,7 +162,9 @@ class _Wording:
 def _wording(
     kind: EventKind, pattern: str, preposition: str = r"(?:\s+(?:to|for|on|about|regarding))?"
 ) -> _Wording:
-    return _Wording(kind, re.compile(pattern + preposition + r"(?:\s+|$)", re.IGNORECASE), False)
+    # "applied to: Logo design" and "applied to - Logo design" too.
+    end = r"(?:\s*:\s*|\s+[-–—]\s+|\s+|$)"
+    return _Wording(kind, re.compile(pattern + preposition + end, re.IGNORECASE), False)
 
 
 # Tried in order: the longest phrases first, so that "client replied to my proposal for" is the client's
@@ -197,7 +199,7 @@ _WORDINGS: tuple[_Wording, ...] = (
         _CLIENT + r"(?:messaged|message|messages|wrote(?:\s+to)?|contacted|texted|pinged|dmed|dm'd|"
         r"reached\s+out\s+to|got\s+back\s+to|got\s+in\s+touch\s+with)\s+me",
     ),
-    _wording("interview", _CLIENT + r"wants\s+to\s+interview(?:\s+me)?"),
+    _wording("interview", _CLIENT + r"(?:wants|wanted)\s+to\s+interview(?:\s+me)?"),
     _wording(
         "interview",
         _CLIENT
@@ -270,7 +272,8 @@ _CHECK = re.compile(
 )
 _CHECK_WITH_TEXT = re.compile(r"check(?:ed)?\s", re.IGNORECASE)
 _REFERENCE = re.compile(
-    r"(?:it|that|this|them|(?:that|this|the\s+same|same|the)\s+(?:one|job|project|posting|gig|contract))$",
+    r"(?:it|that|this|them|job|project|posting|gig|"
+    r"(?:that|this|the\s+same|same|the)\s+(?:one|job|project|posting|gig|contract))$",
     re.IGNORECASE,
 )
 _SYMBOLS = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")  # emoji are no part of a name
