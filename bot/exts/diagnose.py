@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMELINE_MAX = 4000
-PLACEHOLDER = "2026-11-03 09:10 interview Logo design\n2026-11-03 09:40 respond Logo design\n2026-11-06 check"
+PLACEHOLDER = "Nov 3 applied to Logo design\nNov 4 9:10am client wants to interview me\nreplied same day"
 HELP_TEXT = """**/diagnose — why didn't my interview Connects arrive?**
 Paste your timeline, one event per line, in your own words: when it happened and what happened.
 

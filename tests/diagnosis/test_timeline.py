@@ -244,6 +244,8 @@ def test_29_february_without_a_year_is_the_latest_leap_year() -> None:
         ("2026-11-03", "what happened is not clear"),
         ("Nov 3 still nothing", "what happened is not clear"),
         ("Nov 3 applied to Logo and the client messaged me", "two events on one line"),
+        ("Nov 3 I applied and got no connects why?", "is not a job's name"),
+        ("Nov 4 client messaged me and I replied", "two events on one line (interview and respond)"),
         ("2026-11-03 check now", "nothing may follow “check”"),
         ("2026-11-03 check Logo design", "nothing may follow “check”"),
         ("2026-11-03 bonus -10", "whole number"),

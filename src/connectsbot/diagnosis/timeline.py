@@ -276,6 +276,8 @@ _REFERENCE = re.compile(
     r"(?:that|this|the\s+same|same|the)\s+(?:one|job|project|posting|gig|contract))$",
     re.IGNORECASE,
 )
+# What follows an event's words and starts like this is more story, not a job's name.
+_NOT_A_NAME = re.compile(r"(?:and|but|because|since|though|although|still|yet)\b", re.IGNORECASE)
 _SYMBOLS = re.compile(r"[\U0001F000-\U0001FAFF\u2600-\u27BF\uFE0F\u200D]+")  # emoji are no part of a name
 _REMARK = re.compile(r"\s*\([^()]*\)$")  # "(finally!)" after a member's phrase is a remark, not a name
 _ARTICLE = re.compile(r"^(?:the|a|an|my|this|that|their)\s+", re.IGNORECASE)
@@ -734,6 +736,11 @@ def _member_job(text: str) -> str | None:
     name = _REMARK.sub("", _SYMBOLS.sub("", text.strip())).rstrip(".!?,;:")
     if _reference_or(name) is None:
         return None
+    if _NOT_A_NAME.match(name):
+        raise _LineError(
+            f"“{name}” after the event is not a job's name: one event a line, the job after to, for, on or "
+            "about (for example “Nov 3 applied to Logo design”)"
+        )
     return _reference_or(_job_name(_JOB_WORD.sub("", _ARTICLE.sub("", name))))
 
 
