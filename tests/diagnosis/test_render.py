@@ -62,7 +62,7 @@ def test_errors_are_listed_with_line_numbers() -> None:
     assert warning < next(n for n, line in enumerate(lines) if line.startswith("**Totals:**"))
     assert (
         "line 2: ❓ not understood: `2025-09-31 respond A` — "
-        "2025-09-31 is not a date: September 2025 has 30 days" in lines
+        "2025-09-31 is not a date: September 2025 has 30 days; for example “Nov 4 9:40am replied”" in lines
     )
 
 

@@ -167,7 +167,7 @@ def _pair_responses(events: list[TimelineEvent]) -> tuple[dict[int, TimelineEven
                 message = (
                     f"this respond has no unanswered interview request or invite for “{event.job}” "
                     "before it: add the interview line (above it, or earlier in time), or check the job's "
-                    "name and date"
+                    f"name and date (for example “Nov 4 client messaged me about {event.job}” above it)"
                 )
                 errors.append(TimelineError(line=event.line, text=event.text, message=message))
     return responses, errors

@@ -45,9 +45,8 @@ EXPECTED_DATE = (
     "3 November 2026, yesterday, same day, 2 days later"
 )
 EXPECTED_KIND = (
-    "what happened is not clear: write one of applied, client invited me, client messaged me, replied, "
-    "hired, got 10 connects or checked (canonical words: proposal, invite, interview, respond, offer, bonus, "
-    "check)"
+    "what happened is not clear: write applied, client invited me, client messaged me, replied, hired, "
+    "got 10 connects or checked"
 )
 NOT_AN_EVENT = (
     "write one event a line with its date (applied, client messaged me, replied, hired, got 10 connects…)"
@@ -384,7 +383,7 @@ def parse_timeline(text: str, now: datetime | None = None) -> ParsedTimeline:
         try:
             lines.append(_read_line(number, raw.strip(), content))
         except _LineError as problem:
-            errors.append(TimelineError(line=number, text=raw.strip(), message=str(problem)))
+            errors.append(TimelineError(line=number, text=raw.strip(), message=_explained(problem, content)))
 
     check_assumed: list[AssumedYear] = []
     # Check lines first: a date without a year, `today` and `yesterday` elsewhere are read against the check.
@@ -394,7 +393,9 @@ def parse_timeline(text: str, now: datetime | None = None) -> ParsedTimeline:
             try:
                 checks.append(_check_event(line, reference_now, check_assumed))
             except _LineError as problem:
-                errors.append(TimelineError(line=line.number, text=line.text, message=str(problem)))
+                errors.append(
+                    TimelineError(line=line.number, text=line.text, message=_explained(problem, "check"))
+                )
     dated_checks = [event for event in checks if event.dated]
     check_at = max(dated_checks, key=lambda event: event.order).at if dated_checks else None
     refused = {error.line for error in errors}
@@ -434,7 +435,8 @@ def _place(lines: list[_Line], checks: list[TimelineEvent], checked: datetime) -
             moment, has_time = _moment(line, checked, previous, placed.assumed)
             job, inferred = resolver.job(line)
         except _LineError as problem:
-            placed.errors.append(TimelineError(line=line.number, text=line.text, message=str(problem)))
+            message = _explained(problem, line.kind)
+            placed.errors.append(TimelineError(line=line.number, text=line.text, message=message))
             continue
         previous = TimelineEvent(
             line.number, line.text, line.kind, moment, has_time, job, line.amount, inferred
@@ -742,6 +744,14 @@ def _member_job(text: str) -> str | None:
             "about (for example “Nov 3 applied to Logo design”)"
         )
     return _reference_or(_job_name(_JOB_WORD.sub("", _ARTICLE.sub("", name))))
+
+
+def _explained(problem: _LineError, content: str) -> str:
+    """The problem, with an example of a working line of the kind the line seems to be, if it has none."""
+    message = str(problem)
+    if "for example" in message:
+        return message
+    return f"{message}; for example “{EXAMPLES[_hinted_kind(content) or 'proposal']}”"
 
 
 def _hinted_kind(content: str) -> EventKind | None:
