@@ -89,3 +89,22 @@ async def test_end_of_input_ends_the_timeline(tmp_path: Path) -> None:
 async def test_a_question_mentioning_a_date_is_still_a_question(tmp_path: Path) -> None:
     _, unanswered = await _chat(tmp_path, ["why did my connects not arrive on Nov 3"])
     assert unanswered == ["why did my connects not arrive on Nov 3"]
+
+
+async def test_the_engine_never_records_a_timeline_however_it_arrives(tmp_path: Path) -> None:
+    async with await KnowledgeStore.open(tmp_path / "engine.sqlite3") as store:
+        engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+        answers = await engine.ask_many(
+            [
+                "zebra husbandry",
+                "why no connects?\nNov 3 applied to logo job\nclient messaged me nov 4",
+                "- 2026-11-02 proposal Secret client project",
+                "giraffe grooming",
+            ],
+            "member",
+            "1",
+            "help",
+        )
+        unanswered = [question.question for question in await store.unanswered()]
+    assert sorted(unanswered) == ["giraffe grooming", "zebra husbandry"]
+    assert [answer.question_id is None for answer in answers] == [False, True, True, False]

@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.kbfiles import Problem, load_folder
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.models import Entry
@@ -159,8 +160,12 @@ class AnswerEngine:
         matcher = await self.ready()
         results = [matcher.match(question) for question in questions]
         question_ids: list[int | None] = [None] * len(results)
-        if record:
-            question_ids = await self._record(results, asker, guild_id, channel)
+        # A member's timeline (dated events) is private: it never goes to the moderators' queue.
+        private = [looks_like_timeline_text(question) for question in questions]
+        shared = [result for result, hidden in zip(results, private, strict=True) if not hidden]
+        if record and shared:
+            recorded = iter(await self._record(shared, asker, guild_id, channel))
+            question_ids = [None if hidden else next(recorded) for hidden in private]
         return [self._answer(result, qid) for result, qid in zip(results, question_ids, strict=True)]
 
     async def _record(

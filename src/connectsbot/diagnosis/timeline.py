@@ -455,6 +455,11 @@ def looks_like_timeline(text: str) -> bool:
     return starts and len(parse_timeline(content, datetime.now(UTC)).events) == 1
 
 
+def looks_like_timeline_text(text: str) -> bool:
+    """Whether a message holds a timeline line (a question may quote its timeline below it)."""
+    return any(looks_like_timeline(line) for line in text.splitlines() if line.strip())
+
+
 def _safe_dates(content: str) -> list[_Found]:
     try:
         return _find_dates(content)
