@@ -22,7 +22,9 @@ MEMBER_TIMELINE = [
 ]
 
 
-async def _chat(tmp_path: Path, script: list[str]) -> tuple[list[str], list[str]]:
+async def _chat(
+    tmp_path: Path, script: list[str], pending: chat.Pending = lambda: False
+) -> tuple[list[str], list[str]]:
     """What the chat said, and the questions recorded for the moderators."""
     said: list[str] = []
     lines: Iterator[str] = iter(script)
@@ -35,7 +37,7 @@ async def _chat(tmp_path: Path, script: list[str]) -> tuple[list[str], list[str]
 
     async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
         engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-        await chat.run_chat(engine, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append)
+        await chat.run_chat(engine, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append, pending)
         unanswered = [question.question for question in await store.unanswered()]
     return said, unanswered
 
@@ -69,6 +71,28 @@ async def test_a_paste_delivered_as_one_string_with_returns_inside(tmp_path: Pat
     said, _ = await _chat(tmp_path, ["/diagnose", pasted, "", ""])
     result = _reading(said)
     assert "line 6: 10 Nov" in result and "✅ logo: due, 10 Connects" in result
+
+
+async def test_a_bracketed_paste_arrives_as_one_string_with_blank_lines_inside(tmp_path: Path) -> None:
+    pasted = "\n".join([*MEMBER_TIMELINE[:3], "", "", *MEMBER_TIMELINE[3:]])  # two blank lines inside
+    said, unanswered = await _chat(tmp_path, [pasted, "", ""])  # pasted at the question prompt
+    assert chat.TIMELINE_NOTICE in said
+    result = _reading(said)
+    assert "line 8: 10 Nov 2026 · offer · logo" in result and "✅ logo: due, 10 Connects" in result
+    assert unanswered == []
+
+
+async def test_two_empty_lines_inside_a_paste_line_by_line_do_not_end_it(tmp_path: Path) -> None:
+    # While the rest of the paste is waiting on the terminal, empty lines are part of it.
+    script = ["/diagnose", *MEMBER_TIMELINE[:3], "", "", *MEMBER_TIMELINE[3:], "", ""]
+    waiting = iter([True, False])
+    said, _ = await _chat(tmp_path, script, pending=lambda: next(waiting))
+    assert "✅ logo: due, 10 Connects" in _reading(said)
+    assert "line 8: 10 Nov 2026 · offer · logo" in _reading(said)
+
+
+def test_nothing_is_pending_without_a_terminal() -> None:
+    assert chat._stdin_has_more() is False  # pytest's stdin is no terminal
 
 
 async def test_a_timeline_pasted_without_the_command_is_read_and_never_recorded(tmp_path: Path) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import re
+import select
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
-from connectsbot.diagnosis.timeline import looks_like_timeline
+from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.engine import Answer, AnswerEngine
 from connectsbot.models import Policy
 from connectsbot.present import answer_text, entry_text
@@ -33,6 +35,9 @@ END_WORDS = frozenset({"done", "/done", "end", "/end", "that's all", "thats all"
 _PASTE_MARKS = re.compile(r"\x1b\[20[01]~")
 
 Reader = Callable[[str], str]
+Pending = Callable[[], bool]
+# The rest of a paste is on the terminal within this long after its first line has been read.
+PASTE_GAP_SECONDS = 0.05
 
 
 async def _read(reader: Reader, prompt: str) -> str | None:
@@ -42,22 +47,44 @@ async def _read(reader: Reader, prompt: str) -> str | None:
         return None
 
 
-async def read_timeline(reader: Reader, first: list[str] | None = None) -> str:
-    """Lines until two empty lines in a row, an end word, or the end of input: one timeline.
+def _stdin_has_more() -> bool:
+    """Whether more of a paste is already waiting on a terminal (the rest of a paste arrives at once;
+    a member typing does not): two empty lines inside a pasted timeline then do not end it."""
+    try:
+        if not sys.stdin.isatty():
+            return False
+        ready, _, _ = select.select([sys.stdin], [], [], PASTE_GAP_SECONDS)
+    except (OSError, ValueError):  # no real terminal (closed, replaced): nothing is waiting
+        return False
+    return bool(ready)
 
-    A terminal may deliver a paste line by line or as one string with CR or LF inside; both are split
-    into lines, and the blank lines inside are kept (the parser ignores them).
+
+def _lines(chunk: str) -> list[str]:
+    return _PASTE_MARKS.sub("", chunk).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+async def read_timeline(reader: Reader, first: str = "", pending: Pending = _stdin_has_more) -> str:
+    """Lines until an empty line entered twice, an end word, or the end of input: one timeline.
+
+    A terminal delivers a paste line by line, or as one string with CR or LF inside (bracketed paste);
+    blank lines inside a paste are kept (the parser ignores them) and never end it.
     """
-    lines = list(first or [])
-    empty_run = 0
-    while (chunk := await _read(reader, "... ")) is not None:
-        for line in _PASTE_MARKS.sub("", chunk).replace("\r\n", "\n").replace("\r", "\n").split("\n"):
-            if line.strip().lower() in END_WORDS:
+    lines: list[str] = []
+    empty_entered = 0
+    chunk: str | None = first
+    while chunk is not None:
+        if chunk.strip():
+            empty_entered = 0
+            for line in _lines(chunk):
+                if line.strip().lower() in END_WORDS:
+                    return "\n".join(lines)
+                lines.append(line)
+        elif lines or empty_entered:  # an empty line entered (before anything, it is only a stray Enter)
+            empty_entered += 1
+            if empty_entered >= 2 and not await asyncio.to_thread(pending):
                 return "\n".join(lines)
-            empty_run = empty_run + 1 if not line.strip() else 0
-            if empty_run >= 2:
-                return "\n".join(lines)
-            lines.append(line)
+            lines.append("")
+        chunk = await _read(reader, "... ")
     return "\n".join(lines)
 
 
@@ -73,6 +100,7 @@ async def run_chat(
     user: str,
     reader: Reader = input,
     write: Callable[[str], None] = print,
+    pending: Pending = _stdin_has_more,
 ) -> int:
     """Talk until end of input. Numbers pick from the last suggestions."""
     write(WELCOME)
@@ -88,12 +116,12 @@ async def run_chat(
             continue
         if text == "/diagnose":
             write(DIAGNOSE_PROMPT)
-            await _diagnose(policy, await read_timeline(reader), write)
+            await _diagnose(policy, await read_timeline(reader, pending=pending), write)
             continue
-        if looks_like_timeline(text):
+        if looks_like_timeline_text(text):
             # Never matched as a question: a member's timeline must not land in the moderators' queue.
             write(TIMELINE_NOTICE)
-            await _diagnose(policy, await read_timeline(reader, [line]), write)
+            await _diagnose(policy, await read_timeline(reader, line, pending), write)
             continue
         if last is not None and last.suggestions and last.question_id is not None and text.isdigit():
             number = int(text)
