@@ -299,6 +299,8 @@ def test_naive_now_is_taken_as_utc() -> None:
         ("2) Nov 5 the client sent an offer for Logo (finally!)", at(2026, 11, 5), "offer", "Logo"),
         ("• Nov 6 got my 10 connects", at(2026, 11, 6), "bonus", ""),
         ("Nov 7 - 10 connects arrived", at(2026, 11, 7), "bonus", ""),
+        ("applied to Website 2 Nov 3", at(2026, 11, 3), "proposal", "Website 2"),
+        ("9:40am, Nov 4: replied about Website 2", at(2026, 11, 4, 9, 40), "respond", "Website 2"),
     ],
 )  # fmt: skip
 def test_member_lines(line: str, moment: datetime, kind: str, job: str) -> None:

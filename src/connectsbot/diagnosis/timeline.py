@@ -462,7 +462,7 @@ def looks_like_timeline_text(text: str) -> bool:
 
 def _safe_dates(content: str) -> list[_Found]:
     try:
-        return _find_dates(content)
+        return _find_dates(content)[1]
     except _LineError:
         return []
 
@@ -484,18 +484,30 @@ class _Found:
 
 
 def _read_line(number: int, text: str, content: str) -> _Line:
-    found = _find_dates(content)
-    at_start = [
+    candidates, found = _find_dates(content)
+    # A date stands at the start or at the end; of overlapping readings ("Website 2 Nov 3") the one that
+    # stands there wins.
+    starts = [
         f
-        for f in found
+        for f in candidates
         if not content[: f.start].strip(_EDGE_PUNCTUATION) or _ON_BEFORE.fullmatch(content[: f.start])
     ]
-    at_end = [f for f in found if not content[f.end :].strip(_EDGE_PUNCTUATION)]
-    chosen = [*at_start[:1], *[f for f in at_end if f not in at_start[:1]][:1]]
+    first = max(starts, key=lambda f: f.end, default=None)
+    ends = [
+        f
+        for f in candidates
+        if not content[f.end :].strip(_EDGE_PUNCTUATION) and (first is None or f.start >= first.end)
+    ]
+    last = min(ends, key=lambda f: f.start, default=None)
+    chosen = [f for f in (first, last) if f is not None]
     if not chosen:
         chosen = found  # one date inside the line is still read; two are an error below
     # A date right beside the one read ("yesterday Nov 3", "Nov 5 Nov 6") is a second date, not a name.
-    chosen += [f for f in found if f not in chosen and any(_beside(f, c, content) for c in chosen)]
+    chosen += [
+        f
+        for f in found
+        if not any(_overlap(f, c) for c in chosen) and any(_beside(f, c, content) for c in chosen)
+    ]
     if len(chosen) > 1:
         raise _LineError(
             f"two dates on one line (“{chosen[0].date.written}” and “{chosen[1].date.written}”): keep one "
@@ -547,8 +559,9 @@ def _beside(one: _Found, other: _Found, content: str) -> bool:
     return not content[first.end : second.start].strip(_EDGE_PUNCTUATION)
 
 
-def _find_dates(content: str) -> list[_Found]:
-    """Every date in the line (with a time right after it), left to right, none overlapping."""
+def _find_dates(content: str) -> tuple[list[_Found], list[_Found]]:
+    """Every reading of a date in the line (with a time right after it), and those readings left to
+    right with none overlapping."""
     found: list[_Found] = []
     for finder in (_absolute_dates, _relative_dates):
         for start, end, when in finder(content):
@@ -559,7 +572,11 @@ def _find_dates(content: str) -> list[_Found]:
     for candidate in found:
         if not kept or candidate.start >= kept[-1].end:
             kept.append(candidate)
-    return kept
+    return found, kept
+
+
+def _overlap(one: _Found, other: _Found) -> bool:
+    return one.start < other.end and other.start < one.end
 
 
 def _absolute_dates(content: str) -> list[tuple[int, int, _Date]]:
