@@ -300,6 +300,8 @@ def test_naive_now_is_taken_as_utc() -> None:
         ("• Nov 6 got my 10 connects", at(2026, 11, 6), "bonus", ""),
         ("Nov 7 - 10 connects arrived", at(2026, 11, 7), "bonus", ""),
         ("applied to Website 2 Nov 3", at(2026, 11, 3), "proposal", "Website 2"),
+        ("Nov 5 offer from the client for Logo", at(2026, 11, 5), "offer", "Logo"),
+        ("Nov 4 message from client about Logo", at(2026, 11, 4), "interview", "Logo"),
         ("9:40am, Nov 4: replied about Website 2", at(2026, 11, 4, 9, 40), "respond", "Website 2"),
     ],
 )  # fmt: skip

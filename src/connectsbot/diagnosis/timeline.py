@@ -189,6 +189,7 @@ _WORDINGS: tuple[_Wording, ...] = (
     ),
     _wording("invite", r"invit(?:e|ation)\s+to\s+(?:an?\s+)?interview"),
     _wording("invite", r"invitation"),
+    _wording("invite", r"invite\s+from\s+(?:the\s+)?client"),
     _wording(
         "interview",
         _CLIENT + r"(?:replied|responded|answered|reacted)\s+to\s+" + _A + r"(?:proposal|application|bid)",
@@ -214,6 +215,7 @@ _WORDINGS: tuple[_Wording, ...] = (
     ),
     _wording("interview", _I + r"(?:got|received|had)\s+" + _A + r"message\s+from\s+(?:the\s+)?client"),
     _wording("interview", r"interview\s+request(?:\s+from\s+(?:the\s+)?client)?"),
+    _wording("interview", r"(?:a\s+)?message\s+from\s+(?:the\s+)?client"),
     _wording(
         "respond",
         _I
@@ -229,7 +231,8 @@ _WORDINGS: tuple[_Wording, ...] = (
     ),
     _wording("offer", _CLIENT + r"hired\s+me"),
     _wording("offer", _I + r"(?:got|was|been|am|get)\s+hired"),
-    _wording("offer", r"hired"),
+    _wording("offer", r"hired(?:\s+by\s+(?:the\s+)?client)?"),
+    _wording("offer", r"offer\s+from\s+(?:the\s+)?client"),
     _wording(
         "offer",
         _I + r"(?:got|received|accepted|had)\s+" + _A + r"(?:job\s+)?offer(?:\s+from\s+(?:the\s+)?client)?",
