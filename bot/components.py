@@ -98,10 +98,18 @@ async def respond(
         await interaction.response.send_message(**kwargs)
 
 
-async def respond_text(interaction: discord.Interaction[Any], text: str, *, ephemeral: bool) -> None:
-    """Long text as several messages (code blocks closed and reopened), each within 2,000 characters."""
-    for chunk in render.split_message(text) or ["(nothing to show)"]:
-        await respond(interaction, chunk, ephemeral=ephemeral)
+async def respond_text(
+    interaction: discord.Interaction[Any],
+    text: str,
+    *,
+    ephemeral: bool,
+    view: discord.ui.View | None = None,
+) -> None:
+    """Long text as several messages (code blocks closed and reopened), each within 2,000 characters;
+    `view` goes under the last one."""
+    chunks = render.split_message(text) or ["(nothing to show)"]
+    for number, chunk in enumerate(chunks, start=1):
+        await respond(interaction, chunk, ephemeral=ephemeral, view=view if number == len(chunks) else None)
 
 
 async def update(

@@ -139,7 +139,7 @@ async def test_chat_answers_suggests_picks_and_diagnoses(tmp_path: Path) -> None
             "2026-11-03 09:10 interview Logo design",
             "2026-11-03 09:40 respond Logo design",
             "2026-11-06 check",
-            "",
+            "done",
             "zebra husbandry",
         ]
     )
@@ -156,6 +156,7 @@ async def test_chat_answers_suggests_picks_and_diagnoses(tmp_path: Path) -> None
         unanswered = await store.unanswered()
     assert code == 0
     assert "200" in said[1]
+    assert "Paste your timeline" in said[2] and "done" in said[2]
     assert "Logo design" in said[3] and "10" in said[3]
     assert "don't know" in said[4] or "Did you mean" in said[4]
     assert said[-1] == "bye"

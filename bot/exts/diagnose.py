@@ -12,7 +12,7 @@ from discord.ext import commands
 
 from bot import render
 from bot.client import report_failure
-from bot.components import client_of, respond_text
+from bot.components import client_of, respond, respond_text
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 
 if TYPE_CHECKING:
@@ -21,33 +21,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 TIMELINE_MAX = 4000
-PLACEHOLDER = "2026-11-03 09:10 interview Logo design\n2026-11-03 09:40 respond Logo design\n2026-11-06 check"
+PLACEHOLDER = "Nov 3 applied to Logo design\nNov 4 9:10am client wants to interview me\nreplied same day"
 HELP_TEXT = """**/diagnose — why didn't my interview Connects arrive?**
-Paste your timeline, one event per line: a date, an optional time, what happened, and the job.
+Paste your timeline, one event per line, in your own words: when it happened and what happened.
 
 ```text
-2026-11-02 proposal Logo design
-2026-11-03 09:10 interview Logo design
-2026-11-03 09:40 respond Logo design
-2026-11-04 bonus 10 Logo design
-2026-11-06 check
+Nov 2 applied to the Logo design job
+client messaged me Nov 3 at 9:10am
+replied same day
+got 10 connects Nov 4
 ```
-**What happened**, one of:
-- `proposal` — you sent a proposal (“applied to”, “sent a proposal for” work too)
-- `invite` — the client invited you to interview
-- `interview` — the client sent an interview request / messaged you about your proposal
-- `respond` — you answered it
-- `offer` — you got an offer (“hired”)
-- `bonus [N]` — Connects you received (10 if no number)
-- `check` — when you looked at your balance (default: now)
+**What happened**, in words like these (or the short forms in brackets):
+- applied to / sent a proposal for X (`proposal`)
+- client invited me to interview for X (`invite`)
+- client messaged me about X, got an interview request (`interview`)
+- replied, answered the client (`respond`)
+- hired for X, got an offer (`offer`)
+- got 10 connects, +10 connects (`bonus`)
+- checked my balance (`check`; default: now)
 
-**Dates** as `2026-11-03`, `3 Nov 2026` or `Nov 3` (a date without a year gets the latest such date \
-before the check, and I tell you which). **Times** as `09:40`, `9:40pm` or `09:40+05:30` (UTC if no \
-zone). Lines I can't read are listed with what I expected; `#` starts a comment.
+**Dates** at the start or the end of a line: `2026-11-03`, `Nov 3`, `3rd of November`, `today`, \
+`yesterday`, `same day`, `2 days later` (a date without a year is the latest such date before the check). \
+**Times** as `09:40`, `9:40pm` or `at 9am` (UTC unless you add `+05:30`). Name the job once; later lines \
+may leave it out when only one job can be meant.
 
-You get a line per interview (✅ due, ⏳ pending, ❌ not due, with the rule in plain words), the totals, \
-what to do next, and when Connects are missing a support-ticket text to paste. The reply is visible to \
-you only unless you choose `public: True`."""
+I first show how I read each line, so you can spot a misreading, then a line per interview (✅ due, \
+⏳ pending, ❌ not due, with the rule in plain words), the totals, what to do next, and a support-ticket \
+text when Connects are missing. **Edit and check again** reopens the form with your text. The reply is \
+visible to you only unless you choose `public: True`."""
+
+
+EDIT_LABEL = "Edit and check again"
+# The member's text stays in memory for the edit button this long; later the button says it expired.
+EDIT_TIMEOUT = 30 * 60
+NOT_YOURS = "This timeline belongs to someone else: use /diagnose to check your own."
 
 
 class TimelineModal(discord.ui.Modal):
@@ -60,9 +67,11 @@ class TimelineModal(discord.ui.Modal):
         required=True,
     )
 
-    def __init__(self, public: bool) -> None:
+    def __init__(self, public: bool, text: str | None = None) -> None:
         super().__init__(title="Check missing interview Connects", timeout=30 * 60)
         self.public = public
+        if text:  # reopened to edit: the member's own text, so one line can be fixed without retyping
+            self.timeline.default = text[:TIMELINE_MAX]
 
     async def on_submit(self, interaction: discord.Interaction[Any]) -> None:
         bot = client_of(interaction)
@@ -78,7 +87,8 @@ class TimelineModal(discord.ui.Modal):
         # The reply names the member's jobs as written: a job "[free Connects](https://evil.example)"
         # must not become a masked link posted by the bot, nor "@everyone" a ping-looking mention.
         reply = render.safe_echo(render_text(result, advise(result), bot.engine.sources))
-        await respond_text(interaction, reply, ephemeral=not self.public)
+        view = EditView(interaction.user.id, text, self.public)
+        await respond_text(interaction, reply, ephemeral=not self.public, view=view)
 
     async def on_error(  # type: ignore[override]  # Modal.on_error takes no item
         self, interaction: discord.Interaction[Any], error: Exception, /
@@ -86,6 +96,36 @@ class TimelineModal(discord.ui.Modal):
         await report_failure(
             interaction, error, "/diagnose", "Something went wrong while checking your timeline."
         )
+
+
+class EditView(discord.ui.View):
+    """ "Edit and check again" under a diagnosis: the form reopened with the member's text."""
+
+    def __init__(self, owner_id: int, text: str, public: bool) -> None:
+        super().__init__(timeout=EDIT_TIMEOUT)
+        self.owner_id = owner_id
+        self.text = text
+        self.public = public
+        edit: discord.ui.Button[EditView] = discord.ui.Button(
+            label=EDIT_LABEL, style=discord.ButtonStyle.primary, emoji="✏️"
+        )
+        edit.callback = self.edit  # type: ignore[method-assign]
+        self.add_item(edit)
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        # A public diagnosis shows the button to everyone; the timeline is only its author's to open.
+        if interaction.user.id != self.owner_id:
+            await respond(interaction, NOT_YOURS, ephemeral=True)
+            return False
+        return True
+
+    async def edit(self, interaction: discord.Interaction[Any]) -> None:
+        await interaction.response.send_modal(TimelineModal(self.public, self.text))
+
+    async def on_error(
+        self, interaction: discord.Interaction[Any], error: Exception, item: discord.ui.Item[Any], /
+    ) -> None:
+        await report_failure(interaction, error, "/diagnose edit", "Something went wrong reopening the form.")
 
 
 class DiagnoseCog(commands.Cog):

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.matching.hybrid import (
@@ -363,12 +364,16 @@ class AnswerEngine:
             matcher.match(question, vector) for question, vector in zip(questions, vectors, strict=True)
         ]
         question_ids: list[int | None] = [None] * len(results)
-        # Small talk ("hi", "thanks") is not a question for the moderators.
-        asked = [n for n, result in enumerate(results) if result.intent != SMALLTALK]
-        if record and asked:
-            recorded = await self._record([results[n] for n in asked], asker, guild_id, channel)
-            for n, question_id in zip(asked, recorded, strict=True):
-                question_ids[n] = question_id
+        # Small talk ("hi", "thanks") is not a question for the moderators, and a member's timeline
+        # (dated events) is private: neither goes to the moderators' queue.
+        private = [
+            result.intent == SMALLTALK or looks_like_timeline_text(question)
+            for question, result in zip(questions, results, strict=True)
+        ]
+        shared = [result for result, hidden in zip(results, private, strict=True) if not hidden]
+        if record and shared:
+            recorded = iter(await self._record(shared, asker, guild_id, channel))
+            question_ids = [None if hidden else next(recorded) for hidden in private]
         return [self._answer(result, qid) for result, qid in zip(results, question_ids, strict=True)]
 
     async def _vectors(self, matcher: HybridMatcher, questions: Sequence[str]) -> list[Vector | None]:

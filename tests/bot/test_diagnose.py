@@ -51,9 +51,12 @@ async def test_public_diagnosis_is_posted_in_the_channel(fake: FakeDiscord) -> N
 async def test_unreadable_lines_are_listed(fake: FakeDiscord) -> None:
     modal = await _open(fake)
     reply = await fake.submit_modal(
-        modal, {"timeline": "yesterday I applied to a logo job\n2026-11-06 check"}
+        modal, {"timeline": "yesterday I applied to a logo job\nstill waiting on support\n2026-11-06 check"}
     )
-    assert "Lines not understood" in (reply.content or "")
+    text = reply.content or ""
+    assert "line 1: 5 Nov 2026 · proposal · logo" in text
+    assert "line 2: ❓ not understood: `still waiting on support`" in text
+    assert "⚠️ **1 line not understood**: the result below may be incomplete." in text
 
 
 async def test_a_long_result_is_split_into_messages_within_discords_limit(fake: FakeDiscord) -> None:
@@ -94,3 +97,56 @@ async def test_diagnose_help(fake: FakeDiscord) -> None:
     for word in ("proposal", "interview", "respond", "offer", "bonus", "check", "/diagnose"):
         assert word in text
     assert len(text) <= 2000
+
+
+MEMBER_TIMELINE = """Nov 3 applied to logo job
+
+client messaged me nov 4
+replied same dya
+hired nov 10"""
+
+
+async def test_edit_and_check_again_reopens_the_form_with_the_members_text(fake: FakeDiscord) -> None:
+    first = await fake.submit_modal(await _open(fake), {"timeline": MEMBER_TIMELINE})
+    text = first.content or ""
+    assert "**How I read your timeline:**" in text
+    assert "line 1: 3 Nov 2026 · proposal · logo" in text
+    assert "line 4: ❓ not understood: `replied same dya`" in text
+    assert text.index("⚠️ **1 line not understood**") < text.index("**Totals:**")
+    (edit,) = first.custom_ids
+    assert first.component(edit)["label"] == "Edit and check again"
+
+    reopened = await fake.click(first, edit)
+    assert reopened.type == 9 and reopened.data["title"] == "Check missing interview Connects"
+    assert reopened.component("timeline")["value"] == MEMBER_TIMELINE  # the member's text, blank line kept
+
+    fixed = MEMBER_TIMELINE.replace("same dya", "same day")
+    second = await fake.submit_modal(reopened, {"timeline": fixed})
+    text = second.content or ""
+    assert second.ephemeral and "not understood" not in text
+    assert "line 4: 4 Nov 2026 · respond · logo (not named; the only job it can be)" in text
+    assert "✅ logo: due, 10 Connects" in text
+    assert second.custom_ids  # the new reply can be edited again
+
+
+async def test_only_the_author_can_reopen_a_public_timeline(fake: FakeDiscord) -> None:
+    reply = await fake.submit_modal(await _open(fake, public=True), {"timeline": MEMBER_TIMELINE})
+    (edit,) = reply.custom_ids
+    refused = await fake.click(reply, edit, user=fake.moderator_user)
+    assert (refused.type, refused.ephemeral) == (4, True)
+    assert "belongs to someone else" in (refused.content or "")
+
+
+async def test_the_button_is_under_the_last_part_of_a_long_result(fake: FakeDiscord) -> None:
+    lines = [f"2026-10-{day:02d} proposal Job number {day}" for day in range(1, 29)]
+    lines += [f"2026-10-{day:02d} 10:00 interview Job number {day}" for day in range(1, 29)]
+    first = await fake.submit_modal(await _open(fake), {"timeline": "\n".join(lines)})
+    assert first.custom_ids == []
+    assert first.interaction is not None
+    await fake.settle()
+    followups = [
+        fake._reply(r)
+        for r in fake.sent
+        if r.method == "POST" and r.path == f"/webhooks/{fake.application_id}/{first.interaction.token}"
+    ]
+    assert followups and [len(part.custom_ids) for part in followups] == [0] * (len(followups) - 1) + [1]

@@ -83,6 +83,35 @@ def test_human_rendering(timeline_file: Path, capsys: pytest.CaptureFixture[str]
     assert run(["--now", "2026-11-06T00:00Z", str(timeline_file)]) == 0
     out = capsys.readouterr().out
     assert "✅ A: due, 10 Connects" in out and "Policy applied:" in out
+    first = out.splitlines()[0]
+    assert first == "**Interview Connects check** (checked 6 Nov 2026 00:00 UTC, the moment given with --now)"
+
+
+def test_the_header_says_now_or_check_line_when_no_now_was_given(
+    tmp_path: Path, timeline_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run([str(timeline_file)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith(", now)")
+    path = tmp_path / "t.txt"
+    path.write_text(TIMELINE + "2026-11-10 check\n", encoding="utf-8")
+    assert run(["--now", "2026-11-20", str(path)]) == 0
+    assert capsys.readouterr().out.splitlines()[0].endswith("UTC, your check line)")
+
+
+def test_members_timeline_reading_comes_first(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "t.txt"
+    path.write_text("Nov 3 applied to logo job\nclient messaged me nov 4\nreplied same day\nhired nov 10\n")
+    assert run(["--now", "2026-11-20", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[2:7] == [
+        "**How I read your timeline:**",
+        "line 1: 3 Nov 2026 · proposal · logo",
+        "line 2: 4 Nov 2026 · interview request · logo (not named; the only job it can be)",
+        "line 3: 4 Nov 2026 · respond · logo (not named; the only job it can be)",
+        "line 4: 10 Nov 2026 · offer · logo (not named; the only job it can be)",
+    ]
+    assert "✅ logo: due, 10 Connects" in lines
+    assert "not understood" not in "\n".join(lines)
 
 
 def test_error_lines_still_exit_zero(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

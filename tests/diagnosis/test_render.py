@@ -62,13 +62,24 @@ def test_pending_mark_and_wait() -> None:
 
 def test_errors_are_listed_with_line_numbers() -> None:
     text = rendered(timeline("2026-11-02 proposal A", "2025-09-31 respond A", "2026-12-31 check"))
-    assert "**Lines not understood** (1):" in text
-    assert "line 2: `2025-09-31 respond A` — 2025-09-31 is not a date: September 2025 has 30 days" in text
+    lines = text.splitlines()
+    warning = lines.index("⚠️ **1 line not understood**: the result below may be incomplete.")
+    assert warning < lines.index("No interview request or offer could be read from this timeline.")
+    assert warning < next(n for n, line in enumerate(lines) if line.startswith("**Totals:**"))
+    assert (
+        "line 2: ❓ not understood: `2025-09-31 respond A` — "
+        "2025-09-31 is not a date: September 2025 has 30 days; for example “Nov 4 9:40am replied”" in lines
+    )
 
 
 def test_years_that_were_assumed_are_shown() -> None:
-    text = rendered(timeline("Nov 2 proposal A", "2026-11-06 check"))
-    assert "line 1 “Nov 2” as 2 Nov 2026" in text
+    lines = rendered(timeline("Nov 2 proposal A", "2026-11-06 check")).splitlines()
+    assert lines[2:6] == [
+        "**How I read your timeline:**",
+        "line 1: 2 Nov 2026 · proposal · A",
+        "line 2: 6 Nov 2026 · check",
+        "(A date without a year is the latest such date not after the check.)",
+    ]
 
 
 def test_member_text_cannot_break_the_layout() -> None:

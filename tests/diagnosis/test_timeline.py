@@ -219,8 +219,11 @@ def test_29_february_without_a_year_is_the_latest_leap_year() -> None:
 @pytest.mark.parametrize(
     ("line", "says"),
     [
-        ("proposal Logo design", "expected a date first"),
-        ("yesterday proposal Logo design", "expected a date first"),
+        ("proposal Logo design", "no date found"),
+        ("applied to Logo design on Monday", "a weekday alone is not a date"),
+        ("Nov 3 applied to Logo design Nov 4", "two dates on one line"),
+        ("yesterday Nov 3 applied to Logo design", "two dates on one line"),
+        ("same day replied", "counts from the line before"),
         ("2025-09-31 respond A", "September 2025 has 30 days"),
         ("2026-02-29 respond A", "February 2026 has 28 days"),
         ("2026-13-01 respond A", "no month 13"),
@@ -237,11 +240,12 @@ def test_29_february_without_a_year_is_the_latest_leap_year() -> None:
         ("2026-11-03 10:00+25:00 respond A", "not a time-zone offset"),
         ("2026-11-03 10:0 respond A", "cannot read the time"),
         ("2026-11-03Trespond A", "expected a space after the date"),
-        ("2026-11-03 archived A", "expected what happened"),
-        ("2026-11-03", "expected what happened"),
-        ("2026-11-03 interview", "needs the job's name"),
-        ("2026-11-03 replied", "needs the job's name"),
-        ('2026-11-03 proposal ""', "needs the job's name"),
+        ("2026-11-03 archived A", "what happened is not clear"),
+        ("2026-11-03", "what happened is not clear"),
+        ("Nov 3 still nothing", "what happened is not clear"),
+        ("Nov 3 applied to Logo and the client messaged me", "two events on one line"),
+        ("Nov 3 I applied and got no connects why?", "is not a job's name"),
+        ("Nov 4 client messaged me and I replied", "two events on one line (interview and respond)"),
         ("2026-11-03 check now", "nothing may follow “check”"),
         ("2026-11-03 check Logo design", "nothing may follow “check”"),
         ("2026-11-03 bonus -10", "whole number"),
@@ -271,3 +275,108 @@ def test_error_text_is_the_line_as_written() -> None:
 def test_naive_now_is_taken_as_utc() -> None:
     naive = datetime(2026, 11, 21, 12, 0)
     assert only_event("Nov 21 proposal A", naive).at == at(2026, 11, 21)
+
+
+# Timelines as members write them: where the date and time stand, what is left out
+
+
+@pytest.mark.parametrize(
+    ("line", "moment", "kind", "job"),
+    [
+        ("Nov 3 applied to logo job", at(2026, 11, 3), "proposal", "logo"),
+        ("applied to the “Logo design” job on Nov 3", at(2026, 11, 3), "proposal", "Logo design"),
+        ("applied to Logo design, Nov 3", at(2026, 11, 3), "proposal", "Logo design"),
+        ("applied to Logo design - 3rd of November", at(2026, 11, 3), "proposal", "Logo design"),
+        ("Monday Nov 2: sent a proposal for Logo design", at(2026, 11, 2), "proposal", "Logo design"),
+        ("Nov 3 (Tue) bid on Logo design", at(2026, 11, 3), "proposal", "Logo design"),
+        ("Nov 3rd - 10:15 am - applied to Logo design", at(2026, 11, 3, 10, 15), "proposal", "Logo design"),
+        ("replied 9:40am Nov 4 about Logo design", at(2026, 11, 4, 9, 40), "respond", "Logo design"),
+        ("I answered at 11am on 5 Nov about Logo design", at(2026, 11, 5, 11), "respond", "Logo design"),
+        ("client messaged me on Upwork about Logo Nov 4", at(2026, 11, 4), "interview", "Logo"),
+        ("Nov 4 4:05pm GMT client messaged me about Logo", at(2026, 11, 4, 16, 5), "interview", "Logo"),
+        ("Nov 4 9:40UTC client wants to interview me for Logo", at(2026, 11, 4, 9, 40), "interview", "Logo"),
+        ("- Nov 5 got hired for Logo design 🎉", at(2026, 11, 5), "offer", "Logo design"),
+        ("2) Nov 5 the client sent an offer for Logo (finally!)", at(2026, 11, 5), "offer", "Logo"),
+        ("• Nov 6 got my 10 connects", at(2026, 11, 6), "bonus", ""),
+        ("Nov 7 - 10 connects arrived", at(2026, 11, 7), "bonus", ""),
+        ("applied to Website 2 Nov 3", at(2026, 11, 3), "proposal", "Website 2"),
+        ("Nov 5 offer from the client for Logo", at(2026, 11, 5), "offer", "Logo"),
+        ("Nov 4 message from client about Logo", at(2026, 11, 4), "interview", "Logo"),
+        ("9:40am, Nov 4: replied about Website 2", at(2026, 11, 4, 9, 40), "respond", "Website 2"),
+    ],
+)  # fmt: skip
+def test_member_lines(line: str, moment: datetime, kind: str, job: str) -> None:
+    event = only_event(line)
+    assert (event.at, event.kind, event.job) == (moment, kind, job)
+
+
+def test_relative_days_count_from_the_previous_understood_line() -> None:
+    parsed = parse_timeline(
+        "Nov 3 14:00 applied to A\nnonsense\nreplied later that day\nthe next day hired\n"
+        "2 days later at 9am got connects\ntoday checked\nyesterday client messaged me about A\n",
+        at(2026, 11, 20, 12),
+    )
+    assert [(e.line, e.kind, e.at) for e in parsed.events] == [
+        (1, "proposal", at(2026, 11, 3, 14)),
+        (3, "respond", at(2026, 11, 3, 14)),  # same day without a time: the previous line's moment
+        (4, "offer", at(2026, 11, 4)),
+        (5, "bonus", at(2026, 11, 6, 9)),
+        (6, "check", at(2026, 11, 20)),
+        (7, "interview", at(2026, 11, 19)),
+    ]
+    assert [e.line for e in parsed.errors] == [2]
+
+
+def test_yearless_dates_and_today_use_the_utc_day_of_the_check() -> None:
+    now = datetime(2026, 11, 21, 1, 0, tzinfo=timezone(timedelta(hours=5)))  # 20 Nov 20:00 UTC
+    assert only_event("today applied to A", now).at == at(2026, 11, 20)
+    assert only_event("Nov 21 applied to A", now).at == at(2025, 11, 21)
+
+
+def test_a_timeline_naming_no_job_is_your_job_and_unnamed_lines_follow_the_named_one() -> None:
+    parsed = parse_timeline("Nov 3 applied\nNov 4 client messaged me\nNov 4 replied\n", NOW)
+    assert {e.job for e in parsed.events} == {"your job"}
+    parsed = parse_timeline("Nov 3 applied to Logo\nNov 4 client messaged me\nNov 4 replied to it\n", NOW)
+    assert [(e.job, e.job_inferred) for e in parsed.events] == [
+        ("Logo", False),
+        ("Logo", True),
+        ("Logo", True),
+    ]
+
+
+def test_an_ambiguous_reference_names_the_jobs() -> None:
+    parsed = parse_timeline(
+        "Nov 3 applied to Logo design\nNov 3 applied to Landing page\nNov 4 got hired\n"
+        "Nov 4 client messaged me about Logo design\nNov 4 client invited me to Landing page\n"
+        "Nov 5 replied\n",
+        NOW,
+    )
+    assert [(e.line, e.message.split("?")[0]) for e in parsed.errors] == [
+        (3, "which job: Logo design or Landing page"),
+        (6, "which job: Logo design or Landing page"),
+    ]
+    assert "Nov 10 hired for Logo design" in parsed.errors[0].message  # the example fits the line's kind
+    assert "replied about Logo design" in parsed.errors[1].message
+
+
+def test_examples_in_errors_match_the_kind_the_line_seems_to_be() -> None:
+    assert "“Nov 10 hired for Logo design”" in only_error("got hired on Monday")
+    assert "“Nov 4 9:40am replied”" in only_error("replied at 9:40")
+    assert "“Nov 8 got 10 connects”" in only_error("Nov 8 connects")
+    assert "got 10 connects" in only_error("still nothing")
+
+
+def test_a_check_without_a_date_is_the_moment_of_checking() -> None:
+    parsed = parse_timeline("checked my balance\nNov 3 applied to A\n", NOW)
+    assert parsed.check_at is None and parsed.errors == ()
+    first = parsed.events[0]
+    assert (first.kind, first.at, first.dated) == ("check", NOW, False)
+
+
+def test_looks_like_timeline() -> None:
+    from connectsbot.diagnosis.timeline import looks_like_timeline
+
+    assert looks_like_timeline("Nov 3 applied to logo job")
+    assert looks_like_timeline("- 2026-11-02 proposal Logo design")
+    assert not looks_like_timeline("why did my connects not arrive on Nov 3")
+    assert not looks_like_timeline("how many connects do I get")

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
     except EntryFileError as error:
         print(f"connectsbot diagnose: the policy cannot be read: {error}", file=sys.stderr)
         return EXIT_POLICY
-    diagnosis = diagnose(parse_timeline(text, now), policy, now)
+    diagnosis = diagnose(parse_timeline(text, now), policy, now, now_given=args.now is not None)
     if args.json:
         print(json.dumps(diagnosis.contract_json(), ensure_ascii=False, indent=2))
     else:

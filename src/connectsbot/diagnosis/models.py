@@ -17,7 +17,7 @@ Reason = Literal[
     "already_awarded",
     "before_program",
 ]
-CheckSource = Literal["check line", "now"]
+CheckSource = Literal["check line", "now", "--now"]
 StepAction = Literal[
     "fix_lines",
     "add_respond",
@@ -49,6 +49,24 @@ class AssumedYear(BaseModel):
     line: int
     written: str
     read_as: date
+
+
+class ReadLine(BaseModel):
+    """How one line of the timeline was read, in canonical terms, or why it was not: shown before verdicts."""
+
+    model_config = ConfigDict(frozen=True)
+
+    line: int
+    text: str
+    at: datetime | None = None  # None when the line was not understood
+    has_time: bool = False
+    kind: str = ""
+    job: str = ""
+    amount: int = 0
+    job_inferred: bool = False  # the line named no job; this is the only one it could belong to
+    year_assumed: bool = False
+    dated: bool = True  # False: a check without a date, the moment of checking itself
+    error: str = ""
 
 
 class DiagnosisItem(BaseModel):
@@ -84,6 +102,7 @@ class Diagnosis(BaseModel):
     grace_hours: float  # in force at the check, for the closing note
     policy_sources: list[str]
     assumed_years: list[AssumedYear] = Field(default_factory=list)
+    reading: list[ReadLine] = Field(default_factory=list)  # every non-blank line, in line order
 
     def contract_json(self) -> dict[str, Any]:
         """Exactly the JSON document of interview-connects-rules.md, nothing more."""

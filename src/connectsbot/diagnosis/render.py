@@ -10,7 +10,7 @@ from connectsbot.diagnosis.models import (
     Advice,
     Diagnosis,
     DiagnosisItem,
-    format_day,
+    ReadLine,
     format_moment,
     format_number,
 )
@@ -29,17 +29,35 @@ REASON_WORDS = {
 LINE_TEXT_LIMIT = 80
 JOB_NAME_LIMIT = 80
 LISTED_ERRORS = 10
-LISTED_YEAR_GUESSES = 5
 # Control characters would garble a terminal; a backtick would open a code span or fence in Discord.
 _UNSAFE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f`]")
 
 
+CHECK_SOURCES = {"check line": "your check line", "now": "now", "--now": "the moment given with --now"}
+KIND_WORDS = {
+    "proposal": "proposal",
+    "invite": "invite",
+    "interview": "interview request",
+    "respond": "respond",
+    "offer": "offer",
+    "bonus": "bonus",
+    "check": "check",
+}
+# The reading lists at most this many understood lines (every unreadable one up to LISTED_ERRORS).
+LISTED_READ_LINES = 30
+
+
 def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, SourceRecord]) -> str:
-    """Items with their marks and explanations, totals, unreadable lines, next steps, ticket, and which
-    rules were applied and how old they are (`sources`: the registry, to name the policy's sources)."""
+    """How each line was read, then the items with their marks and explanations (with a warning when
+    lines were not understood), totals, next steps, ticket, and which rules were applied and how old
+    they are (`sources`: the registry, to name the policy's sources)."""
     checked = format_moment(diagnosis.checked_at)
-    source = "your check line" if diagnosis.checked_from == "check line" else "now"
-    out = [f"**Interview Connects check** (checked {checked}, {source})", ""]
+    out = [f"**Interview Connects check** (checked {checked}, {CHECK_SOURCES[diagnosis.checked_from]})", ""]
+    out += _reading(diagnosis)
+    if diagnosis.errors:
+        count = len(diagnosis.errors)
+        lines = "1 line" if count == 1 else f"{count} lines"
+        out += [f"⚠️ **{lines} not understood**: the result below may be incomplete.", ""]
     if not diagnosis.items:
         out.append("No interview request or offer could be read from this timeline.")
     for item in diagnosis.items:
@@ -50,7 +68,6 @@ def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, Sour
         f"**Totals:** expected {diagnosis.expected} (due and pending) · received {diagnosis.received} · "
         f"missing {diagnosis.missing}",
     ]
-    out += _errors(diagnosis) + _year_guesses(diagnosis)
     out += ["", "**What to do next:**", *(f"- {_safe(step.text)}" for step in advice.steps)]
     if advice.support_ticket:
         ticket = [_safe(line) for line in advice.support_ticket.split("\n")]
@@ -64,32 +81,42 @@ def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, Sour
     return "\n".join(out)
 
 
-def _errors(diagnosis: Diagnosis) -> list[str]:
-    if not diagnosis.errors:
+def _reading(diagnosis: Diagnosis) -> list[str]:
+    """Each line as read (date, time, event, job in canonical terms) or why not, in line order."""
+    if not diagnosis.reading:
         return []
-    out = ["", f"**Lines not understood** ({len(diagnosis.errors)}):"]
-    for error in diagnosis.errors[:LISTED_ERRORS]:
-        out.append(f"line {error.line}: `{_safe(error.text, LINE_TEXT_LIMIT)}` — {_safe(error.message)}")
-    if len(diagnosis.errors) > LISTED_ERRORS:
-        out.append(f"… and {len(diagnosis.errors) - LISTED_ERRORS} more.")
-    return out
+    out = ["**How I read your timeline:**"]
+    shown_read = shown_errors = 0
+    for line in diagnosis.reading:
+        if line.error:
+            shown_errors += 1
+            if shown_errors <= LISTED_ERRORS:
+                text = _safe(line.text, LINE_TEXT_LIMIT)
+                out.append(f"line {line.line}: ❓ not understood: `{text}` — {_safe(line.error)}")
+        else:
+            shown_read += 1
+            if shown_read <= LISTED_READ_LINES:
+                out.append(f"line {line.line}: {_read_line(line)}")
+    more = max(0, shown_read - LISTED_READ_LINES) + max(0, shown_errors - LISTED_ERRORS)
+    if more:
+        out.append(f"… and {more} more.")
+    if any(line.year_assumed for line in diagnosis.reading):
+        out.append("(A date without a year is the latest such date not after the check.)")
+    return [*out, ""]
 
 
-def _year_guesses(diagnosis: Diagnosis) -> list[str]:
-    """Dates written without a year, and the year they were given: a guess the member should see."""
-    if not diagnosis.assumed_years:
-        return []
-    guesses = [
-        f"line {guess.line} “{_safe(guess.written)}” as {format_day(guess.read_as)}"
-        for guess in diagnosis.assumed_years[:LISTED_YEAR_GUESSES]
-    ]
-    more = len(diagnosis.assumed_years) - LISTED_YEAR_GUESSES
-    if more > 0:
-        guesses.append(f"and {more} more")
-    return [
-        "",
-        f"Dates without a year were read as the latest such date not after the check: {'; '.join(guesses)}.",
-    ]
+def _read_line(line: ReadLine) -> str:
+    if line.at is None or not line.dated:
+        when = "when you checked"
+    else:
+        when = format_moment(line.at, with_time=line.has_time)
+    parts = [when, KIND_WORDS.get(line.kind, line.kind)]
+    if line.kind == "bonus":
+        parts[-1] = f"bonus {line.amount}"
+    if line.job:
+        job = _safe(line.job, JOB_NAME_LIMIT)
+        parts.append(f"{job} (not named; the only job it can be)" if line.job_inferred else job)
+    return " · ".join(parts)
 
 
 def _verdict_words(item: DiagnosisItem) -> str:

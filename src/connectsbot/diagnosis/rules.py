@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from connectsbot.diagnosis.models import (
     Diagnosis,
     DiagnosisItem,
+    ReadLine,
     Reason,
     TimelineError,
     Verdict,
@@ -86,8 +87,11 @@ class _Context:
         return format_moment(at, reference_year=self.checked_at.year)
 
 
-def diagnose(timeline: ParsedTimeline, policy: Policy, now: datetime) -> Diagnosis:
-    """Judge every interview request and offer. `now` is the check moment when there is no check line."""
+def diagnose(
+    timeline: ParsedTimeline, policy: Policy, now: datetime, *, now_given: bool = False
+) -> Diagnosis:
+    """Judge every interview request and offer. `now` is the check moment when there is no check line;
+    `now_given` says it was set by the member (`--now`) rather than read from the clock."""
     checked_at = timeline.check_at if timeline.check_at is not None else aware(now)
     events = sorted(timeline.events, key=lambda event: event.order)
     responses, respond_errors = _pair_responses(events)
@@ -103,18 +107,44 @@ def diagnose(timeline: ParsedTimeline, policy: Policy, now: datetime) -> Diagnos
     judged = [item for _, item in items]
     due = sum(item.connects for item in judged if item.verdict == "due")
     received = sum(event.amount for event in events if event.kind == "bonus")
+    errors = sorted([*timeline.errors, *respond_errors], key=lambda error: error.line)
     return Diagnosis(
         items=judged,
         expected=sum(item.connects for item in judged if item.verdict in ("due", "pending")),
         received=received,
         missing=max(0, due - received),
-        errors=sorted([*timeline.errors, *respond_errors], key=lambda error: error.line),
+        errors=errors,
         checked_at=checked_at,
-        checked_from="now" if timeline.check_at is None else "check line",
+        checked_from="check line" if timeline.check_at is not None else "--now" if now_given else "now",
         grace_hours=policy.number_at("grace_hours", checked_at),
         policy_sources=list(dict.fromkeys(citation.source for citation in policy.citations())),
         assumed_years=list(timeline.assumed_years),
+        reading=_reading(timeline, errors),
     )
+
+
+def _reading(timeline: ParsedTimeline, errors: list[TimelineError]) -> list[ReadLine]:
+    """Each line as read, or its error (a respond with nothing to answer is read, then refused)."""
+    refused = {error.line: error for error in errors}
+    guessed = {guess.line for guess in timeline.assumed_years}
+    lines = [
+        ReadLine(
+            line=event.line,
+            text=event.text,
+            at=event.at,
+            has_time=event.has_time,
+            kind=event.kind,
+            job=event.job,
+            amount=event.amount,
+            job_inferred=event.job_inferred,
+            year_assumed=event.line in guessed,
+            dated=event.dated,
+        )
+        for event in timeline.events
+        if event.line not in refused
+    ]
+    lines += [ReadLine(line=error.line, text=error.text, error=error.message) for error in errors]
+    return sorted(lines, key=lambda line: line.line)
 
 
 def _pair_responses(events: list[TimelineEvent]) -> tuple[dict[int, TimelineEvent], list[TimelineError]]:
@@ -136,7 +166,7 @@ def _pair_responses(events: list[TimelineEvent]) -> tuple[dict[int, TimelineEven
                 message = (
                     f"this respond has no unanswered interview request or invite for “{event.job}” "
                     "before it: add the interview line (above it, or earlier in time), or check the job's "
-                    "name and date"
+                    f"name and date (for example “Nov 4 client messaged me about {event.job}” above it)"
                 )
                 errors.append(TimelineError(line=event.line, text=event.text, message=message))
     return responses, errors
