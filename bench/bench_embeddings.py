@@ -291,6 +291,48 @@ def cache_figures(sizes: Sequence[int]) -> list[str]:
     return rows
 
 
+def batcher_figures(questions: Sequence[str]) -> list[str]:
+    """connectsbot.semantic.AsyncEncoder with the real encoder: N distinct questions arriving at once,
+    how many forward passes they took, the time until the last answer, and the event loop's worst lag
+    meanwhile (a 1 ms ticker), which shows the encoding stays off the loop."""
+    import asyncio
+
+    from connectsbot.semantic import AsyncEncoder, open_encoder
+
+    encoder = open_encoder(enabled=True)
+    encoder.encode(questions[:1])  # warm
+
+    async def measure(count: int) -> str:
+        batcher = AsyncEncoder(encoder, cache_size=0)
+        lag = 0.0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal lag
+            while not done.is_set():
+                before = time.perf_counter()
+                await asyncio.sleep(0.001)
+                lag = max(lag, time.perf_counter() - before - 0.001)
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(batcher.encode(f"{question} ({i})") for i, question in enumerate(questions[:count]))
+        )
+        total = time.perf_counter() - start
+        done.set()
+        await ticking
+        per_question = 1000 * total / count
+        return f"| {count} | {batcher.batches} | {1000 * total:.0f} | {per_question:.1f} | {1000 * lag:.1f} |"
+
+    rows = ["| questions at once | forward passes | last answer ms | ms per question | worst loop lag ms |"]
+    rows.append("| --- | --- | --- | --- | --- |")
+    for count in (1, 8, 32, 96):
+        rows.append(asyncio.run(measure(min(count, len(questions)))))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--st-python", default=sys.executable, help="interpreter with sentence-transformers")
@@ -386,6 +428,8 @@ def main() -> None:
     for name in names:
         cosines.append(f"{float((vectors[name] * reference).sum(axis=1).min()):.6f}")
     print(f"| worst cosine vs s-t ({len(reference)} texts) | " + " | ".join(cosines) + " |")
+    print("\nAsync batcher (connectsbot's runtime, in this process, not pinned)\n")
+    print("\n".join(batcher_figures(_bench_texts()["questions"])))
     if args.cache_sizes:
         sizes = [int(size) for size in args.cache_sizes.split(",")]
         print("\nVector cache (encoding excluded: add texts / texts-per-s above for a cold start)\n")
