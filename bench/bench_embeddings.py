@@ -240,6 +240,99 @@ def _ratio(value: float, reference: float | None) -> str:
     return f" (x{value / reference:.2f})"
 
 
+def cache_figures(sizes: Sequence[int]) -> list[str]:
+    """The vector cache in front of the encoder (connectsbot.semantic.encode_cached), with a stand-in
+    encoder (random unit vectors) so only the cache is timed: a cold build stores every vector, a warm
+    start (a new process: empty memo) reads them from the database, a rebuild in the same process
+    takes them from the memo."""
+    import asyncio
+
+    import numpy as np
+
+    from connectsbot.semantic import cache as vector_cache
+    from connectsbot.semantic import encode_cached, forget_memo
+    from connectsbot.store import KnowledgeStore
+
+    class StandIn:
+        model_id = "stand-in@000000000000"
+        dim = 384
+
+        def encode(self, texts: Sequence[str]) -> Any:
+            vectors = np.random.default_rng(len(texts)).standard_normal((len(texts), self.dim))
+            return (vectors / np.linalg.norm(vectors, axis=1, keepdims=True)).astype(np.float32)
+
+    async def measure(size: int, folder: Path) -> str:
+        texts = [f"entry text number {i}" for i in range(size)]
+        vector_cache.MEMO_SIZE = max(vector_cache.MEMO_SIZE, size)
+        forget_memo()
+        async with await KnowledgeStore.open(folder / f"cache-{size}.sqlite3") as store:
+            start = time.perf_counter()
+            await encode_cached(store, StandIn(), texts)
+            cold = time.perf_counter() - start
+            forget_memo()
+            start = time.perf_counter()
+            warm = await encode_cached(store, StandIn(), texts)
+            warm_s = time.perf_counter() - start
+            start = time.perf_counter()
+            await encode_cached(store, StandIn(), texts)
+            memo = time.perf_counter() - start
+        assert warm.from_store == size
+        db_mb = (folder / f"cache-{size}.sqlite3").stat().st_size / 1e6
+        return f"| {size:,} | {cold:.2f} | {warm_s:.2f} | {memo:.3f} | {db_mb:.0f} |"
+
+    rows = [
+        "| texts | cold: store all s | warm: read all s | memo s | database MB |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for size in sizes:
+            rows.append(asyncio.run(measure(size, Path(tmp))))
+    forget_memo()
+    return rows
+
+
+def batcher_figures(questions: Sequence[str]) -> list[str]:
+    """connectsbot.semantic.AsyncEncoder with the real encoder: N distinct questions arriving at once,
+    how many forward passes they took, the time until the last answer, and the event loop's worst lag
+    meanwhile (a 1 ms ticker), which shows the encoding stays off the loop."""
+    import asyncio
+
+    from connectsbot.semantic import AsyncEncoder, open_encoder
+
+    encoder = open_encoder(enabled=True)
+    encoder.encode(questions[:1])  # warm
+
+    async def measure(count: int) -> str:
+        batcher = AsyncEncoder(encoder, cache_size=0)
+        lag = 0.0
+        done = asyncio.Event()
+
+        async def ticker() -> None:
+            nonlocal lag
+            while not done.is_set():
+                before = time.perf_counter()
+                await asyncio.sleep(0.001)
+                lag = max(lag, time.perf_counter() - before - 0.001)
+
+        ticking = asyncio.create_task(ticker())
+        await asyncio.sleep(0.01)
+        start = time.perf_counter()
+        await asyncio.gather(
+            *(batcher.encode(f"{question} ({i})") for i, question in enumerate(questions[:count]))
+        )
+        total = time.perf_counter() - start
+        done.set()
+        await ticking
+        per_question = 1000 * total / count
+        return f"| {count} | {batcher.batches} | {1000 * total:.0f} | {per_question:.1f} | {1000 * lag:.1f} |"
+
+    rows = ["| questions at once | forward passes | last answer ms | ms per question | worst loop lag ms |"]
+    rows.append("| --- | --- | --- | --- | --- |")
+    for count in (1, 8, 32, 96):
+        rows.append(asyncio.run(measure(min(count, len(questions)))))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--st-python", default=sys.executable, help="interpreter with sentence-transformers")
@@ -247,6 +340,9 @@ def main() -> None:
     parser.add_argument("--onnx", type=Path, help="the graph written by bench/export_onnx.py")
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--no-pin", action="store_true", help="do not pin the workers to one CPU")
+    parser.add_argument(
+        "--cache-sizes", default="1000,10000,100000", help="texts for the vector-cache table ('' to skip)"
+    )
     parser.add_argument("--worker", choices=CANDIDATES, help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
@@ -332,6 +428,12 @@ def main() -> None:
     for name in names:
         cosines.append(f"{float((vectors[name] * reference).sum(axis=1).min()):.6f}")
     print(f"| worst cosine vs s-t ({len(reference)} texts) | " + " | ".join(cosines) + " |")
+    print("\nAsync batcher (connectsbot's runtime, in this process, not pinned)\n")
+    print("\n".join(batcher_figures(_bench_texts()["questions"])))
+    if args.cache_sizes:
+        sizes = [int(size) for size in args.cache_sizes.split(",")]
+        print("\nVector cache (encoding excluded: add texts / texts-per-s above for a cold start)\n")
+        print("\n".join(cache_figures(sizes)))
 
 
 if __name__ == "__main__":

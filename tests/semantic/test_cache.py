@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 import uuid
 from pathlib import Path
 
@@ -103,3 +104,17 @@ async def test_store_reads_and_writes_many_in_chunks(store: KnowledgeStore) -> N
     assert await store.text_vectors("m@1", list(vectors)) == vectors
     assert await store.text_vectors("m@2", list(vectors)) == {}
     assert await store.text_vectors("m@1", []) == {}
+
+
+async def test_a_v2_database_gets_the_vector_table(tmp_path: Path) -> None:
+    path = tmp_path / "old.sqlite3"
+    migrations = Path(__file__).parents[2] / "src/connectsbot/store/migrations"
+    with sqlite3.connect(path) as db:
+        db.executescript((migrations / "V1__initial.sql").read_text(encoding="utf-8"))
+        db.executescript((migrations / "V2__feedback.sql").read_text(encoding="utf-8"))
+        db.execute("PRAGMA user_version = 2")
+    async with await KnowledgeStore.open(path) as store:
+        await store.put_text_vectors("m@1", {"d": b"1234"})
+        assert await store.text_vectors("m@1", ["d"]) == {"d": b"1234"}
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] >= 3

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from connectsbot.semantic import MODEL_NAME, SentenceEncoder, open_encoder
 from connectsbot.semantic.load import model_dir
@@ -49,3 +51,11 @@ def test_model_id_names_the_model_and_its_weights(encoder: SentenceEncoder) -> N
     digest = hashlib.sha256((model_dir() / "model.safetensors").read_bytes()).hexdigest()
     assert encoder.model_id == f"{MODEL_NAME}@{digest[:12]}"
     assert encoder.dim == 384 and encoder.max_tokens == 256
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(texts=st.lists(st.text(max_size=3000), min_size=1, max_size=4))
+def test_any_text_gives_a_finite_unit_vector(encoder: SentenceEncoder, texts: list[str]) -> None:
+    vectors = encoder.encode(texts)
+    assert vectors.shape == (len(texts), encoder.dim) and np.isfinite(vectors).all()
+    np.testing.assert_allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)

