@@ -58,6 +58,17 @@ _MODELS_KEPT = 8
 
 
 @dataclass(frozen=True)
+class _Fit:
+    """One training of the answer model: what it is trained on, and the key it is remembered by."""
+
+    key: str
+    matcher: HybridMatcher
+    questions: list[LabelledQuestion]
+    vectors: list[Vector | None]
+    development: tuple[list[LabelledQuestion], list[Vector | None]]
+
+
+@dataclass(frozen=True)
 class TrainingData:
     """The labelled questions the answer model learns from, and those it is only measured on."""
 
@@ -207,23 +218,26 @@ class AnswerEngine:
             # instead of stopping the whole bot for its duration.
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
             matcher, questions, vectors, dev_vectors = await self._hybrid(entries, lexical)
-            key = _fingerprint(entries, questions, self.encoder)
-            development = (self.training.development, dev_vectors)
+            fit = _Fit(
+                _fingerprint(entries, questions, self.encoder),
+                matcher,
+                questions,
+                vectors,
+                (self.training.development, dev_vectors),
+            )
             previous = self._matcher.model if self._matcher is not None else None
-            if key in _MODELS:
-                model = _MODELS[key]
+            if fit.key in _MODELS:
+                model = _MODELS[fit.key]
             elif previous is not None and previous.semantic == matcher.semantic:
                 # The model's features say nothing about which entry is which, so the previous
                 # model answers over the changed entries at once; the retrained one replaces it.
                 model = previous
-                self._retraining = asyncio.create_task(
-                    self._retrain(key, matcher, questions, vectors, development)
-                )
+                self._retraining = asyncio.create_task(self._retrain(fit))
                 # asyncio keeps only a weak reference to a task: hold it until it is done.
                 self._background.add(self._retraining)
                 self._retraining.add_done_callback(self._background.discard)
             else:
-                model = await self._train(key, matcher, questions, vectors, development)
+                model = await self._train(fit)
             self._entries = {entry.id: entry for entry in entries}
             self._matcher = matcher.with_model(model)
             self._built_at_generation = generation
@@ -274,39 +288,25 @@ class AnswerEngine:
             list(asked_vectors[len(questions) :]),
         )
 
-    async def _train(
-        self,
-        key: str,
-        matcher: HybridMatcher,
-        questions: list[LabelledQuestion],
-        vectors: list[Vector | None],
-        development: tuple[list[LabelledQuestion], list[Vector | None]],
-    ) -> AnswerModel | None:
+    async def _train(self, fit: _Fit) -> AnswerModel | None:
         """Fit the model in a worker thread (never on the event loop) and remember it."""
-        model = await asyncio.to_thread(train, matcher, questions, vectors, development)
-        _MODELS[key] = model
+        model = await asyncio.to_thread(train, fit.matcher, fit.questions, fit.vectors, fit.development)
+        _MODELS[fit.key] = model
         while len(_MODELS) > _MODELS_KEPT:
             _MODELS.popitem(last=False)
         if model is None:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
         return model
 
-    async def _retrain(
-        self,
-        key: str,
-        matcher: HybridMatcher,
-        questions: list[LabelledQuestion],
-        vectors: list[Vector | None],
-        development: tuple[list[LabelledQuestion], list[Vector | None]],
-    ) -> None:
+    async def _retrain(self, fit: _Fit) -> None:
         try:
-            model = await self._train(key, matcher, questions, vectors, development)
+            model = await self._train(fit)
         except Exception:  # the previous model keeps answering; a bug here must not go unseen
             log.exception("retraining the answer model failed: the previous model stays in use")
             return
         current = self._matcher
-        if current is not None and current.lexical is matcher.lexical:  # no newer build since
-            self._matcher = matcher.with_model(model)
+        if current is not None and current.lexical is fit.matcher.lexical:  # no newer build since
+            self._matcher = fit.matcher.with_model(model)
 
     async def trained(self) -> None:
         """Wait until the model is retrained for the current entries (after a change, members are
