@@ -230,3 +230,25 @@ def test_lint_finds_confusable_stale_and_disagreeing_entries() -> None:
     disagree = [f for f in findings if "monthly Connects on Freelancer Plus disagree" in f]
     assert len(disagree) == 1 and "70 in plus-b" in disagree[0] and "plus-history" not in disagree[0]
     assert any(f.startswith("error: cap: answer") and "policy.yaml says 50" in f for f in findings)
+
+
+def test_lint_reports_an_alias_another_entry_answers_better() -> None:
+    entries = {
+        "rollover": build_entry(
+            "rollover",
+            question="Do unused Connects roll over?",
+            aliases=["unused connects next month", "how do i buy more connects with a card"],
+            answer="Unused Connects roll over, up to 200.",
+        ),
+        "buying": build_entry(
+            "buying",
+            question="How do I buy more Connects?",
+            aliases=["purchase connects with a card", "top up connects"],
+            answer="Buy Connects from your account.",
+        ),
+    }
+    findings = [str(f) for f in lint(entries, {}, None, TODAY, {}) if "better" in f.message]
+    misplaced = [f for f in findings if "'how do i buy more connects with a card'" in f]
+    assert len(misplaced) == 1 and misplaced[0].startswith("warning: rollover: aliases"), findings
+    assert "matches 'buying' better" in misplaced[0]
+    assert not [f for f in findings if "unused connects next month" in f or "top up connects" in f]
