@@ -10,11 +10,12 @@ from pathlib import Path
 import pytest
 
 import connectsbot.engine
-from connectsbot.engine import AnswerEngine
+from connectsbot.engine import AnswerEngine, TrainingData, sync_knowledge
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.models import Entry
 from connectsbot.store import KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
+from tests.semantic.support import FakeEncoder
 
 
 async def test_questions_during_a_rebuild_get_the_previous_matcher(
@@ -100,3 +101,32 @@ async def test_semantic_signal_can_be_turned_off(
     assert engine.model is not None and not engine.model.semantic
     answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
     assert answer.result.entry_id == "connects-rollover" and answer.result.candidates[0].semantic is None
+
+
+async def test_a_failing_encoder_costs_the_semantic_signal_not_the_answers(
+    store: KnowledgeStore, caplog: pytest.LogCaptureFixture
+) -> None:
+    await sync_knowledge(store, SHIPPED_KNOWLEDGE)
+    encoder = FakeEncoder()
+    encoder.fail = RuntimeError("weights unreadable")
+    engine = AnswerEngine(store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE))
+    await engine.refresh()
+    assert not engine.answers.semantic and engine.model is not None and not engine.model.semantic
+    assert "the semantic signal failed while building" in caplog.text
+    caplog.clear()
+    answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+    assert answer.result.entry_id == "connects-rollover"
+
+
+async def test_a_members_pick_trains_the_models_but_is_no_neighbour(store: KnowledgeStore) -> None:
+    """One member picking the wrong entry again and again must not pull answers their way."""
+    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+    asked = await engine.ask("connects", "member", None, "c")
+    assert asked.question_id is not None
+    await engine.pick_suggestion(asked.question_id, asked.suggestions[-1].id)
+    await store.add_alias("upwork-what", "tell me about this upwork site", "moderator", "new alias")
+    await engine.trained()
+    examples = engine.answers.examples
+    assert examples is not None and engine.model is not None and engine.model.member_examples == 1
+    learned_row = len(engine.training.train)  # the pick comes right after the shipped questions
+    assert examples.owner[learned_row] == -2  # ignored as a neighbour

@@ -49,6 +49,7 @@ INTERVIEW_MISSING_INTENT = "interview_connects_missing"
 # the member's reply (Discord wants one within 3 seconds). A record that is only late still lands.
 RECORD_WAIT_SECONDS = 1.0
 LABELLED_DIR = "labelled"  # knowledge/labelled/{train,dev}.jsonl
+NOT_A_NEIGHBOUR = ""  # the label of a question that trains the models but is no semantic neighbour
 # The sentence encoder reads 256 word pieces; a wall of text is cut well before that costs anything.
 ENCODED_CHARS = 2000
 # Trained models kept per process, by what they were trained on: every engine over the same
@@ -66,6 +67,68 @@ class _Fit:
     questions: list[LabelledQuestion]
     vectors: list[Vector | None]
     development: tuple[list[LabelledQuestion], list[Vector | None]]
+
+    @classmethod
+    def make(
+        cls,
+        matcher: HybridMatcher,
+        questions: list[LabelledQuestion],
+        vectors: list[Vector | None],
+        development: tuple[list[LabelledQuestion], list[Vector | None]],
+        encoder: Encoder | None,
+    ) -> _Fit:
+        key = _fingerprint(matcher.lexical, questions, encoder)
+        return cls(key, matcher, questions, vectors, development)
+
+
+def _texts_to_encode(
+    entries: Sequence[Entry],
+    questions: Sequence[LabelledQuestion],
+    development: Sequence[LabelledQuestion],
+    encoder: Encoder,
+) -> tuple[Speller, list[str]]:
+    """Every entry's question and aliases, then its answer, then the labelled questions (spelling
+    corrected, as members' questions are before encoding)."""
+    flat = [text for entry in entries for text in entry_texts(entry)] + [answer_text(e) for e in entries]
+    speller = Speller(flat, encoder.words)
+    return speller, flat + [speller.correct(q.q[:ENCODED_CHARS]) for q in (*questions, *development)]
+
+
+def _semantic_fit(
+    entries: Sequence[Entry],
+    lexical: Matcher,
+    questions: list[LabelledQuestion],
+    development: list[LabelledQuestion],
+    encoder: Encoder,
+    speller: Speller,
+    encoded: Vector,
+) -> _Fit:
+    """The hybrid matcher with its vectors, from the texts of `_texts_to_encode` encoded in order."""
+    rows, start = [], 0
+    for entry in entries:
+        count = len(entry_texts(entry))
+        rows.append(encoded[start : start + count])
+        start += count
+    answers = encoded[start : start + len(entries)]
+    asked = encoded[start + len(entries) :]
+    ids = [entry.id for entry in entries]
+    # The neighbours are the labelled questions and every entry's own question and aliases: an entry
+    # a moderator added today is found by its aliases as well as by labelled questions. A member's
+    # pick trains the models but is no neighbour: one member picking the wrong entry again and again
+    # must not pull answers their way. (Training leaves each question out of its own neighbours.)
+    labels = [
+        None if q.expect is None else (q.expect if q.origin != "member" else NOT_A_NEIGHBOUR)
+        for q in questions
+    ]
+    examples = ExampleVectors(
+        ids,
+        labels + [entry.id for entry in entries for _ in entry_texts(entry)],
+        np.vstack([asked[: len(questions)], *rows]),
+    )
+    matcher = HybridMatcher(lexical, EntryVectors(ids, rows, answers), None, examples, speller)
+    vectors: list[Vector | None] = list(asked[: len(questions)])
+    dev_vectors: list[Vector | None] = list(asked[len(questions) :])
+    return _Fit.make(matcher, questions, vectors, (development, dev_vectors), encoder)
 
 
 @dataclass(frozen=True)
@@ -208,6 +271,7 @@ class AnswerEngine:
         """The running rebuild, or a new one."""
         if self._rebuilding is None:
             self._rebuilding = asyncio.create_task(self._build())
+            self._rebuilding.add_done_callback(_log_failed_build)
         return self._rebuilding
 
     async def _build(self) -> None:
@@ -217,14 +281,8 @@ class AnswerEngine:
             # The build is pure Python: in a thread it yields the event loop every few milliseconds
             # instead of stopping the whole bot for its duration.
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
-            matcher, questions, vectors, dev_vectors = await self._hybrid(entries, lexical)
-            fit = _Fit(
-                _fingerprint(entries, questions, self.encoder),
-                matcher,
-                questions,
-                vectors,
-                (self.training.development, dev_vectors),
-            )
+            fit = await self._fit(entries, lexical)
+            matcher = fit.matcher
             previous = self._matcher.model if self._matcher is not None else None
             if fit.key in _MODELS:
                 model = _MODELS[fit.key]
@@ -244,12 +302,11 @@ class AnswerEngine:
         finally:
             self._rebuilding = None
 
-    async def _hybrid(
-        self, entries: list[Entry], lexical: Matcher
-    ) -> tuple[HybridMatcher, list[LabelledQuestion], list[Vector | None], list[Vector | None]]:
-        """The hybrid matcher over these entries (no model yet), and the labelled questions to
-        train it on with their vectors: the shipped ones and what members and moderators taught
-        through use. Entry texts and questions are encoded once (the vector cache)."""
+    async def _fit(self, entries: list[Entry], lexical: Matcher) -> _Fit:
+        """The hybrid matcher over these entries (no model yet) and the labelled questions to train
+        it on, with their vectors: the shipped ones and what members and moderators taught through
+        use. Entry texts and questions are encoded once (the vector cache); the CPU work runs in
+        worker threads. If the semantic signal fails, the matcher is lexical only (and logged)."""
         try:
             learned = await self.store.learned_questions()
         except StoreUnavailable as error:
@@ -258,34 +315,26 @@ class AnswerEngine:
         questions = [*self.training.train, *learned]
         development = self.training.development
         encoder = self.encoder
-        if encoder is None or not entries:
-            return HybridMatcher(lexical), questions, [None] * len(questions), [None] * len(development)
-        texts = [entry_texts(entry) for entry in entries]
-        flat = [text for group in texts for text in group] + [answer_text(entry) for entry in entries]
-        speller = Speller(flat, encoder.words)
-        asked = [speller.correct(q.q[:ENCODED_CHARS]) for q in (*questions, *development)]
-        encoded = (await encode_cached(self.store, encoder, flat + asked)).vectors
-        rows, start = [], 0
-        for group in texts:
-            rows.append(encoded[start : start + len(group)])
-            start += len(group)
-        answers = encoded[start : start + len(entries)]
-        asked_vectors = encoded[start + len(entries) :]
-        ids = [entry.id for entry in entries]
-        # The neighbours are the labelled questions and every entry's own question and aliases: an
-        # entry a moderator added today is found by its aliases as well as by labelled questions.
-        # (Training leaves each labelled question out of its own neighbours: they come first.)
-        examples = ExampleVectors(
-            ids,
-            [q.expect for q in questions] + [entry.id for entry in entries for _ in entry_texts(entry)],
-            np.vstack([asked_vectors[: len(questions)], *rows]),
-        )
-        matcher = HybridMatcher(lexical, EntryVectors(ids, rows, answers), None, examples, speller)
-        return (
-            matcher,
+        if encoder is not None and entries:
+            try:
+                speller, texts = await asyncio.to_thread(
+                    _texts_to_encode, entries, questions, development, encoder
+                )
+                encoded = (await encode_cached(self.store, encoder, texts)).vectors
+                return await asyncio.to_thread(
+                    _semantic_fit, entries, lexical, questions, development, encoder, speller, encoded
+                )
+            except Exception:  # the semantic signal is optional: a failure costs it, not the answers
+                log.exception(
+                    "the semantic signal failed while building: answering with the lexical one only"
+                )
+        return await asyncio.to_thread(
+            _Fit.make,
+            HybridMatcher(lexical),
             questions,
-            list(asked_vectors[: len(questions)]),
-            list(asked_vectors[len(questions) :]),
+            [None] * len(questions),
+            (development, [None] * len(development)),
+            None,
         )
 
     async def _train(self, fit: _Fit) -> AnswerModel | None:
@@ -434,13 +483,20 @@ class AnswerEngine:
         return entry
 
 
-def _fingerprint(
-    entries: Sequence[Entry], questions: Sequence[LabelledQuestion], encoder: Encoder | None
-) -> str:
-    """What a trained model depends on: the entries, the labelled questions, the encoder."""
+def _log_failed_build(task: asyncio.Task[None]) -> None:
+    """A rebuild nobody waited for (a member's question started it) must not fail unseen; the
+    previous matcher keeps answering and the next question tries again."""
+    if not task.cancelled() and (error := task.exception()) is not None:
+        log.error("rebuilding the matcher failed: %s: %s", type(error).__name__, error)
+
+
+def _fingerprint(lexical: Matcher, questions: Sequence[LabelledQuestion], encoder: Encoder | None) -> str:
+    """What a trained model depends on: the entries, the matcher's settings, the labelled questions
+    and the encoder (None: lexical only)."""
     digest = hashlib.sha256((encoder.model_id if encoder is not None else "lexical").encode())
-    for entry in entries:
-        digest.update(entry.model_dump_json().encode())
+    digest.update(lexical.config.model_dump_json().encode())
+    for indexed in lexical.index.entries:
+        digest.update(indexed.entry.model_dump_json().encode())
     for question in questions:
         digest.update(question.model_dump_json().encode())
     return digest.hexdigest()

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, date, datetime, timedelta, timezone
 
 import pytest
 
 from connectsbot.diagnosis import TimelineEvent, parse_timeline
+from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from tests.diagnosis.support import NOW
 
 
@@ -380,3 +382,15 @@ def test_looks_like_timeline() -> None:
     assert looks_like_timeline("- 2026-11-02 proposal Logo design")
     assert not looks_like_timeline("why did my connects not arrive on Nov 3")
     assert not looks_like_timeline("how many connects do I get")
+
+
+@pytest.mark.parametrize("gap", [" " * 4000, "\t " * 2000])
+def test_long_whitespace_inside_a_line_is_read_in_linear_time(gap: str) -> None:
+    """A run of spaces used to cost time growing with its square (a second at 4,000); the guard
+    bound is hundreds of times what the squeezed line takes."""
+    text = f"Nov 3{gap}applied to logo job"
+    started = time.perf_counter()
+    assert looks_like_timeline_text(text)
+    parsed = parse_timeline(text, datetime(2026, 11, 20, tzinfo=UTC))
+    assert time.perf_counter() - started < 0.5
+    assert [event.kind for event in parsed.events] == ["proposal"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 
 from connectsbot.dating import policy_basis
 from connectsbot.diagnosis.models import (
@@ -74,7 +75,7 @@ def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, Sour
         out += ["", "**Support ticket** (copy and paste):", "```text", *ticket, "```"]
     out += [
         "",
-        f"Policy applied: {policy_basis(diagnosis.policy_sources, sources, diagnosis.checked_at.date())}. "
+        f"Policy applied: {policy_basis(diagnosis.policy_sources, sources, _age_reference(diagnosis))}. "
         f"The {format_number(diagnosis.grace_hours)} h wait before Connects count as missing is "
         "the project's default, not an official figure.",
     ]
@@ -133,3 +134,9 @@ def _safe(text: str, limit: int | None = None) -> str:
     if limit is not None and len(cleaned) > limit:
         return cleaned[: limit - 1] + "…"
     return cleaned
+
+
+def _age_reference(diagnosis: Diagnosis) -> date:
+    """The day the rules' age is judged on: today, or a later check moment (a check line dated in
+    2021 must not hide that the rules are years old now)."""
+    return max(diagnosis.checked_at.date(), datetime.now(UTC).date())

@@ -380,7 +380,7 @@ def parse_timeline(text: str, now: datetime | None = None) -> ParsedTimeline:
     errors: list[TimelineError] = []
     for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
         content = _COMMENT.sub("", raw.translate(_INVISIBLE)).strip()
-        content = _BULLET.sub("", content).strip()
+        content = _squeeze_spaces(_BULLET.sub("", content).strip())
         if not content:
             continue
         try:
@@ -449,10 +449,20 @@ def _place(lines: list[_Line], checks: list[TimelineEvent], checked: datetime) -
     return placed
 
 
+_LONG_SPACE = re.compile(r"\s{3,}")
+
+
+def _squeeze_spaces(content: str) -> str:
+    """Runs of three or more spaces become two: a line's patterns backtrack over whitespace, so a
+    long run (a member's, or an attacker's) would cost time growing with its square; a job name
+    keeps its own single and double spaces."""
+    return _LONG_SPACE.sub("  ", content)
+
+
 def looks_like_timeline(text: str) -> bool:
     """Whether a chat line is a timeline line rather than a question: it starts with a date (after any
     bullet) and reads as an event."""
-    content = _BULLET.sub("", _COMMENT.sub("", text.translate(_INVISIBLE)).strip()).strip()
+    content = _squeeze_spaces(_BULLET.sub("", _COMMENT.sub("", text.translate(_INVISIBLE)).strip()).strip())
     found = _safe_dates(content)
     starts = bool(found) and found[0].start == 0
     return starts and len(parse_timeline(content, datetime.now(UTC)).events) == 1

@@ -19,6 +19,7 @@ import dataclasses
 import gc
 import heapq
 import math
+import threading
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -133,6 +134,7 @@ class _Titles:
 
 class Index:
     def __init__(self, entries: Iterable[Entry]) -> None:
+        self._ensuring = threading.Lock()
         # Building allocates millions of small objects that all live as long as the index; the
         # cyclic garbage collector would rescan them over and over (quadratic on large KBs).
         enabled = gc.isenabled()
@@ -270,9 +272,16 @@ class Index:
         self._titles: _Titles | None = None  # autocomplete structures, built on first use
 
     def ensure(self, position: int) -> IndexedEntry:
-        """An entry with every text's cue terms added (a no-op unless the index is large)."""
+        """An entry with every text's cue terms added (a no-op unless the index is large). Safe from
+        several threads (members are answered while the model is retrained over the same index)."""
         indexed = self.entries[position]
         if not indexed.pending:
+            return indexed
+        with self._ensuring:
+            return self._ensure(indexed)
+
+    def _ensure(self, indexed: IndexedEntry) -> IndexedEntry:
+        if not indexed.pending:  # another thread finished it while this one waited
             return indexed
         for text in indexed.texts + indexed.keywords:
             if not text.pending:
