@@ -977,8 +977,10 @@ def scale(
         )
     )
     print(
-        "- cold: empty vector cache (new database, empty memo); warm: the same database, its text_vectors "
-        "filled (a restart). Both include fitting the answer model and measuring it on the development set\n"
+        "- cold: empty vector cache (new database, empty memo"
+        + ("; --quick: the memo keeps the real texts' vectors" if args.quick else "")
+        + "); warm: the same database, its text_vectors filled (a restart). Both include fitting the "
+        "answer model and measuring it on the development set\n"
         "- encoding: one text per synthetic entry (aliases and answer share its question's vector), real "
         "entries and labelled questions in full; past the budget, synthetic texts borrow an encoded "
         "vector and the cold figure adds their time at the measured rate (est.)\n"

@@ -45,13 +45,13 @@ class CountingEncoder:
 
 
 def test_quality_counts_answers_wrong_answers_and_what_the_member_is_shown(bench: ModuleType) -> None:
-    Q, O = bench.Question, bench.Outcome
+    Q, Out = bench.Question, bench.Outcome
     questions = [Q("a", "x"), Q("b", "y"), Q("c", None), Q("d", "z")]
     outcomes = [
-        O("x", "x", ()),  # right
-        O(None, "w", ("w", "y")),  # suggested, the right one second
-        O("x", "x", ()),  # out of scope answered: wrong
-        O("w", "w", ()),  # wrong answer
+        Out("x", "x", ()),  # right
+        Out(None, "w", ("w", "y")),  # suggested, the right one second
+        Out("x", "x", ()),  # out of scope answered: wrong
+        Out("w", "w", ()),  # wrong answer
     ]
     q = bench.quality(outcomes, questions)
     assert q.accuracy == 0.25 and q.wrong_confident == 0.5
