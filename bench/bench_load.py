@@ -15,7 +15,7 @@ Events (default mix ask 5 : help 3 : diagnose 2), each from a member who has not
 neither the per-member question limit nor the auto-answer cooldown refuses anything:
 
 - ``/ask`` with a public question; answered by the interaction callback.
-- A message in the help channel with a question the matcher answers outright (on the others the bot
+- A message in the help channel with a question the engine answers outright (on the others the bot
   may stay silent by design, which cannot be told from a drop); answered by the bot's reply.
 - ``/diagnose``: its callback is the modal; ``--think`` seconds after the modal arrived the member
   submits a timeline, a second interaction ("modal") that is not on the schedule.
