@@ -15,7 +15,7 @@ Events (default mix ask 5 : help 3 : diagnose 2), each from a member who has not
 neither the per-member question limit nor the auto-answer cooldown refuses anything:
 
 - ``/ask`` with a public question; answered by the interaction callback.
-- A message in the help channel with a question the matcher answers outright (on the others the bot
+- A message in the help channel with a question the engine answers outright (on the others the bot
   may stay silent by design, which cannot be told from a drop); answered by the bot's reply.
 - ``/diagnose``: its callback is the modal; ``--think`` seconds after the modal arrived the member
   submits a timeline, a second interaction ("modal") that is not on the schedule.
@@ -23,8 +23,9 @@ neither the per-member question limit nor the auto-answer cooldown refuses anyth
 Per offered rate: events dispatched, answered within Discord's 3 s interaction window, late (answered
 after it: Discord refuses such a callback, and so does the fake), dropped (no answer by the end of the
 run), latency from the gateway dispatch to the fake receiving the answer, the bot's CPU share and RSS.
-The matcher alone is timed on the same questions first; /ask latency over matcher time is the cost of
-the Discord layer. The knee is the highest offered rate with nothing late or dropped and p99 < 1 s.
+The answer engine alone (spelling, encoding the question, the hybrid match) is timed on the same
+questions first; /ask latency over that time is the cost of the Discord layer. The knee is the
+highest offered rate with nothing late or dropped and p99 < 1 s.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
@@ -72,8 +73,8 @@ from bot.settings import (
     ModerationSettings,
     StoreSettings,
 )
-from connectsbot.engine import AnswerEngine
-from connectsbot.matching import Matcher
+from connectsbot.engine import ENCODED_CHARS, AnswerEngine
+from connectsbot.matching import MatchResult
 from connectsbot.models import Policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.fakediscord import payloads
@@ -242,8 +243,11 @@ def load_timelines(folder: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
 
 
+Answerer = Callable[[str], MatchResult]  # one question through the engine, as the bot answers it
+
+
 def build_workload(
-    questions_path: Path, matcher: Matcher, titles: list[str], mix: dict[Kind, int]
+    questions_path: Path, matcher: Answerer, titles: list[str], mix: dict[Kind, int]
 ) -> tuple[Workload, str]:
     """The workload and a description of where its texts come from."""
     if questions_path.is_file():
@@ -254,7 +258,7 @@ def build_workload(
     timelines = load_timelines(questions_path.parent / "timelines") or [EXAMPLE_TIMELINE]
     # Only confident answers: the auto-answer is silent otherwise, and so is its "Did you mean…" when
     # the question could not be recorded in time (no id to pick by): silence would pass for a drop.
-    help_questions = [q for q in asks if matcher.match(q).decision == "answer"]
+    help_questions = [q for q in asks if matcher(q).decision == "answer"]
     workload = Workload(asks=asks, help_questions=help_questions, timelines=timelines, mix=mix)
     described = (
         f"{len(asks)} questions from {source} ({len(help_questions)} answered outright: "
@@ -264,6 +268,22 @@ def build_workload(
 
 
 # ------------------------------------------------------------------------------------------- driver
+
+
+def distinct_case(question: str, number: int) -> str:
+    """The question with its first letters upper-cased by the bits of `number` (then lower-cased).
+
+    The bot keeps the vectors of recent questions by their exact text, so a workload of 127 questions
+    asked over and over would be answered from that cache after the first few seconds; real members
+    rarely repeat a question to the letter. Letter case changes neither the matcher's decision (it
+    folds case) nor the vector (the model is uncased), only the cache key.
+    """
+    chars = list(question.lower())
+    letters = [i for i, c in enumerate(chars) if c.isalpha()]
+    for bit, position in enumerate(letters[:40]):
+        if number >> bit & 1:
+            chars[position] = chars[position].upper()
+    return "".join(chars)
 
 
 @dataclass
@@ -466,9 +486,11 @@ class LoadRun:
         rng: random.Random,
         cpus: tuple[int, int] | None,
         think: float,
+        distinct: bool = False,
     ) -> None:
         self.workload = workload
         self.think = think
+        self.distinct = distinct
         self.template_db = template_db
         self.work_dir = work_dir
         self.rng = rng
@@ -589,10 +611,14 @@ class LoadRun:
         self._by_interaction[int(payload["id"])] = self._track(kind, member)
         await self.server.dispatch("INTERACTION_CREATE", payload)
 
+    def _text(self, question: str) -> str:
+        """The question as this event asks it: with --distinct, in a letter case no other event uses."""
+        return distinct_case(question, len(self.events)) if self.distinct else question
+
     async def _dispatch(self, kind: Kind) -> None:
         member = self._member()
         if kind == "ask":
-            question = self.rng.choice(self.workload.asks)
+            question = self._text(self.rng.choice(self.workload.asks))
             data = self._command("ask", [payloads.option("question", payloads.STRING, question)])
             await self._interact(kind, self._interaction(payloads.APPLICATION_COMMAND, data, member), member)
         elif kind == "diagnose":
@@ -601,7 +627,7 @@ class LoadRun:
         else:
             message = payloads.message(
                 int(self.faq["id"]),
-                self.rng.choice(self.workload.help_questions),
+                self._text(self.rng.choice(self.workload.help_questions)),
                 author=member["user"],
                 guild_id=int(self.guild["id"]),
                 member_payload=member,
@@ -730,26 +756,36 @@ class MatcherTiming:
     calls: int
 
 
-def time_matcher(matcher: Matcher, questions: Sequence[str], passes: int = 3) -> MatcherTiming:
-    """Each `match` call timed alone, after a warm-up pass (garbage collector on, as in the bot)."""
+def time_matcher(matcher: Answerer, questions: Sequence[str], passes: int = 3) -> MatcherTiming:
+    """Each question timed alone, after a warm-up pass (garbage collector on, as in the bot)."""
     for question in questions:
-        matcher.match(question)
+        matcher(question)
     times = []
     for _ in range(passes):
         for question in questions:
             started = time.perf_counter_ns()
-            matcher.match(question)
+            matcher(question)
             times.append((time.perf_counter_ns() - started) / 1e9)
     times.sort()
     return MatcherTiming(percentile(times, 0.5), percentile(times, 0.99), times[-1], len(times))
 
 
-async def prepare_template(path: Path) -> tuple[Matcher, list[str]]:
-    """Import the shipped knowledge into a database every bot process starts from a copy of; return the
-    matcher over it (the bot builds the same one from the same entries) and the entries' questions."""
+async def prepare_template(path: Path) -> tuple[Answerer, list[str]]:
+    """Import the shipped knowledge into a database every bot process starts from a copy of (its vector
+    cache filled, as after the bot's first start); return the engine's answer to one question (the bot
+    builds the same engine from the same entries: spelling, encoding, hybrid match, no recording) and
+    the entries' questions."""
     async with await KnowledgeStore.open(path) as store:
         engine, _ = await AnswerEngine.start(store, KNOWLEDGE)
-        return engine.matcher, [entry.question for entry in engine.entries.values()]
+    matcher, encoder = engine.answers, engine.encoder
+
+    def answer(question: str) -> MatchResult:
+        vector = None
+        if encoder is not None and matcher.semantic:
+            vector = encoder.encode([matcher.text_to_encode(question[:ENCODED_CHARS])])[0]
+        return matcher.match(question, vector)
+
+    return answer, [entry.question for entry in engine.entries.values()]
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -929,6 +965,12 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--think", type=float, default=1.0, help="seconds between a modal arriving and its submit"
     )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="every event's question in its own letter case: the bot's cache of recent question vectors "
+        "never answers, every question is encoded",
+    )
     parser.add_argument("--no-floor", action="store_true", help="skip the trivial-bot baseline")
     parser.add_argument("--no-pin", action="store_true", help="do not pin the bot and the driver to CPUs")
     parser.add_argument("--logs", type=Path, help="keep the bot processes' logs in this folder")
@@ -966,7 +1008,9 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
 
     async def run(rate: float, seconds: float, trivial: bool = False) -> RunResult:
         say(f"... {'trivial bot' if trivial else 'bot'}: {rate:g} events/s for {seconds:g} s")
-        return await LoadRun(workload, template, work_dir, rng, cpus, args.think).run(rate, seconds, trivial)
+        return await LoadRun(workload, template, work_dir, rng, cpus, args.think, args.distinct).run(
+            rate, seconds, trivial
+        )
 
     floor = (
         None if args.no_floor else await run(min(args.rates), min(args.seconds, FLOOR_SECONDS), trivial=True)
@@ -988,10 +1032,12 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
     print(
         f"Load through the loopback Discord: {args.seconds:g} s per rate, mix {mix}, a new member per event"
     )
-    print(f"Workload: {described}; modal submitted {args.think:g} s after it opened")
+    cased = "; every question in its own letter case (--distinct)" if args.distinct else ""
+    print(f"Workload: {described}; modal submitted {args.think:g} s after it opened{cased}")
     print(f"Processes: {placement}; bot = production launcher, INFO logs to a file")
     print(
-        f"Matcher alone (same questions, {matcher_timing.calls} calls one at a time): "
+        f"Matcher alone (the answer engine: spelling, encoding, hybrid match; same questions, "
+        f"{matcher_timing.calls} calls one at a time): "
         f"p50 {ms(matcher_timing.p50)} ms, p99 {ms(matcher_timing.p99)} ms, max {ms(matcher_timing.max)} ms"
     )
     if floor is not None:

@@ -523,7 +523,7 @@ def _entry(number: int, rng: random.Random) -> Entry:
             "as_of": SYNTHETIC_AS_OF,
             "aliases": aliases,
             "keywords": keywords,
-            "sources": [{"seed": f"synthetic_{number:06d}.txt", "supports": "generated for the benchmark"}],
+            "sources": [{"source": f"synthetic_{number:06d}", "supports": "generated for the benchmark"}],
             "answer": answer,
         }
     )
@@ -579,7 +579,7 @@ def synthetic_questions(
     many synthetic entries, the questions are not, so each rewording has one right entry.
     """
     rng = random.Random(seed * 7 + len(entries))
-    synthetic = [entry for entry in entries if entry.sources[0].seed.startswith("synthetic_")]
+    synthetic = [entry for entry in entries if entry.sources[0].source.startswith("synthetic_")]
     picked = rng.sample(synthetic, min(count, len(synthetic)))
     questions: list[SyntheticQuestion] = []
     for entry in picked:

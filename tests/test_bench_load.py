@@ -34,3 +34,18 @@ def test_a_quick_run_prints_the_table_and_the_bot_answers_everything(
     assert row[0] == "20" and events >= 10 and answered + late == events and dropped == 0, out
     assert "Matcher alone" in out and "Knee (" in out
     assert "ERROR" not in out, out
+
+
+def test_distinct_case_gives_each_event_its_own_text_and_keeps_the_words(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    spec = importlib.util.spec_from_file_location("bench_load", REPO / "bench" / "bench_load.py")
+    assert spec is not None and spec.loader is not None
+    bench_load = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "bench_load", bench_load)
+    spec.loader.exec_module(bench_load)
+
+    question = "Do my Connects roll over to next month?"
+    texts = [bench_load.distinct_case(question, n) for n in range(200)]
+    assert len(set(texts)) == 200
+    assert {text.lower() for text in texts} == {question.lower()}
