@@ -481,7 +481,7 @@ def banner(title: str) -> None:
 def fresh_models() -> None:
     """Forget the vectors and trained models this process holds, as a new process would start."""
     forget_memo()
-    engine_module._MODELS.clear()
+    engine_module.forget_trained_models()
 
 
 async def start_engine(knowledge: Path, database: Path) -> tuple[AnswerEngine, float]:
@@ -816,7 +816,7 @@ async def build_engine(
     entries are handed over directly instead of being imported into the store first. `memo`: keep
     the process's vectors (--quick: the real texts', already encoded by part 1)."""
     if memo:
-        engine_module._MODELS.clear()
+        engine_module.forget_trained_models()
     else:
         fresh_models()
     gc.collect()
@@ -829,7 +829,7 @@ async def build_engine(
         start = time.perf_counter()
         lexical = Matcher(entries)
         lexical_s = time.perf_counter() - start
-        matcher = await engine._trained(entries, lexical)
+        matcher = await engine.matcher_for(entries, lexical)
         total_s = time.perf_counter() - start
     finally:
         await store.close()

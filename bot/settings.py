@@ -16,7 +16,7 @@
 | `CONNECTSBOT_COOLDOWN_SECONDS` | answers | auto-answer: one reply per member per this many seconds (60) |
 | `CONNECTSBOT_QUESTION_LIMIT` | answers | /ask and @mention: questions per member per window (5) |
 | `CONNECTSBOT_QUESTION_WINDOW_SECONDS` | answers | the window of that limit, in seconds (30) |
-| `CONNECTSBOT_ANSWER_THRESHOLD` | answers | lexical-fallback override, 0..100 (used only when no answer model is trained) |
+| `CONNECTSBOT_ANSWER_THRESHOLD` | answers | lexical fallback (no answer model trained): override, 0..100 |
 | `CONNECTSBOT_SUGGEST_THRESHOLD` | answers | lexical-fallback override, 0..100 (likewise) |
 | `CONNECTSBOT_MIN_MARGIN` | answers | lexical-fallback override, 0..100 (likewise) |
 | `CONNECTSBOT_SEMANTIC` | answers (core) | `off` answers with the lexical signal only (default on) |

@@ -302,6 +302,15 @@ class AnswerEngine:
         finally:
             self._rebuilding = None
 
+    async def matcher_for(self, entries: list[Entry], lexical: Matcher | None = None) -> HybridMatcher:
+        """A matcher over `entries` (their lexical one when given), trained as at a start: for tools
+        and benchmarks. The engine's own rebuilds read the store's live entries."""
+        if lexical is None:
+            lexical = await asyncio.to_thread(Matcher, entries, self.config)
+        fit = await self._fit(entries, lexical)
+        model = _MODELS[fit.key] if fit.key in _MODELS else await self._train(fit)
+        return fit.matcher.with_model(model)
+
     async def _fit(self, entries: list[Entry], lexical: Matcher) -> _Fit:
         """The hybrid matcher over these entries (no model yet) and the labelled questions to train
         it on, with their vectors: the shipped ones and what members and moderators taught through
@@ -481,6 +490,11 @@ class AnswerEngine:
                 "the pick of %s for question %d not recorded (%s)", entry_id, question_id, error.problem
             )
         return entry
+
+
+def forget_trained_models() -> None:
+    """Forget the process's trained models (benchmarks of a cold start)."""
+    _MODELS.clear()
 
 
 def _log_failed_build(task: asyncio.Task[None]) -> None:
