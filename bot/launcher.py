@@ -21,7 +21,7 @@ import discord
 
 from bot.client import ConnectsBot
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
-from connectsbot.engine import AnswerEngine
+from connectsbot.engine import BOT_ENCODE_WAIT_SECONDS, AnswerEngine
 from connectsbot.kbfiles import EntryFileError, load_policy
 from connectsbot.models import Policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
@@ -94,7 +94,10 @@ async def run_bot(
         return EXIT_FAILED
     try:
         engine, outcome = await AnswerEngine.start(
-            store, settings.store.knowledge, settings.answers.matcher_config()
+            store,
+            settings.store.knowledge,
+            settings.answers.matcher_config(),
+            encode_wait=BOT_ENCODE_WAIT_SECONDS,
         )
         if isinstance(outcome, ImportFailed):
             log.warning(

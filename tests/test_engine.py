@@ -13,6 +13,7 @@ import connectsbot.engine
 from connectsbot.engine import AnswerEngine, TrainingData, sync_knowledge
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.models import Entry
+from connectsbot.semantic import AsyncEncoder
 from connectsbot.store import KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
 from tests.semantic.support import FakeEncoder
@@ -130,3 +131,30 @@ async def test_a_members_pick_trains_the_models_but_is_no_neighbour(store: Knowl
     assert examples is not None and engine.model is not None and engine.model.member_examples == 1
     learned_row = len(engine.training.train)  # the pick comes right after the shipped questions
     assert examples.owner[learned_row] == -2  # ignored as a neighbour
+
+
+async def test_a_question_the_encoder_cannot_take_in_time_is_answered_lexically(
+    store: KnowledgeStore,
+) -> None:
+    """Under load the encoder falls behind: the bot answers with the model trained on the lexical
+    signals instead of keeping the member waiting."""
+    await sync_knowledge(store, SHIPPED_KNOWLEDGE)
+    encoder = FakeEncoder(dim=16)
+    engine = AnswerEngine(
+        store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE), encode_wait=0.05
+    )
+    await engine.refresh()
+    assert engine.answers.semantic and engine.answers.fallback is not None
+    assert engine.answers.fallback.model is not None and not engine.answers.fallback.model.semantic
+    encoder.release.clear()  # the encoder is stuck behind other members' questions
+    try:
+        answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+    finally:
+        encoder.release.set()
+    assert answer.result.entry_id == "connects-rollover" and engine.shed == 1
+    assert answer.result.candidates[0].semantic is None  # the lexical model decided
+
+
+def test_the_encoder_says_when_it_is_behind() -> None:
+    encoder = AsyncEncoder(FakeEncoder(), max_pending=2)
+    assert encoder.has_room(2) and not encoder.has_room(3)

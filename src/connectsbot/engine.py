@@ -48,6 +48,8 @@ INTERVIEW_MISSING_INTENT = "interview_connects_missing"
 # How long an answer waits for its question to be recorded: a busy or full database must not hold up
 # the member's reply (Discord wants one within 3 seconds). A record that is only late still lands.
 RECORD_WAIT_SECONDS = 1.0
+# How long the bot lets a question wait for its sentence vector (a quiet machine needs 10-25 ms).
+BOT_ENCODE_WAIT_SECONDS = 0.08
 LABELLED_DIR = "labelled"  # knowledge/labelled/{train,dev}.jsonl
 NOT_A_NEIGHBOUR = ""  # the label of a question that trains the models but is no semantic neighbour
 # The sentence encoder reads 256 word pieces; a wall of text is cut well before that costs anything.
@@ -79,6 +81,20 @@ class _Fit:
     ) -> _Fit:
         key = _fingerprint(matcher.lexical, questions, encoder)
         return cls(key, matcher, questions, vectors, development)
+
+    def fits(self) -> list[_Fit]:
+        """This training, and for a semantic matcher the lexical-only one of its fallback model."""
+        if not self.matcher.semantic:
+            return [self]
+        questions, (development, _) = self.questions, self.development
+        lexical = _Fit.make(
+            self.matcher.without_vectors(),
+            questions,
+            [None] * len(questions),
+            (development, [None] * len(development)),
+            None,
+        )
+        return [self, lexical]
 
 
 def _texts_to_encode(
@@ -199,6 +215,7 @@ class AnswerEngine:
         encoder: Encoder | None = None,
         training: TrainingData | None = None,
         sources: dict[str, SourceRecord] | None = None,
+        encode_wait: float | None = None,
     ) -> None:
         self.store = store
         self.config = config
@@ -206,6 +223,10 @@ class AnswerEngine:
         self.encoder = encoder
         self.training = training or TrainingData()
         self._questions = AsyncEncoder(encoder) if encoder is not None else None
+        # How long a question waits for its vector before it is answered with the lexical signals
+        # alone (None: as long as it takes, and never shed; the command line's batches).
+        self.encode_wait = encode_wait
+        self.shed = 0  # questions answered without their vector because the encoder was behind
         self._matcher: HybridMatcher | None = None
         self._entries: dict[str, Entry] = {}
         # The sources registry of the knowledge folder: renderings name an entry's sources from it.
@@ -222,6 +243,7 @@ class AnswerEngine:
         knowledge: Path,
         config: MatcherConfig | None = None,
         semantic: bool | None = None,
+        encode_wait: float | None = None,
     ) -> tuple[AnswerEngine, ImportReport | ImportFailed]:
         """Bring the store up to date with the knowledge files, then build the matcher (with the
         semantic signal unless `semantic` or $CONNECTSBOT_SEMANTIC turns it off, or the model is
@@ -247,6 +269,7 @@ class AnswerEngine:
             encoder=await asyncio.to_thread(load_encoder, semantic),
             training=TrainingData.load(knowledge),
             sources=read_sources(knowledge),
+            encode_wait=encode_wait,
         )
         await engine.refresh()
         return engine, outcome
@@ -283,21 +306,25 @@ class AnswerEngine:
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
             fit = await self._fit(entries, lexical)
             matcher = fit.matcher
-            previous = self._matcher.model if self._matcher is not None else None
-            if fit.key in _MODELS:
-                model = _MODELS[fit.key]
-            elif previous is not None and previous.semantic == matcher.semantic:
-                # The model's features say nothing about which entry is which, so the previous
-                # model answers over the changed entries at once; the retrained one replaces it.
-                model = previous
-                self._retraining = asyncio.create_task(self._retrain(fit))
+            previous = self._matcher
+            fits = await asyncio.to_thread(fit.fits)
+            if all(f.key in _MODELS for f in fits):
+                models = [_MODELS[f.key] for f in fits]
+            elif (
+                previous is not None and previous.model is not None and previous.semantic == matcher.semantic
+            ):
+                # The models' features say nothing about which entry is which, so the previous ones
+                # answer over the changed entries at once; the retrained ones replace them.
+                models = [previous.model, previous.fallback.model if previous.fallback else None]
+                self._retraining = asyncio.create_task(self._retrain(fits))
                 # asyncio keeps only a weak reference to a task: hold it until it is done.
                 self._background.add(self._retraining)
                 self._retraining.add_done_callback(self._background.discard)
             else:
-                model = await self._train(fit)
+                models = [await self._train(f) for f in fits]
+            matcher = matcher.with_model(*models)
             self._entries = {entry.id: entry for entry in entries}
-            self._matcher = matcher.with_model(model)
+            self._matcher = matcher
             self._built_at_generation = generation
         finally:
             self._rebuilding = None
@@ -308,8 +335,8 @@ class AnswerEngine:
         if lexical is None:
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
         fit = await self._fit(entries, lexical)
-        model = _MODELS[fit.key] if fit.key in _MODELS else await self._train(fit)
-        return fit.matcher.with_model(model)
+        models = [_MODELS[f.key] if f.key in _MODELS else await self._train(f) for f in fit.fits()]
+        return fit.matcher.with_model(*models)
 
     async def _fit(self, entries: list[Entry], lexical: Matcher) -> _Fit:
         """The hybrid matcher over these entries (no model yet) and the labelled questions to train
@@ -356,15 +383,15 @@ class AnswerEngine:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
         return model
 
-    async def _retrain(self, fit: _Fit) -> None:
+    async def _retrain(self, fits: list[_Fit]) -> None:
         try:
-            model = await self._train(fit)
+            models = [await self._train(fit) for fit in fits]
         except Exception:  # the previous model keeps answering; a bug here must not go unseen
             log.exception("retraining the answer model failed: the previous model stays in use")
             return
         current = self._matcher
-        if current is not None and current.lexical is fit.matcher.lexical:  # no newer build since
-            self._matcher = fit.matcher.with_model(model)
+        if current is not None and current.lexical is fits[0].matcher.lexical:  # no newer build since
+            self._matcher = fits[0].matcher.with_model(*models)
 
     async def trained(self) -> None:
         """Wait until the model is retrained for the current entries (after a change, members are
@@ -440,8 +467,20 @@ class AnswerEngine:
         if self._questions is None or not matcher.semantic:
             return [None] * len(questions)
         texts = [matcher.text_to_encode(question[:ENCODED_CHARS]) for question in questions]
+        encoding = self._questions.encode_many(texts)
         try:
-            return list(await self._questions.encode_many(texts))
+            if self.encode_wait is None:
+                return list(await encoding)
+            # Under load the encoder falls behind (one question costs 10-20 ms of CPU): rather than
+            # keep members waiting, answer with the lexical signals (the fallback model).
+            if not self._questions.has_room(len(texts)):
+                encoding.close()
+                self.shed += len(texts)
+                return [None] * len(questions)
+            return list(await asyncio.wait_for(encoding, self.encode_wait))
+        except TimeoutError:
+            self.shed += len(texts)  # the vectors still arrive, for the cache of recent questions
+            return [None] * len(questions)
         except Exception:  # the encoder is optional: a failure costs the semantic signal, not the answer
             log.exception("encoding %d question(s) failed: answered with the lexical signal", len(texts))
             return [None] * len(questions)

@@ -211,6 +211,7 @@ class HybridMatcher:
         model: AnswerModel | None = None,
         examples: ExampleVectors | None = None,
         speller: Speller | None = None,
+        fallback: AnswerModel | None = None,
     ) -> None:
         self.lexical = lexical
         self.vectors = vectors
@@ -219,13 +220,23 @@ class HybridMatcher:
         self.speller = speller
         if vectors is not None and model is not None and not model.semantic:
             self.vectors = self.examples = None  # a lexical-only model ignores vectors
+        # Answers a question that comes without its vector (the encoder is behind or failed): the
+        # model trained on the lexical signals alone.
+        self.fallback = (
+            HybridMatcher(lexical, model=fallback) if fallback is not None and self.semantic else None
+        )
 
     @property
     def semantic(self) -> bool:
         return self.vectors is not None
 
-    def with_model(self, model: AnswerModel | None) -> HybridMatcher:
-        return HybridMatcher(self.lexical, self.vectors, model, self.examples, self.speller)
+    def with_model(self, model: AnswerModel | None, fallback: AnswerModel | None = None) -> HybridMatcher:
+        """This matcher with a trained model (and the lexical-only one for questions without vectors)."""
+        return HybridMatcher(self.lexical, self.vectors, model, self.examples, self.speller, fallback)
+
+    def without_vectors(self) -> HybridMatcher:
+        """The same entries and lexical matcher, lexical signals only (to train the fallback model)."""
+        return HybridMatcher(self.lexical)
 
     def text_to_encode(self, question: str) -> str:
         """What the sentence encoder should read for a question: spelling corrected."""
@@ -324,7 +335,9 @@ class HybridMatcher:
         if is_smalltalk(text):
             return _result(text, "none", None, 0.0, [], [], "small talk: greeting, thanks or help", SMALLTALK)
         model = self.model
-        if model is None or (model.semantic and vector is None and self.vectors is not None):
+        if model is not None and model.semantic and vector is None and self.vectors is not None:
+            return self.fallback._match(text, None) if self.fallback is not None else self.lexical.match(text)
+        if model is None:
             return self.lexical.match(text)
         assessment = self.assess(text, vector if model.semantic else None)
         lexical = assessment.lexical

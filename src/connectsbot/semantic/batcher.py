@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,6 +16,8 @@ from connectsbot.semantic.encoder import DEFAULT_BATCH_SIZE, Encoder, Vectors
 log = logging.getLogger(__name__)
 
 QUESTION_CACHE_SIZE = 1024
+MAX_PENDING = 64  # texts waiting to be encoded beyond which callers go without (the encoder is behind)
+REST_SHARE = 1.0  # under sustained load, rest this share of each batch's time: <= 1/2 a core
 
 
 @dataclass
@@ -32,11 +35,18 @@ class AsyncEncoder:
     """
 
     def __init__(
-        self, encoder: Encoder, max_batch: int = DEFAULT_BATCH_SIZE, cache_size: int = QUESTION_CACHE_SIZE
+        self,
+        encoder: Encoder,
+        max_batch: int = DEFAULT_BATCH_SIZE,
+        cache_size: int = QUESTION_CACHE_SIZE,
+        max_pending: int = MAX_PENDING,
+        rest_share: float = REST_SHARE,
     ) -> None:
         self.encoder = encoder
         self.max_batch = max_batch
         self.cache_size = cache_size
+        self.max_pending = max_pending
+        self.rest_share = rest_share
         self._recent: OrderedDict[str, Vectors] = OrderedDict()
         self._pending: list[_Request] = []
         self._worker: asyncio.Task[None] | None = None
@@ -45,6 +55,11 @@ class AsyncEncoder:
     @property
     def model_id(self) -> str:
         return self.encoder.model_id
+
+    def has_room(self, count: int) -> bool:
+        """Whether `count` more texts may queue: past `max_pending` waiting texts the encoder is
+        behind, and a caller should do without it (the answer engine then answers lexically)."""
+        return len(self._pending) + count <= self.max_pending
 
     @property
     def dim(self) -> int:
@@ -74,6 +89,7 @@ class AsyncEncoder:
     async def _drain(self) -> None:
         while batch := self._next_batch():
             texts = list(batch)
+            started = time.monotonic()
             try:
                 vectors = await asyncio.to_thread(self.encoder.encode, texts)
             except Exception as error:
@@ -91,6 +107,11 @@ class AsyncEncoder:
                 for request in requests:
                     if not request.vector.done():
                         request.vector.set_result(by_text[text])
+            if self._pending and self.rest_share > 0:
+                # Under sustained load the encoder leaves the core to the rest of the bot part of the
+                # time (the thread competes with the event loop for the same CPU): busy for a batch,
+                # idle for `rest_share` of that time before the next.
+                await asyncio.sleep((time.monotonic() - started) * self.rest_share)
 
     def _next_batch(self) -> dict[str, list[_Request]]:
         """Up to `max_batch` distinct texts from the waiting requests, in order of arrival; requests for
