@@ -16,8 +16,8 @@ from connectsbot.semantic.encoder import DEFAULT_BATCH_SIZE, Encoder, Vectors
 log = logging.getLogger(__name__)
 
 QUESTION_CACHE_SIZE = 1024
-MAX_PENDING = 64  # texts waiting to be encoded beyond which callers go without (the encoder is behind)
-REST_SHARE = 1.0  # under sustained load, rest this share of each batch's time: <= 1/2 a core
+MAX_PENDING = 8  # texts waiting to be encoded beyond which callers go without (the encoder is behind)
+REST_SHARE = 3.0  # under sustained load, rest this share of each batch's time: <= 1/4 of a core
 
 
 @dataclass
