@@ -168,6 +168,8 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                 print(answer_text(answer, engine.sources) + "\n\n" + explain_text(answer))
             else:
                 print(answer_text(answer, engine.sources))
+        if args.explain and engine.model is not None:
+            print(f"\nanswer model: {engine.model.summary()}\n{engine.model.describe()}")
         return EXIT_OK
 
     return await _with_engine(args, body)

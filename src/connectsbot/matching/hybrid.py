@@ -2,22 +2,24 @@
 
 For one question (and its sentence vector, when the semantic signal is on):
 
-1. candidates: the lexical index's best entries plus the entries whose texts are closest in
-   meaning (cosine of sentence vectors), so a paraphrase with none of an entry's words is still
-   considered;
+1. candidates: the lexical index's best entries plus the entries closest in meaning (cosine of
+   sentence vectors), so a paraphrase with none of an entry's words is still considered;
 2. each candidate gets the lexical signals of matcher.py (combined score, best question/alias F,
-   bag of words, keywords, rapidfuzz) and two semantic ones (the best cosine against the entry's
-   question and aliases, and against its answer);
-3. **ranking**: a logistic regression over those signals (trained on labelled questions: is this
-   candidate the right entry?) orders the candidates;
+   bag of words, keywords, rapidfuzz) and four semantic ones: the best cosine against the entry's
+   question and aliases, against its answer, against the labelled questions about it (and its own
+   texts), and its share of the nearest labelled questions' vote;
+3. **ranking**: a pairwise logistic regression over those signals orders the candidates;
 4. **decision**: a second logistic regression estimates how likely the top candidate is right,
-   from how strong and how far ahead it is on each signal, how long the question is and how much
-   of it no entry knows. `answer` above a threshold calibrated (on cross-validated predictions) to
+   from how strong and how far ahead it is on each signal, how long the question is, how many
+   entries share its words, how much of it no entry knows and how close it is to an out-of-scope
+   labelled question. `answer` above a threshold calibrated (on cross-validated predictions) to
    keep wrong confident answers rare, `suggest` the close candidates below it, `none` when
-   nothing is close. Greetings, thanks and "help" are small talk (smalltalk.py); the
+   nothing is close. A question without its vector is decided by the fallback model, trained on
+   the lexical signals alone. Greetings, thanks and "help" are small talk (smalltalk.py); the
    missing-interview-Connects intent rule still routes its complaints.
 
-Both models are tiny and readable (`AnswerModel.describe()`); training.py fits them.
+Both models are tiny and readable (`AnswerModel.describe()`, printed by `ask --explain`);
+training.py fits them.
 """
 
 from __future__ import annotations

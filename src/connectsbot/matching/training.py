@@ -2,14 +2,16 @@
 
 Labelled questions come from `knowledge/labelled/train.jsonl` (written for the purpose, in the
 nine styles members write in, with out-of-scope near misses) and from use: a member's "did you
-mean" pick, a helpful / not-helpful vote, a question a moderator turned into an alias or an
-entry. `knowledge/labelled/dev.jsonl` is never trained on: it only measures.
+mean" pick and a question a moderator turned into an alias or an entry. (Helpful / not-helpful
+votes are not: an answered question keeps no text, so a vote has no question to label.)
+`knowledge/labelled/dev.jsonl` is never trained on: it only measures.
 
-The ranker learns, over every candidate of every in-scope question, whether it is the right
-entry. The decider learns, over every question, whether the ranker's top candidate is right;
-its answer threshold is the one that maximises accuracy on cross-validated predictions while
-keeping wrong confident answers at or under `MAX_WRONG_CONFIDENT`, so the threshold is not
-fitted to the very predictions it judges.
+The ranker learns, from every pair of the right entry and another candidate of an in-scope
+question, which of the two comes first. The decider learns, over every question, whether the
+ranker's top candidate is right; its answer threshold is the one that maximises accuracy on its
+cross-validated predictions while keeping wrong confident answers at or under
+`MAX_WRONG_CONFIDENT` (the ranker itself is fitted on all the questions, so those predictions are
+slightly optimistic: the development set is the honest figure).
 """
 
 from __future__ import annotations
