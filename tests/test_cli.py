@@ -82,6 +82,13 @@ def test_ask_for_people_prints_the_answer_with_sources(capsys: pytest.CaptureFix
     assert "002_199d9790c2e26437" not in out and "as of" not in out
 
 
+def test_ask_explain_says_why(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "ask", "--explain", "--no-record", "do unused connects roll over?")
+    assert code == 0 and "Sources:" in out
+    assert "decision: answer -> connects-rollover" in out and "candidates (share of the ranking" in out
+    assert "answer model: lexical + semantic; trained on" in out and "ranking: lexical" in out
+
+
 def test_ask_json_single_question(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "ask", "--json", "whats the weather in paris tomorrow")
     line = json.loads(out)
