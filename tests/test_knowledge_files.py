@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from connectsbot.kbcheck import lint, validate_folder
-from connectsbot.kbfiles import EntryFileError, load_folder, parse_entry, parse_policy, render_entry
+from connectsbot.kbfiles import (
+    EntryFileError,
+    load_folder,
+    load_policy,
+    parse_entry,
+    parse_policy,
+    render_entry,
+)
 from connectsbot.models import ANSWER_MAX_CHARS
 from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
@@ -252,3 +259,9 @@ def test_lint_reports_an_alias_another_entry_answers_better() -> None:
     assert len(misplaced) == 1 and misplaced[0].startswith("warning: rollover: aliases"), findings
     assert "matches 'buying' better" in misplaced[0]
     assert not [f for f in findings if "unused connects next month" in f or "top up connects" in f]
+
+
+def test_a_policy_file_that_is_not_utf8_says_so(tmp_path: Path) -> None:
+    (tmp_path / "policy.yaml").write_bytes(b"interview_connects:\n  \xff\xfe broken")
+    with pytest.raises(EntryFileError, match="cannot read: not valid UTF-8 text"):
+        load_policy(tmp_path)

@@ -143,11 +143,25 @@ def entry_path(folder: Path, entry_id: str) -> Path:
     return folder / ENTRIES_DIR / f"{entry_id}.md"
 
 
-def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
+def _yaml_document(text: str, file: str) -> object:
+    """A whole YAML file's content; invalid YAML is an EntryFileError naming the file."""
     try:
-        data = _load_yaml(text)
+        return _load_yaml(text)
     except yaml.YAMLError as exc:
         raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
+
+
+def _read_text(path: Path) -> str:
+    """A knowledge file's text; one that cannot be read is an EntryFileError saying why."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8 text"
+        raise EntryFileError([Problem(str(path), "", f"cannot read: {reason}")]) from None
+
+
+def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
+    data = _yaml_document(text, file)
     if not isinstance(data, dict):
         raise EntryFileError([Problem(file, "", "must be a mapping of parameter names")])
     try:
@@ -158,19 +172,12 @@ def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
 
 def load_policy(folder: Path) -> Policy:
     path = folder / POLICY_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise EntryFileError([Problem(str(path), "", f"cannot read: {exc.strerror}")]) from None
-    return parse_policy(text, str(path))
+    return parse_policy(_read_text(path), str(path))
 
 
 def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord]:
     """Read the sources registry: a list of source records with unique ids."""
-    try:
-        data = _load_yaml(text)
-    except yaml.YAMLError as exc:
-        raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
+    data = _yaml_document(text, file)
     if not isinstance(data, list):
         raise EntryFileError([Problem(file, "", "must be a list of sources")])
     records: dict[str, SourceRecord] = {}
@@ -193,12 +200,7 @@ def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord
 
 def load_sources(folder: Path) -> dict[str, SourceRecord]:
     path = folder / SOURCES_FILE
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8 text"
-        raise EntryFileError([Problem(str(path), "", f"cannot read: {reason}")]) from None
-    return parse_sources(text, str(path))
+    return parse_sources(_read_text(path), str(path))
 
 
 def load_folder(folder: Path) -> LoadedFolder:
