@@ -356,11 +356,7 @@ async def test_a_public_diagnosis_cannot_carry_a_members_link_or_mention(fake: F
     assert reply.interaction is not None
     await fake.settle()
     # The reading comes first, so the result runs over two messages: the checks hold for both.
-    followups = [
-        fake._reply(r)
-        for r in fake.sent
-        if r.method == "POST" and r.path == f"/webhooks/{fake.application_id}/{reply.interaction.token}"
-    ]
+    followups = fake.followups_to(reply.interaction)
     text = "\n".join(part.content or "" for part in [reply, *followups])
     assert not reply.ephemeral and "missing 50" in text
     assert "free Connects (https://evil.example)" in text and "](" not in text

@@ -73,12 +73,7 @@ async def test_a_long_result_is_split_into_messages_within_discords_limit(fake: 
     first = await fake.submit_modal(modal, {"timeline": "\n".join(lines)})
     assert first.interaction is not None
     await fake.settle()
-    followups = [
-        r
-        for r in fake.sent
-        if r.method == "POST" and r.path == f"/webhooks/{fake.application_id}/{first.interaction.token}"
-    ]
-    parts = [first, *(fake._reply(r) for r in followups)]
+    parts = [first, *fake.followups_to(first.interaction)]
     assert len(parts) >= 2
     for part in parts:
         text = part.content or ""
@@ -144,9 +139,5 @@ async def test_the_button_is_under_the_last_part_of_a_long_result(fake: FakeDisc
     assert first.custom_ids == []
     assert first.interaction is not None
     await fake.settle()
-    followups = [
-        fake._reply(r)
-        for r in fake.sent
-        if r.method == "POST" and r.path == f"/webhooks/{fake.application_id}/{first.interaction.token}"
-    ]
+    followups = fake.followups_to(first.interaction)
     assert followups and [len(part.custom_ids) for part in followups] == [0] * (len(followups) - 1) + [1]

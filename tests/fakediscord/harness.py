@@ -629,6 +629,15 @@ class FakeDiscord:
             self._reply(r) for r in self.server.requests if r.ok and r.method == "POST" and r.path == path
         ]
 
+    def followups_to(self, interaction: PendingInteraction) -> list[Reply]:
+        """Every followup message the bot sent for ``interaction`` so far. Call ``settle()`` first."""
+        path = FOLLOWUP_ROUTE.format(application_id=self.application_id, token=interaction.token)
+        return [
+            self._reply(r, interaction)
+            for r in self.server.requests
+            if r.ok and r.method == "POST" and r.path == path
+        ]
+
     async def _barrier(self, timeout: float | None = None) -> None:
         """Return once the client has processed every gateway frame sent so far: it answers a
         server-sent HEARTBEAT (op 1) only after the frames before it."""
