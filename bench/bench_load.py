@@ -15,7 +15,7 @@ Events (default mix ask 5 : help 3 : diagnose 2), each from a member who has not
 neither the per-member question limit nor the auto-answer cooldown refuses anything:
 
 - ``/ask`` with a public question; answered by the interaction callback.
-- A message in the help channel with a question the engine answers outright (on the others the bot
+- A message in the help channel with a question the answer service answers outright (on the others the bot
   may stay silent by design, which cannot be told from a drop); answered by the bot's reply.
 - ``/diagnose``: its callback is the modal; ``--think`` seconds after the modal arrived the member
   submits a timeline, a second interaction ("modal") that is not on the schedule.
@@ -23,7 +23,7 @@ neither the per-member question limit nor the auto-answer cooldown refuses anyth
 Per offered rate: events dispatched, answered within Discord's 3 s interaction window, late (answered
 after it: Discord refuses such a callback, and so does the fake), dropped (no answer by the end of the
 run), latency from the gateway dispatch to the fake receiving the answer, the bot's CPU share and RSS.
-The answer engine alone (spelling, encoding the question, the hybrid match) is timed on the same
+The answer service alone (spelling, encoding the question, the hybrid match) is timed on the same
 questions first; /ask latency over that time is the cost of the Discord layer. The knee is the
 highest offered rate with nothing late or dropped and p99 < 1 s.
 """
@@ -73,9 +73,9 @@ from bot.settings import (
     ModerationSettings,
     StoreSettings,
 )
-from connectsbot.engine import ENCODED_CHARS, AnswerEngine
+from connectsbot.answers import ENCODED_CHARS, AnswerService
+from connectsbot.knowledge import Policy
 from connectsbot.matching import MatchResult
-from connectsbot.models import Policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.fakediscord import payloads
 from tests.fakediscord.payloads import JSON
@@ -203,11 +203,11 @@ async def serve_bot(config: BotProcessConfig) -> int:
     def make_bot(
         settings: BotSettings,
         store: KnowledgeStore,
-        engine: AnswerEngine,
+        answers: AnswerService,
         policy: Policy,
         startup: ImportReport | ImportFailed,
     ) -> ConnectsBot:
-        return on_loopback(ConnectsBot(settings, store, engine, policy, startup))
+        return on_loopback(ConnectsBot(settings, store, answers, policy, startup))
 
     return await launcher.run_bot(bot_settings(config), make_bot=make_bot)
 
@@ -243,7 +243,7 @@ def load_timelines(folder: Path) -> list[str]:
     return [p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.txt"))] if folder.is_dir() else []
 
 
-Answerer = Callable[[str], MatchResult]  # one question through the engine, as the bot answers it
+Answerer = Callable[[str], MatchResult]  # one question through the answer service, as the bot answers it
 
 
 def build_workload(
@@ -772,12 +772,12 @@ def time_matcher(matcher: Answerer, questions: Sequence[str], passes: int = 3) -
 
 async def prepare_template(path: Path) -> tuple[Answerer, list[str]]:
     """Import the shipped knowledge into a database every bot process starts from a copy of (its vector
-    cache filled, as after the bot's first start); return the engine's answer to one question (the bot
+    cache filled, as after the bot's first start); return the answer service's answer to one question (the bot
     builds the same engine from the same entries: spelling, encoding, hybrid match, no recording) and
     the entries' questions."""
     async with await KnowledgeStore.open(path) as store:
-        engine, _ = await AnswerEngine.start(store, KNOWLEDGE)
-    matcher, encoder = engine.answers, engine.encoder
+        answers, _ = await AnswerService.start(store, KNOWLEDGE)
+    matcher, encoder = answers.current_matcher, answers.encoder
 
     def answer(question: str) -> MatchResult:
         vector = None
@@ -785,7 +785,7 @@ async def prepare_template(path: Path) -> tuple[Answerer, list[str]]:
             vector = encoder.encode([matcher.text_to_encode(question[:ENCODED_CHARS])])[0]
         return matcher.match(question, vector)
 
-    return answer, [entry.question for entry in engine.entries.values()]
+    return answer, [entry.question for entry in answers.entries.values()]
 
 
 # ------------------------------------------------------------------------------------------- report
@@ -1036,7 +1036,7 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
     print(f"Workload: {described}; modal submitted {args.think:g} s after it opened{cased}")
     print(f"Processes: {placement}; bot = production launcher, INFO logs to a file")
     print(
-        f"Matcher alone (the answer engine: spelling, encoding, hybrid match; same questions, "
+        f"Matcher alone (the answer service: spelling, encoding, hybrid match; same questions, "
         f"{matcher_timing.calls} calls one at a time): "
         f"p50 {ms(matcher_timing.p50)} ms, p99 {ms(matcher_timing.p99)} ms, max {ms(matcher_timing.max)} ms"
     )

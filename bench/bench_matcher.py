@@ -1,15 +1,15 @@
-"""Answer-engine benchmark: quality and latency against baselines, and the engine's scale curve.
+"""Answer-engine benchmark: quality and latency against baselines, and the answer service's scale curve.
 
 Run by hand (it is not part of the test suite); see bench/README.md. Everything runs in this one
 process, pinned to one CPU core where the OS allows it, with BLAS limited to one thread.
 
 1. On the public questions (../shared/eval/questions.jsonl) and on the development set
-   (knowledge/labelled/dev.jsonl), over the shipped knowledge base: the answer engine (the hybrid
+   (knowledge/labelled/dev.jsonl), over the shipped knowledge base: the answer service (the hybrid
    matcher as AnswerEngine.start builds it, semantic signal on), the lexical Matcher alone (its own
    thresholds), MiniLM cosine alone (the project's numpy encoder), BM25 (rank-bm25) and rapidfuzz
    WRatio extractOne. Baselines answer above a score cutoff tuned on the very set they are scored
-   on (which flatters them); the engine is never tuned on either set.
-2. The engine on synthetic knowledge bases (bench/synthetic.py) of growing size that contain the
+   on (which flatters them); the answer service is never tuned on either set.
+2. The answer service on synthetic knowledge bases (bench/synthetic.py) of growing size that contain the
    real entries: build time with a cold and a warm vector cache, latency, memory, and accuracy on
    the public set.
 """
@@ -39,12 +39,12 @@ import numpy as np
 from rapidfuzz import fuzz, process, utils
 from synthetic import DEFAULT_SEED, knowledge_base, synthetic_entries
 
-from connectsbot import engine as engine_module
-from connectsbot.engine import ENCODED_CHARS, AnswerEngine, TrainingData
+from connectsbot import answers as engine_module
+from connectsbot.answers import ENCODED_CHARS, AnswerService, TrainingData
 from connectsbot.kbfiles import load_folder
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatchResult
 from connectsbot.matching.hybrid import HybridMatcher, answer_text, entry_texts
-from connectsbot.models import Entry
 from connectsbot.semantic import Encoder, SentenceEncoder, Vectors, forget_memo, load_encoder
 from connectsbot.store import ImportFailed, KnowledgeStore
 
@@ -424,7 +424,7 @@ def run_ranker(
 
 
 def engine_call(matcher: HybridMatcher, encoder: Encoder | None) -> Callable[[str], MatchResult]:
-    """What the engine does for one question: spelling, encoding (in the bot: in a worker thread,
+    """What the answer service does for one question: spelling, encoding (in the bot: in a worker thread,
     batched with other questions), then the hybrid match. Recording the question is left out."""
 
     def call(question: str) -> MatchResult:
@@ -484,27 +484,27 @@ def fresh_models() -> None:
     engine_module.forget_trained_models()
 
 
-async def start_engine(knowledge: Path, database: Path) -> tuple[AnswerEngine, float]:
+async def start_engine(knowledge: Path, database: Path) -> tuple[AnswerService, float]:
     """AnswerEngine.start as the bot runs it (import, vectors, training), timed."""
     fresh_models()
     gc.collect()
     start = time.perf_counter()
     store = await KnowledgeStore.open(database)
     try:
-        engine, outcome = await AnswerEngine.start(store, knowledge, semantic=True)
+        answers, outcome = await AnswerService.start(store, knowledge, semantic=True)
     finally:
         await store.close()
     elapsed = time.perf_counter() - start
     if isinstance(outcome, ImportFailed):
         print(f"note: the knowledge import failed ({len(outcome.problems)} problems): {outcome}")
-    return engine, elapsed
+    return answers, elapsed
 
 
 @dataclass
 class Methods:
     """Everything part 1 compares, built once for both question sets."""
 
-    engine: HybridMatcher
+    answers: HybridMatcher
     encoder: Encoder | None
     engine_build_s: float
     lexical: Matcher
@@ -522,9 +522,9 @@ def build_methods(entries: Sequence[Entry], args: argparse.Namespace) -> Methods
     if encoder is None:
         notes.append("the sentence encoder could not be loaded: engine lexical-only, MiniLM baseline skipped")
     with tempfile.TemporaryDirectory(prefix="bench-engine-") as folder:
-        engine, cold_s = asyncio.run(start_engine(args.knowledge, Path(folder) / "bot.db"))
+        answers, cold_s = asyncio.run(start_engine(args.knowledge, Path(folder) / "bot.db"))
         _, warm_s = asyncio.run(start_engine(args.knowledge, Path(folder) / "bot.db"))
-    matcher = engine.answers
+    matcher = answers.current_matcher
     model = matcher.model
     notes.append(
         f"engine: AnswerEngine.start on a temporary database: {cold_s:.1f} s with an empty vector cache "
@@ -588,8 +588,8 @@ def compare(
     if unknown:
         print(f"note: {len(unknown)} expected ids are not in the knowledge base: {', '.join(unknown)}")
     engine_run, engine_results = run_matcher(
-        "answer engine (hybrid)",
-        engine_call(methods.engine, methods.encoder),
+        "answer service (hybrid)",
+        engine_call(methods.answers, methods.encoder),
         methods.engine_build_s,
         questions,
         args.repeat,
@@ -650,14 +650,15 @@ def compare(
         f"(L = lexical Matcher; {args.repeat} timed pass(es) after a warm-up, each question timed alone; "
         "top-1 / top-3 / in-scope over in-scope questions)"
     )
-    if methods.encoder is not None and methods.engine.semantic and not args.quick:
+    if methods.encoder is not None and methods.answers.semantic and not args.quick:
         vectors = [
-            methods.encoder.encode([methods.engine.text_to_encode(q.q[:ENCODED_CHARS])])[0] for q in questions
+            methods.encoder.encode([methods.answers.text_to_encode(q.q[:ENCODED_CHARS])])[0]
+            for q in questions
         ]
         pairs = list(zip([q.q for q in questions], vectors, strict=True))
-        _, match_only = time_calls(lambda pair: methods.engine.match(*pair), pairs, 1)
+        _, match_only = time_calls(lambda pair: methods.answers.match(*pair), pairs, 1)
         _, encode_only = time_calls(
-            lambda text: methods.encoder.encode([methods.engine.text_to_encode(text)]),  # type: ignore[union-attr]
+            lambda text: methods.encoder.encode([methods.answers.text_to_encode(text)]),  # type: ignore[union-attr]
             [q.q[:ENCODED_CHARS] for q in questions],
             1,
         )
@@ -786,7 +787,7 @@ class BudgetEncoder:
 
 
 def synthetic_texts(entries: Sequence[Entry], real_ids: frozenset[str]) -> dict[str, str]:
-    """Every text a synthetic entry has the engine encode, and the entry's question."""
+    """Every text a synthetic entry has the answer service encode, and the entry's question."""
     texts: dict[str, str] = {}
     for entry in entries:
         if entry.id in real_ids:
@@ -811,7 +812,7 @@ class Build:
 async def build_engine(
     entries: list[Entry], encoder: BudgetEncoder, training: TrainingData, database: Path, memo: bool = False
 ) -> tuple[HybridMatcher, Build]:
-    """The engine's build over `entries`: the lexical index, then AnswerEngine's own training step
+    """The answer service's build over `entries`: the lexical index, then AnswerEngine's own training step
     (vectors through the store's cache, ranker and decider fitted, development set measured). The
     entries are handed over directly instead of being imported into the store first. `memo`: keep
     the process's vectors (--quick: the real texts', already encoded by part 1)."""
@@ -825,11 +826,11 @@ async def build_engine(
     extrapolated = encoder.extrapolated_s()
     store = await KnowledgeStore.open(database)
     try:
-        engine = AnswerEngine(store, encoder=encoder, training=training)
+        answers = AnswerService(store, encoder=encoder, training=training)
         start = time.perf_counter()
         lexical = Matcher(entries)
         lexical_s = time.perf_counter() - start
-        matcher = await engine.matcher_for(entries, lexical)
+        matcher = await answers.matcher_for(entries, lexical)
         total_s = time.perf_counter() - start
     finally:
         await store.close()
@@ -915,7 +916,7 @@ def scale(
     real: Sequence[Entry], questions: Sequence[Question], encoder: Encoder, args: argparse.Namespace
 ) -> list[ScalePoint]:
     sizes = sorted(args.sizes)
-    banner(f"2. Scale: the engine on synthetic knowledge bases holding the {len(real)} real entries")
+    banner(f"2. Scale: the answer service on synthetic knowledge bases holding the {len(real)} real entries")
     start = time.perf_counter()
     pool = synthetic_entries(max(sizes) - len(real), args.seed)
     print(
@@ -1023,7 +1024,7 @@ def scale(
     )
     print(
         "- public set, strict (an out-of-scope question answered by a synthetic entry counts as wrong; "
-        "'oos -> synthetic' counts those); lexical: the engine's own lexical index with its thresholds"
+        "'oos -> synthetic' counts those); lexical: the answer service's lexical index with its thresholds"
     )
     return points
 

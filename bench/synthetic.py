@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from connectsbot.models import Entry, normalise_alias
+from connectsbot.knowledge import Entry, normalise_alias
 
 DEFAULT_SEED = 20261121
 SYNTHETIC_AS_OF = date(2026, 11, 1)

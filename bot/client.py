@@ -1,4 +1,4 @@
-"""The Discord client: holds the store, the answer engine and the policy, loads one extension per feature."""
+"""The Discord client: holds the store, the answer service and the policy, loads one extension per feature."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from discord.ext import commands
 
 from bot import checks
 from bot.render import NO_MENTIONS
-from connectsbot.engine import AnswerEngine
-from connectsbot.models import Entry, Policy
-from connectsbot.ranking import EntryRanker
+from connectsbot.answers import AnswerService
+from connectsbot.entry_ranking import EntryRanker
+from connectsbot.knowledge import Entry, Policy
+from connectsbot.question_limit import QuestionLimit
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, Revision, StoreError
-from connectsbot.throttle import QuestionThrottle
 
 from .settings import BotSettings
 
@@ -214,7 +214,7 @@ class ConnectsBot(commands.Bot):
         self,
         settings: BotSettings,
         store: KnowledgeStore,
-        engine: AnswerEngine,
+        answers: AnswerService,
         policy: Policy,
         startup_import: ImportReport | ImportFailed | None = None,
         *,
@@ -240,10 +240,10 @@ class ConnectsBot(commands.Bot):
         )
         self.settings = settings
         self.store = store
-        self.engine = engine
+        self.answers = answers
         self.policy = policy
-        self.ranker = EntryRanker(engine)
-        self.question_throttle = QuestionThrottle(
+        self.ranker = EntryRanker(answers)
+        self.question_throttle = QuestionLimit(
             settings.answers.question_limit, settings.answers.question_window_seconds
         )
         # What the import of the knowledge files did at start; the mod-log reports it once connected.
@@ -356,7 +356,7 @@ class ConnectsBot(commands.Bot):
         self, revision: Revision, before: Entry | None, actor: discord.abc.User, guild_id: int | None
     ) -> None:
         """After every change through the bot: rebuild the matcher, then tell the mod-log."""
-        await self.engine.refresh()
+        await self.answers.refresh()
         log.info(
             "knowledge base: %s %s r%d by %s", revision.action, revision.entry_id, revision.revision, actor.id
         )

@@ -23,9 +23,9 @@ import discord
 from bot import render
 from bot.client import reports_failures
 from bot.render import NO_MENTIONS
-from connectsbot.engine import Answer
+from connectsbot.answers import Answer
+from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
-from connectsbot.models import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.store import NotFound, StoreError
 
 if TYPE_CHECKING:
@@ -248,15 +248,15 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
         except NotFound:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        await bot.engine.refresh()
-        entry = bot.engine.entries.get(chosen)
+        await bot.answers.refresh()
+        entry = bot.answers.entries.get(chosen)
         if chosen not in question.suggestions or entry is None:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        embed, view = answer_parts(entry, bot.engine.sources)
+        embed, view = answer_parts(entry, bot.answers.sources)
         if await bot.store.asked_by(question_id, str(interaction.user.id)):
             # The asker chose: remember it (a candidate alias) and show the answer in place.
-            await bot.engine.pick_suggestion(question_id, entry.id)
+            await bot.answers.pick_suggestion(question_id, entry.id)
             log.info("question %d: suggestion %s picked", question_id, entry.id)
             await interaction.response.edit_message(
                 content=None, embeds=[embed], view=view, allowed_mentions=NO_MENTIONS
@@ -276,7 +276,7 @@ def suggest_view(question_id: int, entries: Sequence[Entry]) -> discord.ui.View:
 def answer_message(
     answer: Answer, sources: Mapping[str, SourceRecord]
 ) -> tuple[str | None, discord.Embed | None, discord.ui.View | None]:
-    """What to post for an engine answer: (content, embed, view). All None for "no answer"."""
+    """What to post for an answer: (content, embed, view). All None for "no answer"."""
     if answer.is_smalltalk:
         return SMALLTALK_REPLY, None, None
     if answer.entry is not None:

@@ -16,10 +16,10 @@ import discord
 from discord import app_commands
 
 from connectsbot.dating import dating_lines
-from connectsbot.insights import QuestionGroup, StatsReport
-from connectsbot.models import Entry, SourceRecord
-from connectsbot.present import today_utc
+from connectsbot.knowledge import Entry, SourceRecord
+from connectsbot.question_reports import QuestionGroup, StatsReport
 from connectsbot.store import IMPORT_AUTHOR, ImportFailed, ImportReport, Revision
+from connectsbot.terminal_text import today_utc
 
 MESSAGE_LIMIT = 2000
 EMBED_TITLE = 256

@@ -217,7 +217,7 @@ class AnswerSettings(BaseSettings):
     cooldown_seconds: float = Field(
         default=60.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_COOLDOWN_SECONDS"
     )
-    # Flood limit on questions put to the bot (/ask, @mention), per member: see connectsbot.throttle.
+    # Flood limit on questions put to the bot (/ask, @mention), per member: see connectsbot.question_limit.
     question_limit: int = Field(default=5, ge=1, le=1000, validation_alias="CONNECTSBOT_QUESTION_LIMIT")
     question_window_seconds: float = Field(
         default=30.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_QUESTION_WINDOW_SECONDS"

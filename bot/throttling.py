@@ -1,4 +1,4 @@
-"""The per-member question limit on /ask and @mentions (see connectsbot.throttle).
+"""The per-member question limit on /ask and @mentions (see connectsbot.question_limit).
 
 Over the limit, a mention gets the "slow down" notice once and later ones are ignored, so a flood
 never makes the bot flood the channel. A slash command must be answered (Discord shows "the
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from connectsbot.throttle import ThrottleDecision
+from connectsbot.question_limit import LimitDecision
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -21,9 +21,9 @@ SLOW_DOWN = (
 )
 
 
-def check_question(bot: ConnectsBot, member_id: int) -> ThrottleDecision:
+def check_question(bot: ConnectsBot, member_id: int) -> LimitDecision:
     return bot.question_throttle.check(str(member_id), bot.monotonic())
 
 
-def slow_down(decision: ThrottleDecision) -> str:
+def slow_down(decision: LimitDecision) -> str:
     return SLOW_DOWN.format(seconds=decision.wait_seconds)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from connectsbot.kbfiles import render_entry
-from connectsbot.models import Entry
+from connectsbot.knowledge import Entry
 from connectsbot.store import KnowledgeStore
 
 REPO = Path(__file__).resolve().parents[1]

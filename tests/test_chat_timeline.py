@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from connectsbot import chat
-from connectsbot.engine import AnswerEngine
+from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_policy
 from connectsbot.store import KnowledgeStore
 from tests.diagnosis.support import SHIPPED_KNOWLEDGE
@@ -36,8 +36,8 @@ async def _chat(
             raise EOFError from None
 
     async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
-        engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-        await chat.run_chat(engine, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append, pending)
+        answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+        await chat.run_chat(answers, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append, pending)
         unanswered = [question.question for question in await store.unanswered()]
     return said, unanswered
 
@@ -117,8 +117,8 @@ async def test_a_question_mentioning_a_date_is_still_a_question(tmp_path: Path) 
 
 async def test_the_engine_never_records_a_timeline_however_it_arrives(tmp_path: Path) -> None:
     async with await KnowledgeStore.open(tmp_path / "engine.sqlite3") as store:
-        engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-        answers = await engine.ask_many(
+        answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+        replies = await answers.ask_many(
             [
                 "zebra husbandry",
                 "why no connects?\nNov 3 applied to logo job\nclient messaged me nov 4",
@@ -131,4 +131,4 @@ async def test_the_engine_never_records_a_timeline_however_it_arrives(tmp_path: 
         )
         unanswered = [question.question for question in await store.unanswered()]
     assert sorted(unanswered) == ["giraffe grooming", "zebra husbandry"]
-    assert [answer.question_id is None for answer in answers] == [False, True, True, False]
+    assert [answer.question_id is None for answer in replies] == [False, True, True, False]

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from connectsbot import chat
+from connectsbot.answers import AnswerService
 from connectsbot.cli import main
-from connectsbot.engine import AnswerEngine
 from connectsbot.kbfiles import load_policy, render_entry
 from connectsbot.store import KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
@@ -158,8 +158,8 @@ async def test_chat_answers_suggests_picks_and_diagnoses(tmp_path: Path) -> None
             raise EOFError from None
 
     async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
-        engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-        code = await chat.run_chat(engine, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append)
+        answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+        code = await chat.run_chat(answers, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append)
         unanswered = await store.unanswered()
     assert code == 0
     assert "200" in said[1]

@@ -1,5 +1,5 @@
 """Property-based fuzzing of everything in the core that takes member text: the matcher (questions and
-autocomplete prefixes), the timeline diagnosis, and the engine that answers and records questions.
+autocomplete prefixes), the timeline diagnosis, and the answer service that answers and records questions.
 
 Member text is anything Discord can deliver: all of Unicode but lone surrogates, from nothing to
 10,000 characters, NUL and other controls, RTL marks and overrides, zalgo, code fences, markdown,
@@ -15,12 +15,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectsbot.answers import AnswerService
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
-from connectsbot.engine import AnswerEngine
 from connectsbot.kbfiles import load_folder, load_policy, load_sources
 from connectsbot.matching import Matcher
-from connectsbot.present import answer_text
 from connectsbot.store import KnowledgeStore
+from connectsbot.terminal_text import answer_text
 from tests.conftest import SHIPPED_KNOWLEDGE
 
 SOURCES = load_sources(SHIPPED_KNOWLEDGE)
@@ -219,7 +219,7 @@ def test_jobs_named_with_nasty_text_are_all_listed() -> None:
     assert "@everyone" in rendered and "[free](https://evil.example)" in rendered
 
 
-# The engine: what /ask, mentions and help channels run, and the terminal's rendering of it
+# The answer service: what /ask, mentions and help channels run, and the terminal's rendering of it
 
 ENGINE_QUESTIONS = {
     "empty": "",
@@ -234,10 +234,10 @@ ENGINE_QUESTIONS = {
 
 
 async def test_the_engine_answers_and_records_any_question(store: KnowledgeStore) -> None:
-    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+    answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
     questions = list(ENGINE_QUESTIONS.values())
-    answers = await engine.ask_many(questions, "member", "guild", "channel")
-    for question, answer in zip(questions, answers, strict=True):
+    replies = await answers.ask_many(questions, "member", "guild", "channel")
+    for question, answer in zip(questions, replies, strict=True):
         assert answer.question_id is not None, question
         shown = answer_text(answer, SOURCES)
         assert shown.strip(), question
@@ -246,4 +246,4 @@ async def test_the_engine_answers_and_records_any_question(store: KnowledgeStore
         else:
             # Unanswered questions are kept for the moderators exactly as asked, NUL and all.
             assert (await store.question(answer.question_id)).question == question
-    assert {answer.result.decision for answer in answers} == {"answer", "none"}
+    assert {answer.result.decision for answer in replies} == {"answer", "none"}

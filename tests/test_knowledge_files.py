@@ -16,7 +16,7 @@ from connectsbot.kbfiles import (
     parse_policy,
     render_entry,
 )
-from connectsbot.models import ANSWER_MAX_CHARS
+from connectsbot.knowledge import ANSWER_MAX_CHARS
 from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
 TODAY = date(2026, 12, 4)

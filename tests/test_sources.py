@@ -27,9 +27,9 @@ from connectsbot.kbfiles import (
     parse_sources,
     render_entry,
 )
-from connectsbot.models import stated_label, stated_span
-from connectsbot.present import entry_text
+from connectsbot.knowledge import stated_label, stated_span
 from connectsbot.store import KnowledgeStore
+from connectsbot.terminal_text import entry_text
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
 
 SOURCES = load_sources(SHIPPED_KNOWLEDGE)

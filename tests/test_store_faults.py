@@ -1,7 +1,7 @@
 """The store when the database cannot be written: another connection holding the write lock (waited out
 with backoff, or refused after a while), a full disk, a read-only file, a file that will not open. Every
 refusal is a StoreUnavailable worded for people (SQLite's own words kept in `cause`, for the logs),
-nothing changes, reads keep working, and the answer engine answers anyway."""
+nothing changes, reads keep working, and the answer service answers anyway."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from connectsbot.engine import AnswerEngine
+from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_folder, render_entry
 from connectsbot.store import ImportFailed, KnowledgeStore, QuestionRecord, StoreUnavailable
 from tests.conftest import EntryFactory, build_entry
@@ -120,10 +120,10 @@ async def test_a_read_only_database_refuses_every_write(
 
 
 @pytest.fixture
-async def engine(imported: KnowledgeStore) -> AnswerEngine:
-    engine = AnswerEngine(imported)
-    await engine.refresh()
-    return engine
+async def answers(imported: KnowledgeStore) -> AnswerService:
+    answers = AnswerService(imported)
+    await answers.refresh()
+    return answers
 
 
 async def test_a_start_on_a_full_disk_serves_what_the_store_has(
@@ -133,50 +133,50 @@ async def test_a_start_on_a_full_disk_serves_what_the_store_has(
         render_entry(build_entry("beta-topic", answer=BIG_ANSWER)), encoding="utf-8"
     )
     await fill_disk(imported)
-    engine, outcome = await AnswerEngine.start(imported, kb_folder)
+    answers, outcome = await AnswerService.start(imported, kb_folder)
     assert isinstance(outcome, ImportFailed)
     (problem,) = outcome.problems
     assert problem.message == "the database could not save the import (the disk is full)"
-    assert engine.entries["beta-topic"].answer == "**Answer** about beta-topic."
+    assert answers.entries["beta-topic"].answer == "**Answer** about beta-topic."
 
 
 async def test_the_member_gets_the_answer_when_the_question_cannot_be_recorded(
-    engine: AnswerEngine, caplog: pytest.LogCaptureFixture
+    answers: AnswerService, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await make_read_only(engine.store)
-    answer = await engine.ask(ALIAS_OF_BETA, "member", "g", "c")
+    await make_read_only(answers.store)
+    answer = await answers.ask(ALIAS_OF_BETA, "member", "g", "c")
     assert answer.entry is not None and answer.entry.id == "beta-topic"
     assert answer.question_id is None
     assert any(r.levelno == logging.WARNING and "not recorded" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_picked_suggestion_is_shown_when_the_pick_cannot_be_recorded(engine: AnswerEngine) -> None:
-    (question_id,) = await engine.store.record_questions([_record()])
-    await make_read_only(engine.store)
-    assert (await engine.pick_suggestion(question_id, "gamma-topic")).id == "gamma-topic"
+async def test_a_picked_suggestion_is_shown_when_the_pick_cannot_be_recorded(answers: AnswerService) -> None:
+    (question_id,) = await answers.store.record_questions([_record()])
+    await make_read_only(answers.store)
+    assert (await answers.pick_suggestion(question_id, "gamma-topic")).id == "gamma-topic"
 
 
-async def test_the_answer_does_not_wait_for_a_busy_database(engine: AnswerEngine, tmp_path: Path) -> None:
-    engine.record_wait = 0.2
+async def test_the_answer_does_not_wait_for_a_busy_database(answers: AnswerService, tmp_path: Path) -> None:
+    answers.record_wait = 0.2
     path = tmp_path / "store.sqlite3"
     async with write_lock_held(path, 1.0):
         started = time.monotonic()
-        answer = await engine.ask(ALIAS_OF_BETA, "member", "g", "c")
+        answer = await answers.ask(ALIAS_OF_BETA, "member", "g", "c")
         assert time.monotonic() - started < 0.6
     assert answer.entry is not None and answer.question_id is None
-    await engine.store.close()  # waits for the question writer: the late record lands
+    await answers.store.close()  # waits for the question writer: the late record lands
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("SELECT entry_id FROM questions").fetchall() == [("beta-topic",)]
 
 
 async def test_questions_that_fail_after_the_answer_are_logged_as_not_recorded(
-    engine: AnswerEngine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    answers: AnswerService, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    engine.record_wait = 0.1
-    engine.store.write_patience = 0.3
+    answers.record_wait = 0.1
+    answers.store.write_patience = 0.3
     async with write_lock_held(tmp_path / "store.sqlite3", 1.0):
-        answer = await engine.ask(ALIAS_OF_BETA, "member", "g", "c")
-        await engine.store.close()  # waits for the question writer, which gives up meanwhile
+        answer = await answers.ask(ALIAS_OF_BETA, "member", "g", "c")
+        await answers.store.close()  # waits for the question writer, which gives up meanwhile
     assert answer.entry is not None and answer.question_id is None
     gc.collect()  # the failed batch's future sits in a cycle with its exception's traceback
     late = [r for r in caplog.records if "not recorded after all" in r.getMessage()]

@@ -17,7 +17,7 @@ from discord.ext import commands
 from bot import checks, render
 from bot.client import report_failure
 from bot.components import answer_view, client_of, reply_to, respond, update
-from connectsbot.models import Entry
+from connectsbot.knowledge import Entry
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -98,7 +98,7 @@ class PreviewView(discord.ui.View):
         if entry is None or self.posted:
             await respond(interaction, "Already posted.", ephemeral=True)
             return
-        sources = client_of(interaction).engine.sources
+        sources = client_of(interaction).answers.sources
         posted = await reply_to(
             self.target, embed=render.answer_embed(entry, sources), view=answer_view(entry.id)
         )
@@ -127,15 +127,15 @@ class PreviewView(discord.ui.View):
             await respond(interaction, NOT_OFFERED, ephemeral=True)
             return
         bot = client_of(interaction)
-        await bot.engine.refresh()
-        entry = bot.engine.entries.get(values[0])
+        await bot.answers.refresh()
+        entry = bot.answers.entries.get(values[0])
         if entry is None:
             await respond(interaction, "That entry is not available anymore.", ephemeral=True)
             return
         self.entry = entry
         self._show_buttons()
         await update(
-            interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, bot.engine.sources), view=self
+            interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, bot.answers.sources), view=self
         )
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
@@ -165,7 +165,7 @@ class AnswerWithFaqCog(commands.Cog):
             await respond(interaction, "That message has no text I can match.", ephemeral=True)
             return
         guild = str(interaction.guild_id) if interaction.guild_id else None
-        (answer,) = await self.bot.engine.ask_many(
+        (answer,) = await self.bot.answers.ask_many(
             [text], str(message.author.id), guild, str(message.channel.id), record=False
         )
         entry = answer.entry or (answer.suggestions[0] if answer.suggestions else None)
@@ -180,7 +180,7 @@ class AnswerWithFaqCog(commands.Cog):
             await respond(
                 interaction,
                 PREVIEW_NOTE,
-                embed=render.answer_embed(entry, self.bot.engine.sources),
+                embed=render.answer_embed(entry, self.bot.answers.sources),
                 view=view,
                 ephemeral=True,
             )

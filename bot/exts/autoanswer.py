@@ -95,11 +95,11 @@ class AutoAnswerCog(commands.Cog):
         if self._cooling_down(author, self.bot.monotonic()):
             log.info("auto-answer: member on cooldown, question left alone")
             return
-        answer = await self.bot.engine.ask(text, str(author), str(message.guild.id), str(message.channel.id))
+        answer = await self.bot.answers.ask(text, str(author), str(message.guild.id), str(message.channel.id))
         if answer.is_smalltalk:  # "thanks!" in a help channel is not addressed to the bot
             log.info("auto-answer (%s): small talk, staying silent", kind)
             return
-        content, embed, view = answer_message(answer, self.bot.engine.sources)
+        content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
             log.info("auto-answer (%s): no answer, staying silent", kind)
             return

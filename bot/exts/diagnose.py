@@ -86,7 +86,7 @@ class TimelineModal(discord.ui.Modal):
         )
         # The reply names the member's jobs as written: a job "[free Connects](https://evil.example)"
         # must not become a masked link posted by the bot, nor "@everyone" a ping-looking mention.
-        reply = render.safe_echo(render_text(result, advise(result), bot.engine.sources))
+        reply = render.safe_echo(render_text(result, advise(result), bot.answers.sources))
         view = EditView(interaction.user.id, text, self.public)
         await respond_text(interaction, reply, ephemeral=not self.public, view=view)
 

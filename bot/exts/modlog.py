@@ -12,7 +12,7 @@ import discord
 from discord.ext import commands
 
 from bot.render import NO_MENTIONS, import_embed, modlog_embed
-from connectsbot.changes import short_diff
+from connectsbot.entry_diff import short_diff
 from connectsbot.store import ImportReport
 
 if TYPE_CHECKING:

@@ -1,4 +1,4 @@
-"""The local terminal chat: the same answer engine and diagnosis as on Discord, in a terminal."""
+"""The local terminal chat: the same answer service and diagnosis as on Discord, in a terminal."""
 
 from __future__ import annotations
 
@@ -9,11 +9,11 @@ import sys
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 
+from connectsbot.answers import Answer, AnswerService
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
-from connectsbot.engine import Answer, AnswerEngine
-from connectsbot.models import Policy, SourceRecord
-from connectsbot.present import answer_text, entry_text
+from connectsbot.knowledge import Policy, SourceRecord
+from connectsbot.terminal_text import answer_text, entry_text
 
 WELCOME = """connectsbot — ask about Upwork Connects, interview Connects and communication rules.
   /diagnose   check a missing interview-Connects bonus from your timeline (or just paste the timeline)
@@ -97,7 +97,7 @@ async def _diagnose(
 
 
 async def run_chat(
-    engine: AnswerEngine,
+    answers: AnswerService,
     policy: Policy,
     user: str,
     reader: Reader = input,
@@ -118,21 +118,21 @@ async def run_chat(
             continue
         if text == "/diagnose":
             write(DIAGNOSE_PROMPT)
-            await _diagnose(policy, engine.sources, await read_timeline(reader, pending=pending), write)
+            await _diagnose(policy, answers.sources, await read_timeline(reader, pending=pending), write)
             continue
         if looks_like_timeline_text(text):
             # Never matched as a question: a member's timeline must not land in the moderators' queue.
             write(TIMELINE_NOTICE)
-            await _diagnose(policy, engine.sources, await read_timeline(reader, line, pending), write)
+            await _diagnose(policy, answers.sources, await read_timeline(reader, line, pending), write)
             continue
         if last is not None and last.suggestions and last.question_id is not None and text.isdigit():
             number = int(text)
             if 1 <= number <= len(last.suggestions):
-                picked = await engine.pick_suggestion(last.question_id, last.suggestions[number - 1].id)
-                write(entry_text(picked, engine.sources))
+                picked = await answers.pick_suggestion(last.question_id, last.suggestions[number - 1].id)
+                write(entry_text(picked, answers.sources))
                 last = None
                 continue
-        last = await engine.ask(text, user, None, "chat")
-        write(answer_text(last, engine.sources))
+        last = await answers.ask(text, user, None, "chat")
+        write(answer_text(last, answers.sources))
     write("bye")
     return 0

@@ -14,13 +14,13 @@ from pathlib import Path
 from typing import TextIO
 
 from connectsbot import chat
+from connectsbot.answers import AnswerService
 from connectsbot.diagnosis import command as diagnose_command
-from connectsbot.engine import AnswerEngine
 from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
 from connectsbot.paths import database_path, knowledge_dir
-from connectsbot.present import answer_text, explain_text, history_text
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
+from connectsbot.terminal_text import answer_text, explain_text, history_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
@@ -43,17 +43,17 @@ def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
         print(outcome.summary(), file=stream)
 
 
-async def _with_engine(args: argparse.Namespace, body: Callable[[AnswerEngine], Awaitable[int]]) -> int:
+async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService], Awaitable[int]]) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
-        engine, outcome = await AnswerEngine.start(store, _knowledge(args))
+        answers, outcome = await AnswerService.start(store, _knowledge(args))
         _report_sync(outcome, sys.stderr)
-        if not engine.entries:
+        if not answers.entries:
             print(
                 "The knowledge base is empty: fix the knowledge files (connectsbot kb validate).",
                 file=sys.stderr,
             )
             return EXIT_PROBLEMS
-        return await body(engine)
+        return await body(answers)
 
 
 # kb
@@ -98,7 +98,7 @@ async def cmd_kb_import(args: argparse.Namespace) -> int:
 
 async def cmd_kb_export(args: argparse.Namespace) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
-        await AnswerEngine.start(store, _knowledge(args))
+        await AnswerService.start(store, _knowledge(args))
         if args.json:
             live = await store.live_entries()
             json.dump(
@@ -117,7 +117,7 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
 
 async def cmd_kb_history(args: argparse.Namespace) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
-        await AnswerEngine.start(store, _knowledge(args))
+        await AnswerService.start(store, _knowledge(args))
         print(history_text(await store.history(args.entry_id)))
     return EXIT_OK
 
@@ -141,9 +141,9 @@ async def cmd_ask(args: argparse.Namespace) -> int:
         print("connectsbot ask: give a question, or - to read one question per line", file=sys.stderr)
         return EXIT_USAGE
 
-    async def body(engine: AnswerEngine) -> int:
-        answers = await engine.ask_many(questions, _local_user(), None, "cli", record=not args.no_record)
-        for answer in answers:
+    async def body(answers: AnswerService) -> int:
+        replies = await answers.ask_many(questions, _local_user(), None, "cli", record=not args.no_record)
+        for answer in replies:
             result = answer.result
             if args.json:
                 line = {
@@ -165,19 +165,19 @@ async def cmd_ask(args: argparse.Namespace) -> int:
                 }
                 print(json.dumps(line, ensure_ascii=False))
             elif args.explain:
-                print(answer_text(answer, engine.sources) + "\n\n" + explain_text(answer))
+                print(answer_text(answer, answers.sources) + "\n\n" + explain_text(answer))
             else:
-                print(answer_text(answer, engine.sources))
-        if args.explain and engine.model is not None:
-            print(f"\nanswer model: {engine.model.summary()}\n{engine.model.describe()}")
+                print(answer_text(answer, answers.sources))
+        if args.explain and answers.model is not None:
+            print(f"\nanswer model: {answers.model.summary()}\n{answers.model.describe()}")
         return EXIT_OK
 
-    return await _with_engine(args, body)
+    return await _with_answers(args, body)
 
 
 async def cmd_chat(args: argparse.Namespace) -> int:
     policy = load_policy(_knowledge(args))
-    return await _with_engine(args, lambda engine: chat.run_chat(engine, policy, _local_user()))
+    return await _with_answers(args, lambda answers: chat.run_chat(answers, policy, _local_user()))
 
 
 def _discord_token() -> str:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import date, timedelta
 
-from connectsbot.models import Entry, SourceRecord, stated_label, stated_span
+from connectsbot.knowledge import Entry, SourceRecord, stated_label, stated_span
 
 # Past this age a figure is presented as possibly changed (issue 12: "more than two years old").
 OLD_AFTER = timedelta(days=2 * 365)

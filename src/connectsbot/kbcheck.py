@@ -11,8 +11,7 @@ from rapidfuzz import fuzz
 
 from connectsbot.dating import is_old
 from connectsbot.kbfiles import SOURCES_FILE, LoadedFolder, Problem
-from connectsbot.matching import Matcher
-from connectsbot.models import (
+from connectsbot.knowledge import (
     POLICY_PARAMETER_NAMES,
     Citation,
     Entry,
@@ -22,6 +21,7 @@ from connectsbot.models import (
     normalise_alias,
     stated_span,
 )
+from connectsbot.matching import Matcher
 
 STALE_AFTER = timedelta(days=365)
 # Two phrasings of different entries this alike leave the matcher guessing.

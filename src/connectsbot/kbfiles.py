@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from connectsbot.models import Entry, Policy, SourceRecord
+from connectsbot.knowledge import Entry, Policy, SourceRecord
 
 ENTRIES_DIR = "entries"
 POLICY_FILE = "policy.yaml"

@@ -38,7 +38,7 @@ import discord
 import pytest
 from pydantic import SecretStr
 
-import connectsbot.engine
+import connectsbot.answers
 from bot.client import ConnectsBot
 from bot.settings import (
     AnswerSettings,
@@ -48,10 +48,10 @@ from bot.settings import (
     ModerationSettings,
     StoreSettings,
 )
-from connectsbot.engine import AnswerEngine, TrainingData
+from connectsbot.answers import AnswerService, TrainingData
 from connectsbot.kbfiles import load_policy, load_sources
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
-from connectsbot.models import Entry
 from connectsbot.semantic import load_encoder
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE
@@ -80,14 +80,14 @@ def _cached_matcher(entries: Iterable[Entry], config: MatcherConfig | None = Non
 @pytest.fixture(scope="session", autouse=True)
 def _memoised_matchers() -> Iterable[None]:
     patch = pytest.MonkeyPatch()
-    patch.setattr(connectsbot.engine, "Matcher", _cached_matcher)
+    patch.setattr(connectsbot.answers, "Matcher", _cached_matcher)
     yield
     patch.undo()
 
 
 async def _import(path: Path) -> None:
     async with await KnowledgeStore.open(path, clock=lambda: START) as store:
-        await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
+        await AnswerService.start(store, SHIPPED_KNOWLEDGE)
 
 
 @pytest.fixture(scope="session")
@@ -223,7 +223,7 @@ async def make_bot(
         # wait set it themselves.
         # The product's engine: semantic signal on, the model trained on the shipped labelled questions
         # (once per test process: the model is remembered by what it was trained on).
-        engine = AnswerEngine(
+        answers = AnswerService(
             store,
             settings.answers.matcher_config(),
             record_wait=30,
@@ -231,9 +231,9 @@ async def make_bot(
             training=TrainingData.load(SHIPPED_KNOWLEDGE),
             sources=load_sources(SHIPPED_KNOWLEDGE),
         )
-        await engine.refresh()
+        await answers.refresh()
         policy = load_policy(SHIPPED_KNOWLEDGE)
-        return ConnectsBot(settings, store, engine, policy, startup_import, clock=clock, monotonic=ticks)
+        return ConnectsBot(settings, store, answers, policy, startup_import, clock=clock, monotonic=ticks)
 
     yield make
     for store in stores:

@@ -13,11 +13,13 @@ MISSING = "i didnt get my interview connects"
 
 
 def _decision(fake: FakeDiscord, question: str) -> str:
-    engine = bot_of(fake).engine
+    answers = bot_of(fake).answers
     (vector,) = (
-        [None] if engine.encoder is None else engine.encoder.encode([engine.answers.text_to_encode(question)])
+        [None]
+        if answers.encoder is None
+        else answers.encoder.encode([answers.current_matcher.text_to_encode(question)])
     )
-    return engine.answers.match(question, vector).decision
+    return answers.current_matcher.match(question, vector).decision
 
 
 async def test_ask_answers_with_an_embed_and_feedback_buttons(fake: FakeDiscord) -> None:

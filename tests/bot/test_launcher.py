@@ -189,8 +189,8 @@ async def test_connectsbot_run_without_a_token_starts_the_chat(
 
 def test_the_core_never_imports_discord() -> None:
     code = (
-        "import sys, connectsbot.cli, connectsbot.engine, connectsbot.chat, connectsbot.insights, "
-        "connectsbot.chart, connectsbot.changes, connectsbot.ranking, connectsbot.present; "
+        "import sys, connectsbot.cli, connectsbot.answers, connectsbot.chat, connectsbot.question_reports, "
+        "connectsbot.chart, connectsbot.entry_diff, connectsbot.entry_ranking, connectsbot.terminal_text; "
         "print(sorted(m for m in sys.modules if m == 'discord' or m.startswith(('discord.', 'bot'))))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)

@@ -12,12 +12,12 @@ from hypothesis import strategies as st
 
 from bot import render
 from bot.components import answer_message, suggest_view
+from connectsbot.answers import Answer
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
-from connectsbot.engine import Answer
-from connectsbot.insights import QuestionGroup, StatsReport
 from connectsbot.kbfiles import load_sources
+from connectsbot.knowledge import Entry, normalise_alias
 from connectsbot.matching import Matcher
-from connectsbot.models import Entry, normalise_alias
+from connectsbot.question_reports import QuestionGroup, StatsReport
 from connectsbot.store import DayCount, RecordedQuestion, Revision
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
 from tests.test_fuzz_member_text import (

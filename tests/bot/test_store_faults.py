@@ -34,7 +34,7 @@ def assert_told_plainly(reply: Reply, problem: str) -> None:
 async def test_members_are_answered_while_another_connection_holds_the_write_lock(fake: FakeDiscord) -> None:
     bot = bot_of(fake)
     bot.store.write_patience = 0.4
-    bot.engine.record_wait = 0.2
+    bot.answers.record_wait = 0.2
     earlier = await fake.slash("ask", question=ANSWERED)
     async with write_lock_held(bot.settings.store.db, 1.5):
         answer, vote, retire = await asyncio.gather(

@@ -10,7 +10,7 @@ import yaml
 
 from connectsbot.diagnosis import Diagnosis, diagnose, parse_timeline
 from connectsbot.kbfiles import load_policy
-from connectsbot.models import Policy
+from connectsbot.knowledge import Policy
 
 REPO = Path(__file__).resolve().parents[2]
 TIMELINES = REPO.parent / "shared" / "eval" / "timelines"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from connectsbot.models import Policy
+from connectsbot.knowledge import Policy
 from tests.diagnosis.support import judge, policy_with, timeline, verdicts
 
 CHECK_LATER = "2026-12-31 check"

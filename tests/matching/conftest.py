@@ -1,4 +1,4 @@
-"""Fixtures for the matcher tests: the shipped knowledge base and the answer engine over it, built once."""
+"""Fixtures for the matcher tests: the shipped knowledge base and the answer service over it, built once."""
 
 from __future__ import annotations
 
@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from connectsbot.engine import AnswerEngine
+from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_folder
+from connectsbot.knowledge import Entry, LabelledQuestion
 from connectsbot.matching import Matcher
 from connectsbot.matching.hybrid import HybridMatcher, Vector
-from connectsbot.models import Entry, LabelledQuestion
 from connectsbot.semantic import Encoder
 from connectsbot.store import KnowledgeStore
 
@@ -38,7 +38,7 @@ def shipped(shipped_entries: list[Entry]) -> Matcher:
 
 @dataclass(frozen=True)
 class Shipped:
-    """The answer engine's matcher over the shipped knowledge base, as the product starts it."""
+    """The answer service's matcher over the shipped knowledge base, as the product starts it."""
 
     answers: HybridMatcher
     encoder: Encoder | None
@@ -54,8 +54,8 @@ def shipped_answers(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
     async def start() -> Shipped:
         db = tmp_path_factory.mktemp("shipped") / "store.sqlite3"
         async with await KnowledgeStore.open(db) as store:
-            engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-            return Shipped(engine.answers, engine.encoder)
+            answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+            return Shipped(answers.current_matcher, answers.encoder)
 
     return asyncio.run(start())
 

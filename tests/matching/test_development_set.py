@@ -3,7 +3,7 @@ engine does on questions it was never trained on, in the nine styles members wri
 
 from __future__ import annotations
 
-from connectsbot.engine import TrainingData
+from connectsbot.answers import TrainingData
 from connectsbot.matching.training import evaluate
 from tests.matching.conftest import SHIPPED_KNOWLEDGE, Shipped
 

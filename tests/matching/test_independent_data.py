@@ -14,8 +14,8 @@ import unicodedata
 import pytest
 from rapidfuzz import fuzz
 
-from connectsbot.engine import TrainingData
-from connectsbot.models import Entry
+from connectsbot.answers import TrainingData
+from connectsbot.knowledge import Entry
 from tests.matching.conftest import SHIPPED_KNOWLEDGE, public_questions
 
 NEAR_COPY = 90.0

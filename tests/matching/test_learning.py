@@ -5,13 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from connectsbot.knowledge import Entry, LabelledQuestion
 from connectsbot.matching import Matcher
 from connectsbot.matching.hybrid import EntryVectors, ExampleVectors, HybridMatcher
 from connectsbot.matching.logistic import fit_logistic
 from connectsbot.matching.smalltalk import is_smalltalk
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, evaluate, load_labelled, train
-from connectsbot.models import Entry, LabelledQuestion
 from tests.conftest import build_entry
 from tests.matching.conftest import Shipped
 

@@ -12,8 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Candidate, Matcher, MatcherConfig, MatchResult
-from connectsbot.models import Entry
 
 INTERVIEW_MISSING = "interview-connects-missing"
 

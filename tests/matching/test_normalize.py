@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from connectsbot.matching.cues import cues
 from connectsbot.matching.normalize import clean_chat, normalize, stem, term, tokenize, words
+from connectsbot.matching.pseudo_terms import cues
 
 
 @pytest.mark.parametrize(

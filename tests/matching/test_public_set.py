@@ -1,4 +1,4 @@
-"""THE public-set test: the shipped answer engine against the public evaluation questions.
+"""THE public-set test: the shipped answer service against the public evaluation questions.
 
 Accuracy counts the right entry for an in-scope question and no entry for an out-of-scope one
 (`decision` other than "answer"). A wrong confident answer (a wrong entry, or any entry for an

@@ -49,9 +49,9 @@ class AskCog(commands.Cog):
             await respond(interaction, slow_down(decision), ephemeral=True)
             return
         guild, channel = _where(interaction.guild_id, interaction.channel_id)
-        answer = await self.bot.engine.ask(question, str(interaction.user.id), guild, channel)
+        answer = await self.bot.answers.ask(question, str(interaction.user.id), guild, channel)
         log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
-        content, embed, view = answer_message(answer, self.bot.engine.sources)
+        content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
             await respond(interaction, render.NOT_FOUND_TEXT, ephemeral=True)
             return
@@ -61,7 +61,7 @@ class AskCog(commands.Cog):
     async def ask_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        matcher = (await self.bot.engine.ready()).lexical
+        matcher = (await self.bot.answers.ready()).lexical
         candidates = matcher.complete(current[:200], render.CHOICES)
         titles = [render.one_line(c.matched_text, render.CHOICE_VALUE) for c in candidates]
         return render.entry_choices((title, title) for title in titles)
@@ -84,9 +84,9 @@ class AskCog(commands.Cog):
             await reply_to(message, MENTION_HELP.format(name=name))
             return
         guild, channel = _where(message.guild.id, message.channel.id)
-        answer = await self.bot.engine.ask(question, str(message.author.id), guild, channel)
+        answer = await self.bot.answers.ask(question, str(message.author.id), guild, channel)
         log.info("mention: %s %s", answer.result.decision, answer.result.entry_id or "")
-        content, embed, view = answer_message(answer, self.bot.engine.sources)
+        content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
             content = render.NOT_FOUND_TEXT
         await reply_to(message, content, embed=embed, view=view)

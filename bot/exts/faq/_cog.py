@@ -21,9 +21,9 @@ from bot.components import answer_parts, respond, respond_text
 from bot.exts.faq._modals import AddModal, EditModal
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
 from connectsbot.chart import bar_chart_png
-from connectsbot.insights import build_stats
 from connectsbot.kbfiles import Problem, load_folder
-from connectsbot.models import ENTRY_ID_PATTERN, Entry
+from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry
+from connectsbot.question_reports import build_stats
 from connectsbot.store import ImportFailed, ImportReport, LiveEntry, NotFound
 
 if TYPE_CHECKING:
@@ -49,7 +49,7 @@ class FaqCog(
     # Autocomplete
 
     async def _entry_choices(self, current: str, *, retired: bool = False) -> list[app_commands.Choice[str]]:
-        await self.bot.engine.refresh()
+        await self.bot.answers.refresh()
         typed = current.strip().casefold()
         pairs: list[tuple[str, str]] = []
         everything = await self.bot.store.all_entries() if retired else None
@@ -61,11 +61,11 @@ class FaqCog(
         else:
             pairs += [
                 (f"{e.id} — {e.question}", e.id)
-                for e in self.bot.engine.entries.values()
+                for e in self.bot.answers.entries.values()
                 if e.id.startswith(typed)
             ]
-            for candidate in self.bot.engine.matcher.complete(current[:200], render.CHOICES):
-                entry = self.bot.engine.entries.get(candidate.entry_id)
+            for candidate in self.bot.answers.matcher.complete(current[:200], render.CHOICES):
+                entry = self.bot.answers.entries.get(candidate.entry_id)
                 if entry is not None:
                     pairs.append((entry.question, entry.id))
         return render.entry_choices(pairs)
@@ -85,8 +85,8 @@ class FaqCog(
     async def category_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        await self.bot.engine.refresh()
-        categories = sorted({e.category for e in self.bot.engine.entries.values()})
+        await self.bot.answers.refresh()
+        categories = sorted({e.category for e in self.bot.answers.entries.values()})
         return render.entry_choices((c, c) for c in categories if current.casefold() in c)
 
     async def source_autocomplete(
@@ -95,14 +95,14 @@ class FaqCog(
         wanted = current.casefold()
         return render.entry_choices(
             (f"{record.label}: {record.id}", record.id)
-            for record in sorted(self.bot.engine.sources.values(), key=lambda r: r.id)
+            for record in sorted(self.bot.answers.sources.values(), key=lambda r: r.id)
             if wanted in record.id.casefold() or wanted in record.label.casefold()
         )
 
     async def alias_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        entry = self.bot.engine.entries.get(str(interaction.namespace.entry or ""))
+        entry = self.bot.answers.entries.get(str(interaction.namespace.entry or ""))
         if entry is None or not checks.is_moderator(interaction):
             return []
         return render.entry_choices((a, a) for a in entry.aliases if current.casefold() in a.casefold())
@@ -141,10 +141,10 @@ class FaqCog(
 
     def _find(self, text: str) -> Entry | None:
         """An entry by id, or by the title a member typed without picking from the list."""
-        entries = self.bot.engine.entries
+        entries = self.bot.answers.entries
         if text in entries:
             return entries[text]
-        candidates = self.bot.engine.matcher.complete(text[:200], 1)
+        candidates = self.bot.answers.matcher.complete(text[:200], 1)
         return entries.get(candidates[0].entry_id) if candidates else None
 
     # Everyone
@@ -158,14 +158,14 @@ class FaqCog(
         entry: app_commands.Range[str, 1, 300],
         private: bool = False,
     ) -> None:
-        await self.bot.engine.refresh()
+        await self.bot.answers.refresh()
         found = self._find(entry)
         if found is None:
             await respond(
                 interaction, "No such entry. Pick one from the list as you type, or use /ask.", ephemeral=True
             )
             return
-        embed, view = answer_parts(found, self.bot.engine.sources)
+        embed, view = answer_parts(found, self.bot.answers.sources)
         await respond(interaction, embed=embed, view=view, ephemeral=private)
 
     @app_commands.command(name="list", description="List the FAQ entries, by category")
@@ -176,8 +176,8 @@ class FaqCog(
         interaction: discord.Interaction[ConnectsBot],
         category: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
-        await self.bot.engine.refresh()
-        entries = list(self.bot.engine.entries.values())
+        await self.bot.answers.refresh()
+        entries = list(self.bot.answers.entries.values())
         if category is not None and all(e.category != category for e in entries):
             known = ", ".join(sorted({e.category for e in entries}))
             await respond(
@@ -215,7 +215,7 @@ class FaqCog(
             problems.append(
                 f"the category “{render.member_text(category, 40)}” must be lower-case words with dashes"
             )
-        if source.strip() not in self.bot.engine.sources:
+        if source.strip() not in self.bot.answers.sources:
             problems.append(f"the source “{render.member_text(source, 64)}” is not in the sources registry")
         if not problems:
             try:
@@ -365,8 +365,8 @@ class FaqCog(
             title=f"Questions per day, last {days} days",
             legend=("asked", "answered"),
         )
-        titles = {entry_id: entry.question for entry_id, entry in self.bot.engine.entries.items()}
-        model = self.bot.engine.model
+        titles = {entry_id: entry.question for entry_id, entry in self.bot.answers.entries.items()}
+        model = self.bot.answers.model
         chart = discord.File(io.BytesIO(png), filename="stats.png")
         await respond(
             interaction,
@@ -393,13 +393,13 @@ class FaqCog(
             log.info("/faq import by %s refused: %d problems", interaction.user.id, len(failure.problems))
             await respond_text(interaction, import_problems_text(failure.problems, folder), ephemeral=True)
             return
-        await self.bot.engine.refresh()
+        await self.bot.answers.refresh()
         # The interview-Connects policy lives in the folder too (not in the store): /diagnose uses it next.
         policy_reloaded = loaded.policy is not None and loaded.policy != self.bot.policy
         if loaded.policy is not None:
             self.bot.policy = loaded.policy
         if loaded.sources:
-            self.bot.engine.sources = loaded.sources
+            self.bot.answers.sources = loaded.sources
         log.info("/faq import by %s: %s", interaction.user.id, report.summary().replace("\n", "; "))
         await respond_text(interaction, import_report_text(report, policy_reloaded), ephemeral=True)
         self.bot.dispatch("kb_import", report, interaction.user.id)

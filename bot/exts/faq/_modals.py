@@ -20,8 +20,8 @@ from pydantic import ValidationError
 from bot import checks, render
 from bot.client import author_of, report_failure
 from bot.components import client_of, respond
-from connectsbot.insights import QuestionGroup, question_key
-from connectsbot.models import Entry, SourceRecord
+from connectsbot.knowledge import Entry, SourceRecord
+from connectsbot.question_reports import QuestionGroup, question_key
 from connectsbot.store import LiveEntry, StaleRevision, StoreError
 
 if TYPE_CHECKING:
@@ -294,8 +294,8 @@ class NewFromQuestionsModal(_ModeratorModal):
             await self.refused(interaction, "Not added: write the source as `source id: what it supports`.")
             return
         bot = client_of(interaction)
-        if source.strip() not in bot.engine.sources:
-            await self.refused(interaction, unknown_source(source.strip(), bot.engine.sources))
+        if source.strip() not in bot.answers.sources:
+            await self.refused(interaction, unknown_source(source.strip(), bot.answers.sources))
             return
         # Another moderator may have answered these questions while this form was open (an alias, an
         # entry): a second entry for them would most likely duplicate that answer.

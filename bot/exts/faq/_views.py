@@ -29,8 +29,8 @@ from bot.components import (
     update,
 )
 from bot.exts.faq._modals import NewFromQuestionsModal
-from connectsbot.insights import QuestionGroup, group_questions
-from connectsbot.models import Entry
+from connectsbot.knowledge import Entry
+from connectsbot.question_reports import QuestionGroup, group_questions
 from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
 
 if TYPE_CHECKING:
@@ -94,8 +94,8 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
-        await bot.engine.refresh()
-        entries = list(bot.engine.entries.values())
+        await bot.answers.refresh()
+        entries = list(bot.answers.entries.values())
         chosen = None if category == "*" else category
         # A category no entry has (forged, or all retired since) would page through nothing.
         if chosen is not None and all(entry.category != chosen for entry in entries):
@@ -195,8 +195,8 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
                 return
             await add_group_alias(interaction, group, entry_id)
         elif action == "new":
-            await bot.engine.refresh()
-            best = bot.engine.entries.get(group.best_entry or "")
+            await bot.answers.refresh()
+            best = bot.answers.entries.get(group.best_entry or "")
             await interaction.response.send_modal(
                 NewFromQuestionsModal(group, category=best.category if best else "connects")
             )
@@ -214,8 +214,8 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
 async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     """Entries to offer: those members picked, then those suggested, then the best matches."""
-    await bot.engine.refresh()
-    entries = bot.engine.entries
+    await bot.answers.refresh()
+    entries = bot.answers.entries
     ordered: dict[str, Entry] = {}
     for entry_id, _ in [*group.picked, *group.suggested]:
         if entry_id in entries:

@@ -1,7 +1,8 @@
 """The missing interview Connects diagnosis: parse a member's timeline, judge it, advise, render."""
 
 from connectsbot.diagnosis.advice import advise, support_ticket
-from connectsbot.diagnosis.models import (
+from connectsbot.diagnosis.report_text import render_text
+from connectsbot.diagnosis.results import (
     Advice,
     AssumedYear,
     Diagnosis,
@@ -11,7 +12,6 @@ from connectsbot.diagnosis.models import (
     TimelineError,
     Verdict,
 )
-from connectsbot.diagnosis.render import render_text
 from connectsbot.diagnosis.rules import diagnose
 from connectsbot.diagnosis.timeline import ParsedTimeline, TimelineEvent, parse_timeline
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectsbot.diagnosis.models import (
+from connectsbot.diagnosis.results import (
     Advice,
     Diagnosis,
     DiagnosisItem,

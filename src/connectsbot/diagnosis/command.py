@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from connectsbot.diagnosis.advice import advise
-from connectsbot.diagnosis.render import render_text
+from connectsbot.diagnosis.report_text import render_text
 from connectsbot.diagnosis.rules import diagnose
 from connectsbot.diagnosis.timeline import aware, parse_timeline
 from connectsbot.kbfiles import EntryFileError, load_policy, load_sources

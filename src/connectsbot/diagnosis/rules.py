@@ -11,7 +11,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from connectsbot.diagnosis.models import (
+from connectsbot.diagnosis.results import (
     Diagnosis,
     DiagnosisItem,
     ReadLine,
@@ -22,7 +22,7 @@ from connectsbot.diagnosis.models import (
     format_number,
 )
 from connectsbot.diagnosis.timeline import ParsedTimeline, TimelineEvent, aware
-from connectsbot.models import Policy
+from connectsbot.knowledge import Policy
 
 REQUEST_KINDS = ("interview", "invite")
 HOURS_PER_DAY = 24

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 
-from connectsbot.diagnosis.models import AssumedYear, TimelineError
-from connectsbot.models import normalise_alias
+from connectsbot.diagnosis.results import AssumedYear, TimelineError
+from connectsbot.knowledge import normalise_alias
 
 EventKind = Literal["proposal", "invite", "interview", "respond", "offer", "bonus", "check"]
 

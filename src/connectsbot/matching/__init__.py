@@ -1,4 +1,4 @@
-"""The answer engine's matcher: member questions -> knowledge entries (answer, suggest or none)."""
+"""The answer service's matcher: member questions -> knowledge entries (answer, suggest or none)."""
 
 from connectsbot.matching.matcher import Candidate, Matcher, MatcherConfig, MatchResult
 

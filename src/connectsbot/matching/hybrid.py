@@ -32,6 +32,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict
 
+from connectsbot.knowledge import Entry
 from connectsbot.matching.intents import INTERVIEW_MISSING
 from connectsbot.matching.logistic import LogisticModel
 from connectsbot.matching.matcher import (
@@ -45,7 +46,6 @@ from connectsbot.matching.matcher import (
 )
 from connectsbot.matching.smalltalk import SMALLTALK, is_smalltalk
 from connectsbot.matching.spelling import Speller
-from connectsbot.models import Entry
 
 Vector = NDArray[np.float32]
 

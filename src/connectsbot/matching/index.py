@@ -27,10 +27,10 @@ from dataclasses import dataclass
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
-from connectsbot.matching.cues import cues
-from connectsbot.matching.generic import GENERIC
+from connectsbot.knowledge import Entry
+from connectsbot.matching.everyday_words import GENERIC
 from connectsbot.matching.normalize import SYNONYMS, WEAK_WORDS, Tokens, plain_words, term, tokenize
-from connectsbot.models import Entry
+from connectsbot.matching.pseudo_terms import cues
 
 GENERIC_FACTOR = 0.75  # an everyday word known to the KB weighs at most this share of the top IDF
 WEAK_FACTOR = 0.35  # question words, single digits, speaker roles: kept, but weigh little

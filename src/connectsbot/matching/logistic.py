@@ -1,6 +1,6 @@
 """A small L2-regularised logistic regression, fitted by Newton's method.
 
-The answer engine's two learned parts (how to rank candidates, whether to trust the best one)
+The answer service's two learned parts (how to rank candidates, whether to trust the best one)
 each have under a dozen features and a few thousand rows: Newton's method converges in a few
 steps and the coefficients stay readable (`describe`). scikit-learn would do the same fit but
 brings scipy with it (about 100 MB) into an install that is meant to stay small.

@@ -44,12 +44,12 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 from rapidfuzz import fuzz, process
 
-from connectsbot.matching.cues import CUES
-from connectsbot.matching.generic import GENERIC
+from connectsbot.knowledge import Entry
+from connectsbot.matching.everyday_words import GENERIC
 from connectsbot.matching.index import ANSWER_FACTOR, NEGATION, WEAK_FACTOR, Index, analyse
 from connectsbot.matching.intents import INTERVIEW_MISSING, interview_connects_missing
 from connectsbot.matching.normalize import tokenize
-from connectsbot.models import Entry
+from connectsbot.matching.pseudo_terms import CUES
 
 INTERVIEW_MISSING_ENTRY = "interview-connects-missing"
 SHARED_BY_TERMS = 4  # up to this many known terms, count the entries holding them all

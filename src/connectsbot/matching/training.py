@@ -25,9 +25,9 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
+from connectsbot.knowledge import LabelledQuestion
 from connectsbot.matching.hybrid import AnswerModel, HybridMatcher, Vector, softmax
 from connectsbot.matching.logistic import fit_logistic
-from connectsbot.models import LabelledQuestion
 
 MAX_WRONG_CONFIDENT = 0.015  # on held-out training folds: the product's bar on unseen questions is 2 %
 FOLDS = 5

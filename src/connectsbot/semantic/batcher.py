@@ -58,7 +58,7 @@ class AsyncEncoder:
 
     def has_room(self, count: int) -> bool:
         """Whether `count` more texts may queue: past `max_pending` waiting texts the encoder is
-        behind, and a caller should do without it (the answer engine then answers lexically)."""
+        behind, and a caller should do without it (the answer service then answers lexically)."""
         return len(self._pending) + count <= self.max_pending
 
     @property

@@ -21,7 +21,7 @@ from connectsbot.store import KnowledgeStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-# Vectors kept in the process (about 1.5 kB each): every engine of a process, and every test of the
+# Vectors kept in the process (about 1.5 kB each): every answer service of a process, and every test of the
 # suite, reuses them instead of reading the store or encoding again.
 MEMO_SIZE = 20_000
 _memo: OrderedDict[tuple[str, str], Vectors] = OrderedDict()

@@ -27,7 +27,7 @@ class SemanticUnavailable(Exception):
 
 
 # One encoder per model folder for the whole process: the weights take about 90 MB and 0.5 s to load,
-# and every engine (and every test) can share them.
+# and every answer service (and every test) can share them.
 _loaded: dict[Path, SentenceEncoder] = {}
 _load_lock = threading.Lock()
 _reported: set[str] = set()

@@ -33,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectsbot.kbcheck import check_citations, check_entries
 from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, Problem, entry_path, render_entry
-from connectsbot.models import Entry, LabelledQuestion, normalise_alias
+from connectsbot.knowledge import Entry, LabelledQuestion, normalise_alias
 from connectsbot.store.errors import (
     AlreadyExists,
     ImportFailed,
@@ -224,7 +224,7 @@ def _statements(sql: str) -> list[str]:
 
 
 def _report_unawaited_questions(ids: asyncio.Future[list[int]]) -> None:
-    """How the write of questions whose caller stopped waiting (the engine's `record_wait`) ended."""
+    """How the write of questions whose caller stopped waiting (the answer service's `record_wait`) ended."""
     error = None if ids.cancelled() else ids.exception()
     if isinstance(error, StoreUnavailable):
         log.warning("questions not recorded after all (%s): %s", error.problem, error.cause)
@@ -988,7 +988,7 @@ class KnowledgeStore:
         return self._recorded(row)
 
     async def asked_by(self, question_id: int, member: str) -> bool:
-        """Whether `member` (an unhashed id, as given to the engine) asked this question."""
+        """Whether `member` (an unhashed id, as given to the answer service) asked this question."""
         cursor = await self._reader.execute("SELECT asker FROM questions WHERE id = ?", (question_id,))
         row = await cursor.fetchone()
         if row is None:

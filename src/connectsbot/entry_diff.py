@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 
-from connectsbot.models import Citation, Entry
+from connectsbot.knowledge import Citation, Entry
 
 LIST_FIELDS = {"aliases": "alias", "keywords": "keyword", "related": "related"}
 VALUE_LIMIT = 120

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from connectsbot.changes import short_diff
+from connectsbot.entry_diff import short_diff
 from tests.conftest import build_entry
 
 

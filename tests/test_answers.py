@@ -1,4 +1,4 @@
-"""The answer engine keeps answering while a change is being indexed."""
+"""The answer service keeps answering while a change is being indexed."""
 
 from __future__ import annotations
 
@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-import connectsbot.engine
-from connectsbot.engine import AnswerEngine, TrainingData, sync_knowledge
+import connectsbot.answers
+from connectsbot.answers import AnswerService, TrainingData, sync_knowledge
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
-from connectsbot.models import Entry
 from connectsbot.semantic import AsyncEncoder
 from connectsbot.store import KnowledgeStore
 from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
@@ -22,47 +22,47 @@ from tests.semantic.support import FakeEncoder
 async def test_questions_during_a_rebuild_get_the_previous_matcher(
     kb_folder: Path, store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, _ = await AnswerEngine.start(store, kb_folder)
+    answers, _ = await AnswerService.start(store, kb_folder)
     release = threading.Event()
 
     def slow_matcher(entries: Sequence[Entry], config: MatcherConfig | None = None) -> Matcher:
         release.wait(timeout=10)  # the build holds until the test has asked its question
         return Matcher(entries, config)
 
-    monkeypatch.setattr(connectsbot.engine, "Matcher", slow_matcher)
+    monkeypatch.setattr(connectsbot.answers, "Matcher", slow_matcher)
     await store.add(build_entry("delta-topic"), "moderator", "new")
-    moderator_waits = asyncio.create_task(engine.refresh())
+    moderator_waits = asyncio.create_task(answers.refresh())
     await asyncio.sleep(0.05)
 
     # The event loop is free and a member is answered from the entries before the change.
-    answer = await asyncio.wait_for(engine.ask("what about delta topic?", "member", None, "c"), 5)
+    answer = await asyncio.wait_for(answers.ask("what about delta topic?", "member", None, "c"), 5)
     assert answer.result.entry_id != "delta-topic" and not moderator_waits.done()
 
     release.set()
     await moderator_waits
-    answer = await engine.ask("what about delta topic?", "member", None, "c")
+    answer = await answers.ask("what about delta topic?", "member", None, "c")
     assert answer.result.entry_id == "delta-topic"
 
 
 async def test_one_rebuild_for_many_waiters(
     kb_folder: Path, store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine, _ = await AnswerEngine.start(store, kb_folder)
+    answers, _ = await AnswerService.start(store, kb_folder)
     builds = []
 
     def counting_matcher(entries: Sequence[Entry], config: MatcherConfig | None = None) -> Matcher:
         builds.append(len(entries))
         return Matcher(entries, config)
 
-    monkeypatch.setattr(connectsbot.engine, "Matcher", counting_matcher)
+    monkeypatch.setattr(connectsbot.answers, "Matcher", counting_matcher)
     await store.add(build_entry("delta-topic"), "moderator", "new")
-    await asyncio.gather(*(engine.refresh() for _ in range(5)))
-    assert builds == [4] and "delta-topic" in engine.entries
+    await asyncio.gather(*(answers.refresh() for _ in range(5)))
+    assert builds == [4] and "delta-topic" in answers.entries
 
 
 async def test_small_talk_is_answered_but_never_recorded(store: KnowledgeStore) -> None:
-    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-    answer = await engine.ask("hi there!", "member", None, "c")
+    answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+    answer = await answers.ask("hi there!", "member", None, "c")
     assert answer.is_smalltalk and answer.question_id is None and not answer.suggestions
     assert await store.unanswered() == []
 
@@ -70,12 +70,12 @@ async def test_small_talk_is_answered_but_never_recorded(store: KnowledgeStore) 
 async def test_picks_and_moderator_choices_teach_the_model(store: KnowledgeStore) -> None:
     """A member's "did you mean" pick and a question a moderator resolved become labelled
     questions; the model is retrained with them at the next knowledge-base change."""
-    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-    assert engine.model is not None and engine.model.member_examples == 0
-    picked = await engine.ask("connects", "member", None, "c")
+    answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+    assert answers.model is not None and answers.model.member_examples == 0
+    picked = await answers.ask("connects", "member", None, "c")
     assert picked.result.decision == "suggest" and picked.question_id is not None
-    await engine.pick_suggestion(picked.question_id, picked.suggestions[0].id)
-    resolved = await engine.ask("what about the weather in paris", "member", None, "c")
+    await answers.pick_suggestion(picked.question_id, picked.suggestions[0].id)
+    resolved = await answers.ask("what about the weather in paris", "member", None, "c")
     assert resolved.question_id is not None
     await store.resolve_questions([resolved.question_id], "upwork-what")
 
@@ -85,22 +85,22 @@ async def test_picks_and_moderator_choices_teach_the_model(store: KnowledgeStore
         ("member", picked.suggestions[0].id),
     ]
     await store.add_alias("upwork-what", "tell me about this upwork site", "moderator", "new alias")
-    await engine.refresh()  # the new alias answers at once, with the previous model
-    assert engine.model is not None and engine.model.member_examples == 0
-    await engine.trained()
-    assert engine.model is not None
-    assert (engine.model.member_examples, engine.model.moderator_examples) == (1, 1)
-    assert "1 from members' picks and 1 from moderators" in engine.model.summary()
+    await answers.refresh()  # the new alias answers at once, with the previous model
+    assert answers.model is not None and answers.model.member_examples == 0
+    await answers.trained()
+    assert answers.model is not None
+    assert (answers.model.member_examples, answers.model.moderator_examples) == (1, 1)
+    assert "1 from members' picks and 1 from moderators" in answers.model.summary()
 
 
 async def test_semantic_signal_can_be_turned_off(
     store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("CONNECTSBOT_SEMANTIC", "off")
-    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-    assert engine.encoder is None and not engine.answers.semantic
-    assert engine.model is not None and not engine.model.semantic
-    answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+    answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+    assert answers.encoder is None and not answers.current_matcher.semantic
+    assert answers.model is not None and not answers.model.semantic
+    answer = await answers.ask("do unused connects roll over to next month", "member", None, "c")
     assert answer.result.entry_id == "connects-rollover" and answer.result.candidates[0].semantic is None
 
 
@@ -110,26 +110,26 @@ async def test_a_failing_encoder_costs_the_semantic_signal_not_the_answers(
     await sync_knowledge(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder()
     encoder.fail = RuntimeError("weights unreadable")
-    engine = AnswerEngine(store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE))
-    await engine.refresh()
-    assert not engine.answers.semantic and engine.model is not None and not engine.model.semantic
+    answers = AnswerService(store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE))
+    await answers.refresh()
+    assert not answers.current_matcher.semantic and answers.model is not None and not answers.model.semantic
     assert "the semantic signal failed while building" in caplog.text
     caplog.clear()
-    answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+    answer = await answers.ask("do unused connects roll over to next month", "member", None, "c")
     assert answer.result.entry_id == "connects-rollover"
 
 
 async def test_a_members_pick_trains_the_models_but_is_no_neighbour(store: KnowledgeStore) -> None:
     """One member picking the wrong entry again and again must not pull answers their way."""
-    engine, _ = await AnswerEngine.start(store, SHIPPED_KNOWLEDGE)
-    asked = await engine.ask("connects", "member", None, "c")
+    answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+    asked = await answers.ask("connects", "member", None, "c")
     assert asked.question_id is not None
-    await engine.pick_suggestion(asked.question_id, asked.suggestions[-1].id)
+    await answers.pick_suggestion(asked.question_id, asked.suggestions[-1].id)
     await store.add_alias("upwork-what", "tell me about this upwork site", "moderator", "new alias")
-    await engine.trained()
-    examples = engine.answers.examples
-    assert examples is not None and engine.model is not None and engine.model.member_examples == 1
-    learned_row = len(engine.training.train)  # the pick comes right after the shipped questions
+    await answers.trained()
+    examples = answers.current_matcher.examples
+    assert examples is not None and answers.model is not None and answers.model.member_examples == 1
+    learned_row = len(answers.training.train)  # the pick comes right after the shipped questions
     assert examples.owner[learned_row] == -2  # ignored as a neighbour
 
 
@@ -140,18 +140,21 @@ async def test_a_question_the_encoder_cannot_take_in_time_is_answered_lexically(
     signals instead of keeping the member waiting."""
     await sync_knowledge(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder(dim=16)
-    engine = AnswerEngine(
+    answers = AnswerService(
         store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE), encode_wait=0.05
     )
-    await engine.refresh()
-    assert engine.answers.semantic and engine.answers.fallback is not None
-    assert engine.answers.fallback.model is not None and not engine.answers.fallback.model.semantic
+    await answers.refresh()
+    assert answers.current_matcher.semantic and answers.current_matcher.fallback is not None
+    assert (
+        answers.current_matcher.fallback.model is not None
+        and not answers.current_matcher.fallback.model.semantic
+    )
     encoder.release.clear()  # the encoder is stuck behind other members' questions
     try:
-        answer = await engine.ask("do unused connects roll over to next month", "member", None, "c")
+        answer = await answers.ask("do unused connects roll over to next month", "member", None, "c")
     finally:
         encoder.release.set()
-    assert answer.result.entry_id == "connects-rollover" and engine.shed == 1
+    assert answer.result.entry_id == "connects-rollover" and answers.shed == 1
     assert answer.result.candidates[0].semantic is None  # the lexical model decided
 
 

@@ -1,15 +1,15 @@
 """Every live entry ranked by how well it fits a text: the list a member or moderator picks from
-("Pick another" on the "Answer with FAQ" preview), where the answer engine would only say yes or no."""
+("Pick another" on the "Answer with FAQ" preview), where the answer service would only say yes or no."""
 
 from __future__ import annotations
 
 import copy
 
-from connectsbot.engine import AnswerEngine
+from connectsbot.answers import AnswerService
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
-from connectsbot.models import Entry
 
-# Never decide, always list: every scored candidate, best first (the scoring knobs stay the engine's).
+# Never decide, always list: every scored candidate, best first (the scoring knobs stay the answer service's).
 RANKING_DECISIONS: dict[str, object] = {
     "answer_threshold": 100.0,
     "min_margin": 100.0,
@@ -30,16 +30,16 @@ def ranking_config(base: MatcherConfig) -> MatcherConfig:
 
 
 class EntryRanker:
-    """Ranks with the engine's own index (a shallow copy of its matcher with the ranking thresholds),
+    """Ranks with the answer service's own index (a shallow copy of its matcher with the ranking thresholds),
     so it costs no second index build."""
 
-    def __init__(self, engine: AnswerEngine) -> None:
-        self.engine = engine
+    def __init__(self, answers: AnswerService) -> None:
+        self.answers = answers
         self._base: Matcher | None = None
         self._matcher: Matcher | None = None
 
     def _ranking_matcher(self) -> Matcher:
-        base = self.engine.matcher
+        base = self.answers.matcher
         if self._matcher is None or self._base is not base:
             ranking = copy.copy(base)
             ranking.config = ranking_config(base.config)
@@ -48,8 +48,8 @@ class EntryRanker:
 
     async def rank(self, text: str, limit: int = 25) -> list[Entry]:
         """Up to `limit` live entries: those that match the text best first, then the rest by title."""
-        await self.engine.refresh()
-        entries = self.engine.entries
+        await self.answers.refresh()
+        entries = self.answers.entries
         result = self._ranking_matcher().match(text)
         ranked: dict[str, Entry] = {}
         candidates = ([result.best] if result.best else []) + list(result.suggestions)

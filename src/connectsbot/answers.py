@@ -1,4 +1,4 @@
-"""The answer engine: the live store, the matcher over it, and what gets recorded.
+"""The answer service: the live store, the matcher over it, and what gets recorded.
 
 The terminal chat, the `ask` command and the Discord cogs all answer through this class,
 so a member sees the same behaviour everywhere.
@@ -18,6 +18,7 @@ import numpy as np
 
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
+from connectsbot.knowledge import Entry, LabelledQuestion, SourceRecord
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.matching.hybrid import (
     AnswerModel,
@@ -31,7 +32,6 @@ from connectsbot.matching.hybrid import (
 from connectsbot.matching.smalltalk import SMALLTALK
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, load_labelled, train
-from connectsbot.models import Entry, LabelledQuestion, SourceRecord
 from connectsbot.semantic import AsyncEncoder, Encoder, encode_cached, load_encoder
 from connectsbot.store import (
     ImportFailed,
@@ -54,7 +54,7 @@ LABELLED_DIR = "labelled"  # knowledge/labelled/{train,dev}.jsonl
 NOT_A_NEIGHBOUR = ""  # the label of a question that trains the models but is no semantic neighbour
 # The sentence encoder reads 256 word pieces; a wall of text is cut well before that costs anything.
 ENCODED_CHARS = 2000
-# Trained models kept per process, by what they were trained on: every engine over the same
+# Trained models kept per process, by what they were trained on: every answer service over the same
 # entries and questions (a restart of the matcher, every test of the suite) reuses the fit.
 _MODELS: OrderedDict[str, AnswerModel | None] = OrderedDict()
 _MODELS_KEPT = 8
@@ -157,7 +157,7 @@ class TrainingData:
     @classmethod
     def load(cls, knowledge: Path) -> TrainingData:
         """knowledge/labelled/train.jsonl and dev.jsonl; a missing or broken file is logged and
-        left out (the engine then learns from what it has, or falls back to lexical thresholds)."""
+        left out (the answer service then learns from what it has, or falls back to lexical thresholds)."""
         sets: list[list[LabelledQuestion]] = []
         for name in ("train.jsonl", "dev.jsonl"):
             path = knowledge / LABELLED_DIR / name
@@ -203,7 +203,7 @@ def read_sources(folder: Path) -> dict[str, SourceRecord]:
         return {}
 
 
-class AnswerEngine:
+class AnswerService:
     """The answer service: the hybrid matcher over the live entries, rebuilt (and its model
     retrained) after every change, and the record of what members asked."""
 
@@ -244,7 +244,7 @@ class AnswerEngine:
         config: MatcherConfig | None = None,
         semantic: bool | None = None,
         encode_wait: float | None = None,
-    ) -> tuple[AnswerEngine, ImportReport | ImportFailed]:
+    ) -> tuple[AnswerService, ImportReport | ImportFailed]:
         """Bring the store up to date with the knowledge files, then build the matcher (with the
         semantic signal unless `semantic` or $CONNECTSBOT_SEMANTIC turns it off, or the model is
         not installed: then lexical only, and the reason is logged).
@@ -263,7 +263,7 @@ class AnswerEngine:
             log.warning("knowledge files not imported: %s", error.problem)
             problem = f"the database could not save the import ({error.problem})"
             outcome = ImportFailed([Problem(str(knowledge), "", problem)])
-        engine = cls(
+        answers = cls(
             store,
             config,
             encoder=await asyncio.to_thread(load_encoder, semantic),
@@ -271,8 +271,8 @@ class AnswerEngine:
             sources=read_sources(knowledge),
             encode_wait=encode_wait,
         )
-        await engine.refresh()
-        return engine, outcome
+        await answers.refresh()
+        return answers, outcome
 
     async def refresh(self) -> None:
         """Bring the matcher up to date with the store, waiting for the rebuild if one is needed."""
@@ -331,7 +331,7 @@ class AnswerEngine:
 
     async def matcher_for(self, entries: list[Entry], lexical: Matcher | None = None) -> HybridMatcher:
         """A matcher over `entries` (their lexical one when given), trained as at a start: for tools
-        and benchmarks. The engine's own rebuilds read the store's live entries."""
+        and benchmarks. The answer service's own rebuilds read the store's live entries."""
         if lexical is None:
             lexical = await asyncio.to_thread(Matcher, entries, self.config)
         fit = await self._fit(entries, lexical)
@@ -401,7 +401,7 @@ class AnswerEngine:
             await asyncio.shield(self._retraining)
 
     @property
-    def answers(self) -> HybridMatcher:
+    def current_matcher(self) -> HybridMatcher:
         """The matcher answering members now."""
         if self._matcher is None:
             raise RuntimeError("AnswerEngine.refresh() has not run")
@@ -410,12 +410,12 @@ class AnswerEngine:
     @property
     def model(self) -> AnswerModel | None:
         """The learned ranking and decision in use (None: lexical thresholds)."""
-        return self.answers.model
+        return self.current_matcher.model
 
     @property
     def matcher(self) -> Matcher:
         """The lexical matcher of the live entries (autocomplete, entry lookups, ranked lists)."""
-        return self.answers.lexical
+        return self.current_matcher.lexical
 
     @property
     def entries(self) -> dict[str, Entry]:

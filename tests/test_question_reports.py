@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from connectsbot.insights import alias_candidates, build_stats, group_questions, question_key
+from connectsbot.question_reports import alias_candidates, build_stats, group_questions, question_key
 from connectsbot.store import DayCount, FeedbackCount, RecordedQuestion
 
 T0 = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)

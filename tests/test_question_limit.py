@@ -6,24 +6,24 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from connectsbot.throttle import QuestionThrottle
+from connectsbot.question_limit import QuestionLimit
 
 
 def test_a_flood_is_told_once_then_ignored() -> None:
-    throttle = QuestionThrottle(limit=5, window_seconds=30)
+    throttle = QuestionLimit(limit=5, window_seconds=30)
     verdicts = [throttle.check("flooder", now=i * 0.2).verdict for i in range(50)]
     assert verdicts == ["ask"] * 5 + ["warn"] + ["quiet"] * 44
 
 
 def test_others_are_not_slowed_by_a_flooder() -> None:
-    throttle = QuestionThrottle(limit=5, window_seconds=30)
+    throttle = QuestionLimit(limit=5, window_seconds=30)
     for i in range(50):
         throttle.check("flooder", now=i * 0.2)
     assert [throttle.check("member", now=10.0 + i).verdict for i in range(5)] == ["ask"] * 5
 
 
 def test_answered_again_when_the_oldest_question_ages_out() -> None:
-    throttle = QuestionThrottle(limit=2, window_seconds=10)
+    throttle = QuestionLimit(limit=2, window_seconds=10)
     assert throttle.check("m", 0).allowed and throttle.check("m", 4).allowed
     refused = throttle.check("m", 5)
     assert refused.verdict == "warn" and refused.retry_after == 5 and refused.wait_seconds == 5
@@ -34,7 +34,7 @@ def test_answered_again_when_the_oldest_question_ages_out() -> None:
 
 
 def test_refused_questions_do_not_extend_the_wait() -> None:
-    throttle = QuestionThrottle(limit=1, window_seconds=10)
+    throttle = QuestionLimit(limit=1, window_seconds=10)
     throttle.check("m", 0)
     for t in range(1, 10):
         throttle.check("m", t)
@@ -42,13 +42,13 @@ def test_refused_questions_do_not_extend_the_wait() -> None:
 
 
 def test_wait_is_rounded_up_for_people() -> None:
-    throttle = QuestionThrottle(limit=1, window_seconds=10)
+    throttle = QuestionLimit(limit=1, window_seconds=10)
     throttle.check("m", 0)
     assert throttle.check("m", 9.9).wait_seconds == 1
 
 
 def test_memory_is_bounded_to_members_still_in_their_window() -> None:
-    throttle = QuestionThrottle(limit=1, window_seconds=10, remembered=100)
+    throttle = QuestionLimit(limit=1, window_seconds=10, remembered=100)
     for i in range(1000):
         throttle.check(f"member{i}", now=float(i))
     # Every 100 new members, those idle for 10 s are forgotten.
@@ -57,7 +57,7 @@ def test_memory_is_bounded_to_members_still_in_their_window() -> None:
 
 def test_bad_limits_are_refused() -> None:
     with pytest.raises(ValueError, match="at least 1"):
-        QuestionThrottle(limit=0, window_seconds=10)
+        QuestionLimit(limit=0, window_seconds=10)
 
 
 @settings(max_examples=200, deadline=None)
@@ -69,7 +69,7 @@ def test_bad_limits_are_refused() -> None:
 def test_never_more_than_the_limit_in_any_window_and_one_notice_per_refusal_run(
     gaps: list[float], limit: int, window: float
 ) -> None:
-    throttle = QuestionThrottle(limit, window)
+    throttle = QuestionLimit(limit, window)
     now, asked, verdicts = 0.0, [], []
     for gap in gaps:
         now += gap

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from datetime import UTC, date, datetime
 
+from connectsbot.answers import Answer
 from connectsbot.dating import dating_lines
-from connectsbot.engine import Answer
+from connectsbot.knowledge import Entry, SourceRecord
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
-from connectsbot.models import Entry, SourceRecord
 from connectsbot.store import Revision
 
 DIAGNOSE_HINT = (
@@ -63,7 +63,7 @@ def history_text(revisions: Sequence[Revision]) -> str:
 
 
 def explain_text(answer: Answer) -> str:
-    """Why the engine decided what it did: the decision, its reason and the best candidates."""
+    """Why the answer service decided what it did: the decision, its reason and the best candidates."""
     result = answer.result
     lines = [
         f"decision: {result.decision}" + (f" -> {result.entry_id}" if result.entry_id else ""),

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import UTC, date, datetime
 
 from connectsbot.dating import policy_basis
-from connectsbot.diagnosis.models import (
+from connectsbot.diagnosis.results import (
     Advice,
     Diagnosis,
     DiagnosisItem,
@@ -15,7 +15,7 @@ from connectsbot.diagnosis.models import (
     format_moment,
     format_number,
 )
-from connectsbot.models import SourceRecord
+from connectsbot.knowledge import SourceRecord
 
 MARKS = {"due": "✅", "pending": "⏳", "not_due": "❌"}
 REASON_WORDS = {

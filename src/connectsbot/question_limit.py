@@ -18,7 +18,7 @@ Verdict = Literal["ask", "warn", "quiet"]
 
 
 @dataclass(frozen=True)
-class ThrottleDecision:
+class LimitDecision:
     verdict: Verdict
     retry_after: float  # seconds until the member may ask again (0 when allowed now)
 
@@ -38,7 +38,7 @@ class _Member:
     warned: bool = False
 
 
-class QuestionThrottle:
+class QuestionLimit:
     def __init__(self, limit: int, window_seconds: float, *, remembered: int = 10_000) -> None:
         if limit < 1 or window_seconds < 0:
             raise ValueError("the limit must be at least 1 question and the window not negative")
@@ -47,7 +47,7 @@ class QuestionThrottle:
         self._remembered = remembered
         self._members: dict[str, _Member] = {}
 
-    def check(self, member: str, now: float) -> ThrottleDecision:
+    def check(self, member: str, now: float) -> LimitDecision:
         """Count this question if the member is under the limit; otherwise say how to refuse it."""
         state = self._members.get(member)
         if state is None:
@@ -59,12 +59,12 @@ class QuestionThrottle:
         if len(asked_at) < self.limit:
             asked_at.append(now)
             state.warned = False
-            return ThrottleDecision("ask", 0.0)
+            return LimitDecision("ask", 0.0)
         retry_after = self.window_seconds - (now - asked_at[0])
         if state.warned:
-            return ThrottleDecision("quiet", retry_after)
+            return LimitDecision("quiet", retry_after)
         state.warned = True
-        return ThrottleDecision("warn", retry_after)
+        return LimitDecision("warn", retry_after)
 
     def _forget_idle(self, now: float) -> None:
         """Bound memory: past `remembered` members, drop those with nothing left in their window."""

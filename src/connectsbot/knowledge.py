@@ -124,7 +124,7 @@ class SourceRecord(BaseModel):
 
 class LabelledQuestion(BaseModel):
     """A question and the entry that answers it (None: out of scope, nothing should answer): the
-    answer engine's training and evaluation data (knowledge/labelled/, and what use teaches)."""
+    answer service's training and evaluation data (knowledge/labelled/, and what use teaches)."""
 
     model_config = ConfigDict(frozen=True, extra="ignore")
 
