@@ -74,7 +74,7 @@ from bot.settings import (
     StoreSettings,
 )
 from connectsbot.answers import ENCODED_CHARS, AnswerService
-from connectsbot.knowledge import Policy
+from connectsbot.curation import Curator
 from connectsbot.matching import MatchResult
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from tests.fakediscord import payloads
@@ -204,10 +204,10 @@ async def serve_bot(config: BotProcessConfig) -> int:
         settings: BotSettings,
         store: KnowledgeStore,
         answers: AnswerService,
-        policy: Policy,
+        curator: Curator,
         startup: ImportReport | ImportFailed,
     ) -> ConnectsBot:
-        return on_loopback(ConnectsBot(settings, store, answers, policy, startup))
+        return on_loopback(ConnectsBot(settings, store, answers, curator, startup))
 
     return await launcher.run_bot(bot_settings(config), make_bot=make_bot)
 
@@ -772,11 +772,12 @@ def time_matcher(matcher: Answerer, questions: Sequence[str], passes: int = 3) -
 
 async def prepare_template(path: Path) -> tuple[Answerer, list[str]]:
     """Import the shipped knowledge into a database every bot process starts from a copy of (its vector
-    cache filled, as after the bot's first start); return the answer service's answer to one question (the bot
-    builds the same engine from the same entries: spelling, encoding, hybrid match, no recording) and
-    the entries' questions."""
+    cache filled, as after the bot's first start); return the answer service's answer to one question
+    (the bot builds the same service from the same entries: spelling, encoding, hybrid match, no
+    recording) and the entries' questions."""
     async with await KnowledgeStore.open(path) as store:
         answers, _ = await AnswerService.start(store, KNOWLEDGE)
+        snapshot = await answers.snapshot()
     matcher, encoder = answers.current_matcher, answers.encoder
 
     def answer(question: str) -> MatchResult:
@@ -785,7 +786,7 @@ async def prepare_template(path: Path) -> tuple[Answerer, list[str]]:
             vector = encoder.encode([matcher.text_to_encode(question[:ENCODED_CHARS])])[0]
         return matcher.match(question, vector)
 
-    return answer, [entry.question for entry in answers.entries.values()]
+    return answer, [entry.question for entry in snapshot.entries.values()]
 
 
 # ------------------------------------------------------------------------------------------- report

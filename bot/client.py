@@ -8,7 +8,6 @@ import logging
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Coroutine, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -19,10 +18,10 @@ from discord.ext import commands
 from bot import checks
 from bot.render import NO_MENTIONS
 from connectsbot.answers import AnswerService
+from connectsbot.curation import Actor, Curator
 from connectsbot.entry_ranking import EntryRanker
-from connectsbot.knowledge import Entry, Policy
 from connectsbot.question_limit import QuestionLimit
-from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, Revision, StoreError
+from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 
 from .settings import BotSettings
 
@@ -60,20 +59,11 @@ def utc_now() -> datetime:
     return datetime.now(UTC)
 
 
-@dataclass(frozen=True)
-class KnowledgeChange:
-    """A change a moderator made through the bot: dispatched as the `kb_change` event (mod-log)."""
-
-    revision: Revision
-    before: Entry | None
-    actor_id: int
-    actor_name: str
-    guild_id: int | None
-
-
-def author_of(user: discord.abc.User) -> str:
-    """How a Discord member is named in the revision history: name and id."""
-    return f"{user.name} ({user.id})"
+def actor_of(interaction: discord.Interaction[Any]) -> Actor:
+    """Who makes a change through Discord: named in the revision history by name and id; the ids
+    let the mod-log mention them and name the server."""
+    user = interaction.user
+    return Actor(f"{user.name} ({user.id})", user.id, interaction.guild_id)
 
 
 BUG_TEXT = "Something went wrong on my side; the moderators can find it in the logs."
@@ -215,7 +205,7 @@ class ConnectsBot(commands.Bot):
         settings: BotSettings,
         store: KnowledgeStore,
         answers: AnswerService,
-        policy: Policy,
+        curator: Curator,
         startup_import: ImportReport | ImportFailed | None = None,
         *,
         extensions: Sequence[str] = EXTENSIONS,
@@ -241,7 +231,7 @@ class ConnectsBot(commands.Bot):
         self.settings = settings
         self.store = store
         self.answers = answers
-        self.policy = policy
+        self.curator = curator
         self.ranker = EntryRanker(answers)
         self.question_throttle = QuestionLimit(
             settings.answers.question_limit, settings.answers.question_window_seconds
@@ -351,13 +341,3 @@ class ConnectsBot(commands.Bot):
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: the ask and autoanswer extensions listen to messages themselves."""
         return None
-
-    async def knowledge_changed(
-        self, revision: Revision, before: Entry | None, actor: discord.abc.User, guild_id: int | None
-    ) -> None:
-        """After every change through the bot: rebuild the matcher, then tell the mod-log."""
-        await self.answers.refresh()
-        log.info(
-            "knowledge base: %s %s r%d by %s", revision.action, revision.entry_id, revision.revision, actor.id
-        )
-        self.dispatch("kb_change", KnowledgeChange(revision, before, actor.id, author_of(actor), guild_id))

@@ -248,12 +248,12 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
         except NotFound:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        await bot.answers.refresh()
-        entry = bot.answers.entries.get(chosen)
+        snapshot = await bot.answers.snapshot()
+        entry = snapshot.entries.get(chosen)
         if chosen not in question.suggestions or entry is None:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        embed, view = answer_parts(entry, bot.answers.sources)
+        embed, view = answer_parts(entry, snapshot.sources)
         if await bot.store.asked_by(question_id, str(interaction.user.id)):
             # The asker chose: remember it (a candidate alias) and show the answer in place.
             await bot.answers.pick_suggestion(question_id, entry.id)

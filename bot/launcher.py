@@ -22,8 +22,8 @@ import discord
 from bot.client import ConnectsBot
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
 from connectsbot.answers import BOT_ENCODE_WAIT_SECONDS, AnswerService
+from connectsbot.curation import Curator
 from connectsbot.kbfiles import EntryFileError, load_policy
-from connectsbot.knowledge import Policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 
 log = logging.getLogger("bot.launcher")
@@ -43,7 +43,7 @@ class _Runnable(Protocol):
 
 
 BotFactory = Callable[
-    [BotSettings, KnowledgeStore, AnswerService, Policy, ImportReport | ImportFailed], _Runnable
+    [BotSettings, KnowledgeStore, AnswerService, Curator, ImportReport | ImportFailed], _Runnable
 ]
 
 
@@ -106,7 +106,7 @@ async def run_bot(
             )
         else:
             log.info("%s", outcome.summary().replace("\n", "; "))
-        if not answers.entries:
+        if not (await answers.snapshot()).entries:
             log.error("the knowledge base is empty: run `connectsbot kb validate` and fix the files")
             return EXIT_FAILED
         try:
@@ -114,7 +114,8 @@ async def run_bot(
         except EntryFileError as error:
             log.error("the interview-Connects policy cannot be read: %s", error)
             return EXIT_FAILED
-        bot = make_bot(settings, store, answers, policy, outcome)
+        curator = Curator(store, settings.store.knowledge, policy, followers=[answers.follow])
+        bot = make_bot(settings, store, answers, curator, outcome)
         return await serve(bot, settings.discord.token.get_secret_value(), signals)
     finally:
         await store.close()

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
-import connectsbot.answers
-from connectsbot.answers import AnswerService, TrainingData, sync_knowledge
+from connectsbot.answers import AnswerService, TrainingData
+from connectsbot.curation import import_at_start
 from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.semantic import AsyncEncoder
@@ -20,16 +19,19 @@ from tests.semantic.support import FakeEncoder
 
 
 async def test_questions_during_a_rebuild_get_the_previous_matcher(
-    kb_folder: Path, store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
+    kb_folder: Path, store: KnowledgeStore
 ) -> None:
-    answers, _ = await AnswerService.start(store, kb_folder)
-    release = threading.Event()
+    kb_folder: Path, store: KnowledgeStore
+) -> None:
+    hold, release = threading.Event(), threading.Event()
 
-    def slow_matcher(entries: Sequence[Entry], config: MatcherConfig | None = None) -> Matcher:
-        release.wait(timeout=10)  # the build holds until the test has asked its question
+    def slow_matcher(entries: list[Entry], config: MatcherConfig | None = None) -> Matcher:
+        if hold.is_set():
+            release.wait(timeout=10)  # the build holds until the test has asked its question
         return Matcher(entries, config)
 
-    monkeypatch.setattr(connectsbot.answers, "Matcher", slow_matcher)
+    answers, _ = await AnswerService.start(store, kb_folder, matcher_factory=slow_matcher)
+    hold.set()
     await store.add(build_entry("delta-topic"), "moderator", "new")
     moderator_waits = asyncio.create_task(answers.refresh())
     await asyncio.sleep(0.05)
@@ -44,20 +46,17 @@ async def test_questions_during_a_rebuild_get_the_previous_matcher(
     assert answer.result.entry_id == "delta-topic"
 
 
-async def test_one_rebuild_for_many_waiters(
-    kb_folder: Path, store: KnowledgeStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    answers, _ = await AnswerService.start(store, kb_folder)
+async def test_one_rebuild_for_many_waiters(kb_folder: Path, store: KnowledgeStore) -> None:
     builds = []
 
-    def counting_matcher(entries: Sequence[Entry], config: MatcherConfig | None = None) -> Matcher:
+    def counting_matcher(entries: list[Entry], config: MatcherConfig | None = None) -> Matcher:
         builds.append(len(entries))
         return Matcher(entries, config)
 
-    monkeypatch.setattr(connectsbot.answers, "Matcher", counting_matcher)
+    answers, _ = await AnswerService.start(store, kb_folder, matcher_factory=counting_matcher)
     await store.add(build_entry("delta-topic"), "moderator", "new")
     await asyncio.gather(*(answers.refresh() for _ in range(5)))
-    assert builds == [4] and "delta-topic" in answers.entries
+    assert builds == [3, 4] and "delta-topic" in (await answers.snapshot()).entries
 
 
 async def test_small_talk_is_answered_but_never_recorded(store: KnowledgeStore) -> None:
@@ -107,7 +106,7 @@ async def test_semantic_signal_can_be_turned_off(
 async def test_a_failing_encoder_costs_the_semantic_signal_not_the_answers(
     store: KnowledgeStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await sync_knowledge(store, SHIPPED_KNOWLEDGE)
+    await import_at_start(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder()
     encoder.fail = RuntimeError("weights unreadable")
     answers = AnswerService(store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE))
@@ -138,7 +137,7 @@ async def test_a_question_the_encoder_cannot_take_in_time_is_answered_lexically(
 ) -> None:
     """Under load the encoder falls behind: the bot answers with the model trained on the lexical
     signals instead of keeping the member waiting."""
-    await sync_knowledge(store, SHIPPED_KNOWLEDGE)
+    await import_at_start(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder(dim=16)
     answers = AnswerService(
         store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE), encode_wait=0.05

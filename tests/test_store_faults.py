@@ -137,7 +137,7 @@ async def test_a_start_on_a_full_disk_serves_what_the_store_has(
     assert isinstance(outcome, ImportFailed)
     (problem,) = outcome.problems
     assert problem.message == "the database could not save the import (the disk is full)"
-    assert answers.entries["beta-topic"].answer == "**Answer** about beta-topic."
+    assert (await answers.snapshot()).entries["beta-topic"].answer == "**Answer** about beta-topic."
 
 
 async def test_the_member_gets_the_answer_when_the_question_cannot_be_recorded(

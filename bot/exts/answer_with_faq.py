@@ -127,16 +127,14 @@ class PreviewView(discord.ui.View):
             await respond(interaction, NOT_OFFERED, ephemeral=True)
             return
         bot = client_of(interaction)
-        await bot.answers.refresh()
-        entry = bot.answers.entries.get(values[0])
+        snapshot = await bot.answers.snapshot()
+        entry = snapshot.entries.get(values[0])
         if entry is None:
             await respond(interaction, "That entry is not available anymore.", ephemeral=True)
             return
         self.entry = entry
         self._show_buttons()
-        await update(
-            interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, bot.answers.sources), view=self
-        )
+        await update(interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, snapshot.sources), view=self)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
         await report_failure(

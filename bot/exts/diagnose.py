@@ -77,7 +77,7 @@ class TimelineModal(discord.ui.Modal):
         bot = client_of(interaction)
         now = bot.clock()
         text = self.timeline.value
-        result = diagnose(parse_timeline(text, now), bot.policy, now)
+        result = diagnose(parse_timeline(text, now), bot.curator.policy, now)
         log.info(
             "/diagnose: %d items, %d missing, %d unreadable lines",
             len(result.items),

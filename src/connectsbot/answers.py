@@ -10,14 +10,15 @@ import asyncio
 import hashlib
 import logging
 from collections import OrderedDict
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
 
+from connectsbot.curation import FilesImported, KnowledgeEvent, import_at_start, read_sources
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
-from connectsbot.kbfiles import EntryFileError, Problem, load_folder, load_sources
+from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import Entry, LabelledQuestion, SourceRecord
 from connectsbot.matching import Matcher, MatcherConfig, MatchResult
 from connectsbot.matching.hybrid import (
@@ -37,6 +38,7 @@ from connectsbot.store import (
     ImportFailed,
     ImportReport,
     KnowledgeStore,
+    LiveEntry,
     NotFound,
     QuestionRecord,
     StoreUnavailable,
@@ -52,6 +54,7 @@ RECORD_WAIT_SECONDS = 1.0
 BOT_ENCODE_WAIT_SECONDS = 0.08
 LABELLED_DIR = "labelled"  # knowledge/labelled/{train,dev}.jsonl
 NOT_A_NEIGHBOUR = ""  # the label of a question that trains the models but is no semantic neighbour
+COMPLETED_CHARS = 200  # what autocomplete reads of a typed title
 # The sentence encoder reads 256 word pieces; a wall of text is cut well before that costs anything.
 ENCODED_CHARS = 2000
 # Trained models kept per process, by what they were trained on: every answer service over the same
@@ -188,19 +191,53 @@ class Answer:
         return self.result.intent == SMALLTALK
 
 
-async def sync_knowledge(store: KnowledgeStore, folder: Path, force: bool = False) -> ImportReport:
-    """Import the knowledge files changed since the last import (all or nothing)."""
-    return await store.import_folder(load_folder(folder), force=force)
+# Builds the lexical matcher over the live entries (a test passes one that caches across tests).
+MatcherFactory = Callable[[list[Entry], MatcherConfig | None], Matcher]
 
 
-def read_sources(folder: Path) -> dict[str, SourceRecord]:
-    """The folder's sources registry; a broken one (already reported by the import) leaves sources
-    named by their ids."""
-    try:
-        return load_sources(folder)
-    except EntryFileError as error:
-        log.warning("sources registry not read: %s", error)
-        return {}
+@dataclass(frozen=True)
+class Snapshot:
+    """The live entries, the sources registry they cite and the matcher over exactly those entries,
+    as of one moment: what a command reads, instead of attributes that a change may have outdated."""
+
+    entries: Mapping[str, Entry]
+    sources: Mapping[str, SourceRecord]
+    matcher: HybridMatcher
+
+    @property
+    def lexical(self) -> Matcher:
+        return self.matcher.lexical
+
+    def categories(self) -> list[str]:
+        return sorted({entry.category for entry in self.entries.values()})
+
+    def find(self, text: str) -> Entry | None:
+        """An entry by id, or by the title a member typed without picking it from the list."""
+        if text in self.entries:
+            return self.entries[text]
+        candidates = self.lexical.complete(text[:COMPLETED_CHARS], 1)
+        return self.entries.get(candidates[0].entry_id) if candidates else None
+
+    def complete(self, typed: str, limit: int) -> list[Entry]:
+        """What a member is typing as an entry: those whose id starts with it (by id), then those
+        whose title it completes best first, each once, at most `limit`."""
+        wanted = typed.strip().casefold()
+        found = {entry.id: entry for entry in self.entries.values() if entry.id.startswith(wanted)}
+        for candidate in self.lexical.complete(typed[:COMPLETED_CHARS], limit):
+            if candidate.entry_id in self.entries:
+                found.setdefault(candidate.entry_id, self.entries[candidate.entry_id])
+        return list(found.values())[:limit]
+
+
+def complete_any(entries: Sequence[LiveEntry], typed: str) -> list[LiveEntry]:
+    """Entries live or retired (moderators' history and revert) whose id starts with what is typed or
+    whose title contains it."""
+    wanted = typed.strip().casefold()
+    return [
+        live
+        for live in entries
+        if live.entry.id.startswith(wanted) or wanted in live.entry.question.casefold()
+    ]
 
 
 class AnswerService:
@@ -214,10 +251,12 @@ class AnswerService:
         record_wait: float = RECORD_WAIT_SECONDS,
         encoder: Encoder | None = None,
         training: TrainingData | None = None,
-        sources: dict[str, SourceRecord] | None = None,
+        sources: Mapping[str, SourceRecord] | None = None,
         encode_wait: float | None = None,
+        matcher_factory: MatcherFactory = Matcher,
     ) -> None:
         self.store = store
+        self.matcher_factory = matcher_factory
         self.config = config
         self.record_wait = record_wait
         self.encoder = encoder
@@ -227,10 +266,9 @@ class AnswerService:
         # alone (None: as long as it takes, and never shed; the command line's batches).
         self.encode_wait = encode_wait
         self.shed = 0  # questions answered without their vector because the encoder was behind
-        self._matcher: HybridMatcher | None = None
-        self._entries: dict[str, Entry] = {}
         # The sources registry of the knowledge folder: renderings name an entry's sources from it.
-        self.sources: dict[str, SourceRecord] = sources or {}
+        self.sources: Mapping[str, SourceRecord] = sources or {}
+        self._current: Snapshot | None = None  # the live entries and the matcher answering now
         self._built_at_generation = -1
         self._rebuilding: asyncio.Task[None] | None = None
         self._retraining: asyncio.Task[None] | None = None
@@ -244,6 +282,7 @@ class AnswerService:
         config: MatcherConfig | None = None,
         semantic: bool | None = None,
         encode_wait: float | None = None,
+        matcher_factory: MatcherFactory = Matcher,
     ) -> tuple[AnswerService, ImportReport | ImportFailed]:
         """Bring the store up to date with the knowledge files, then build the matcher (with the
         semantic signal unless `semantic` or $CONNECTSBOT_SEMANTIC turns it off, or the model is
@@ -255,7 +294,7 @@ class AnswerService:
         """
         outcome: ImportReport | ImportFailed
         try:
-            outcome = await sync_knowledge(store, knowledge)
+            outcome = await import_at_start(store, knowledge)
         except ImportFailed as failure:
             log.warning("knowledge files not imported: %d problems", len(failure.problems))
             outcome = failure
@@ -270,25 +309,42 @@ class AnswerService:
             training=TrainingData.load(knowledge),
             sources=read_sources(knowledge),
             encode_wait=encode_wait,
+            matcher_factory=matcher_factory,
         )
         await answers.refresh()
         return answers, outcome
 
+    async def follow(self, event: KnowledgeEvent) -> None:
+        """A knowledge change (a `Curator` subscriber): rebuild the matcher over the changed entries
+        (with the previous model until the retrained one is ready); cite an import's sources."""
+        if isinstance(event, FilesImported) and event.sources is not None:
+            self.sources = event.sources
+            if self._current is not None:
+                self._current = replace(self._current, sources=event.sources)
+        await self.refresh()
+
+    async def snapshot(self) -> Snapshot:
+        """The live entries and the matcher over them, up to date with the store (waiting for the
+        rebuild after a change)."""
+        await self.refresh()
+        assert self._current is not None
+        return self._current
+
     async def refresh(self) -> None:
         """Bring the matcher up to date with the store, waiting for the rebuild if one is needed."""
-        while self._matcher is None or self._built_at_generation != self.store.generation:
+        while self._current is None or self._built_at_generation != self.store.generation:
             await asyncio.shield(self._rebuild())
 
-    async def ready(self) -> HybridMatcher:
-        """The matcher to answer with now. After a change it is the previous one until the new one
-        is built and trained (in worker threads): members are not kept waiting while a
-        moderator's change is being indexed."""
-        if self._matcher is None:
+    async def ready(self) -> Snapshot:
+        """The entries and matcher to answer with now. After a change they are the previous ones
+        until the new matcher is built and trained (in worker threads): members are not kept waiting
+        while a moderator's change is being indexed."""
+        if self._current is None:
             await self.refresh()
         elif self._built_at_generation != self.store.generation:
             self._rebuild()
-        assert self._matcher is not None
-        return self._matcher
+        assert self._current is not None
+        return self._current
 
     def _rebuild(self) -> asyncio.Task[None]:
         """The running rebuild, or a new one."""
@@ -303,10 +359,10 @@ class AnswerService:
             entries = [live.entry for live in await self.store.live_entries()]
             # The build is pure Python: in a thread it yields the event loop every few milliseconds
             # instead of stopping the whole bot for its duration.
-            lexical = await asyncio.to_thread(Matcher, entries, self.config)
+            lexical = await asyncio.to_thread(self.matcher_factory, entries, self.config)
             fit = await self._fit(entries, lexical)
             matcher = fit.matcher
-            previous = self._matcher
+            previous = self._current.matcher if self._current is not None else None
             fits = await asyncio.to_thread(fit.fits)
             if all(f.key in _MODELS for f in fits):
                 models = [_MODELS[f.key] for f in fits]
@@ -322,9 +378,8 @@ class AnswerService:
                 self._retraining.add_done_callback(self._background.discard)
             else:
                 models = [await self._train(f) for f in fits]
-            matcher = matcher.with_model(*models)
-            self._entries = {entry.id: entry for entry in entries}
-            self._matcher = matcher
+            by_id = {entry.id: entry for entry in entries}
+            self._current = Snapshot(by_id, self.sources, matcher.with_model(*models))
             self._built_at_generation = generation
         finally:
             self._rebuilding = None
@@ -333,7 +388,7 @@ class AnswerService:
         """A matcher over `entries` (their lexical one when given), trained as at a start: for tools
         and benchmarks. The answer service's own rebuilds read the store's live entries."""
         if lexical is None:
-            lexical = await asyncio.to_thread(Matcher, entries, self.config)
+            lexical = await asyncio.to_thread(self.matcher_factory, entries, self.config)
         fit = await self._fit(entries, lexical)
         models = [_MODELS[f.key] if f.key in _MODELS else await self._train(f) for f in fit.fits()]
         return fit.matcher.with_model(*models)
@@ -389,9 +444,9 @@ class AnswerService:
         except Exception:  # the previous model keeps answering; a bug here must not go unseen
             log.exception("retraining the answer model failed: the previous model stays in use")
             return
-        current = self._matcher
-        if current is not None and current.lexical is fits[0].matcher.lexical:  # no newer build since
-            self._matcher = fits[0].matcher.with_model(*models)
+        current = self._current
+        if current is not None and current.matcher.lexical is fits[0].matcher.lexical:  # no newer build
+            self._current = replace(current, matcher=fits[0].matcher.with_model(*models))
 
     async def trained(self) -> None:
         """Wait until the model is retrained for the current entries (after a change, members are
@@ -403,31 +458,21 @@ class AnswerService:
     @property
     def current_matcher(self) -> HybridMatcher:
         """The matcher answering members now."""
-        if self._matcher is None:
-            raise RuntimeError("AnswerEngine.refresh() has not run")
-        return self._matcher
+        if self._current is None:
+            raise RuntimeError("AnswerService.refresh() has not run")
+        return self._current.matcher
 
     @property
     def model(self) -> AnswerModel | None:
         """The learned ranking and decision in use (None: lexical thresholds)."""
         return self.current_matcher.model
 
-    @property
-    def matcher(self) -> Matcher:
-        """The lexical matcher of the live entries (autocomplete, entry lookups, ranked lists)."""
-        return self.current_matcher.lexical
-
-    @property
-    def entries(self) -> dict[str, Entry]:
-        return self._entries
-
-    def _answer(self, result: MatchResult, question_id: int | None) -> Answer:
-        entry = self._entries.get(result.entry_id) if result.entry_id else None
+    @staticmethod
+    def _answer(entries: Mapping[str, Entry], result: MatchResult, question_id: int | None) -> Answer:
+        entry = entries.get(result.entry_id) if result.entry_id else None
         suggestions = []
         if result.decision == "suggest":
-            suggestions = [
-                self._entries[c.entry_id] for c in result.suggestions if c.entry_id in self._entries
-            ]
+            suggestions = [entries[c.entry_id] for c in result.suggestions if c.entry_id in entries]
         return Answer(result=result, entry=entry, suggestions=suggestions, question_id=question_id)
 
     async def ask(self, question: str, asker: str, guild_id: str | None, channel: str) -> Answer:
@@ -443,7 +488,8 @@ class AnswerService:
         The answers never fail for want of a record: when the database cannot take the questions in
         time they come without question ids (so without a "did you mean" pick), and a warning is logged.
         """
-        matcher = await self.ready()
+        current = await self.ready()
+        matcher = current.matcher
         vectors = await self._vectors(matcher, questions)
         results = [
             matcher.match(question, vector) for question, vector in zip(questions, vectors, strict=True)
@@ -459,7 +505,10 @@ class AnswerService:
         if record and shared:
             recorded = iter(await self._record(shared, asker, guild_id, channel))
             question_ids = [None if hidden else next(recorded) for hidden in private]
-        return [self._answer(result, qid) for result, qid in zip(results, question_ids, strict=True)]
+        return [
+            self._answer(current.entries, result, qid)
+            for result, qid in zip(results, question_ids, strict=True)
+        ]
 
     async def _vectors(self, matcher: HybridMatcher, questions: Sequence[str]) -> list[Vector | None]:
         """The questions' sentence vectors (batched with other members' questions in a worker
@@ -517,8 +566,7 @@ class AnswerService:
 
     async def pick_suggestion(self, question_id: int, entry_id: str) -> Entry:
         """The member chose a suggestion: record it and return that entry."""
-        await self.refresh()
-        entry = self._entries.get(entry_id)
+        entry = (await self.snapshot()).entries.get(entry_id)
         if entry is None:
             raise NotFound(entry_id)
         try:

@@ -47,7 +47,7 @@ async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService]
     async with await KnowledgeStore.open(_database(args)) as store:
         answers, outcome = await AnswerService.start(store, _knowledge(args))
         _report_sync(outcome, sys.stderr)
-        if not answers.entries:
+        if not (await answers.snapshot()).entries:
             print(
                 "The knowledge base is empty: fix the knowledge files (connectsbot kb validate).",
                 file=sys.stderr,

@@ -30,16 +30,15 @@ def ranking_config(base: MatcherConfig) -> MatcherConfig:
 
 
 class EntryRanker:
-    """Ranks with the answer service's own index (a shallow copy of its matcher with the ranking thresholds),
-    so it costs no second index build."""
+    """Ranks with the answer service's own index (a shallow copy of its lexical matcher with the
+    ranking thresholds), so it costs no second index build."""
 
     def __init__(self, answers: AnswerService) -> None:
         self.answers = answers
         self._base: Matcher | None = None
         self._matcher: Matcher | None = None
 
-    def _ranking_matcher(self) -> Matcher:
-        base = self.answers.matcher
+    def _ranking_matcher(self, base: Matcher) -> Matcher:
         if self._matcher is None or self._base is not base:
             ranking = copy.copy(base)
             ranking.config = ranking_config(base.config)
@@ -48,9 +47,9 @@ class EntryRanker:
 
     async def rank(self, text: str, limit: int = 25) -> list[Entry]:
         """Up to `limit` live entries: those that match the text best first, then the rest by title."""
-        await self.answers.refresh()
-        entries = self.answers.entries
-        result = self._ranking_matcher().match(text)
+        snapshot = await self.answers.snapshot()
+        entries = snapshot.entries
+        result = self._ranking_matcher(snapshot.lexical).match(text)
         ranked: dict[str, Entry] = {}
         candidates = ([result.best] if result.best else []) + list(result.suggestions)
         for candidate in candidates:

@@ -27,7 +27,7 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -38,7 +38,6 @@ import discord
 import pytest
 from pydantic import SecretStr
 
-import connectsbot.answers
 from bot.client import ConnectsBot
 from bot.settings import (
     AnswerSettings,
@@ -49,6 +48,7 @@ from bot.settings import (
     StoreSettings,
 )
 from connectsbot.answers import AnswerService, TrainingData
+from connectsbot.curation import Curator
 from connectsbot.kbfiles import load_policy, load_sources
 from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
@@ -64,30 +64,21 @@ TOKEN = "fake-bot-token.for-tests.only"
 START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 
-# Speed: one import per session, memoised matchers.
+# Speed: one import per session, memoised matchers (the answer service's matcher factory).
 
 _MATCHERS: dict[tuple[tuple[str, ...], MatcherConfig | None], Matcher] = {}
 
 
-def _cached_matcher(entries: Iterable[Entry], config: MatcherConfig | None = None) -> Matcher:
-    listed = list(entries)
-    key = (tuple(entry.model_dump_json() for entry in listed), config)
+def cached_matcher(entries: list[Entry], config: MatcherConfig | None = None) -> Matcher:
+    key = (tuple(entry.model_dump_json() for entry in entries), config)
     if key not in _MATCHERS:
-        _MATCHERS[key] = Matcher(listed, config)
+        _MATCHERS[key] = Matcher(entries, config)
     return _MATCHERS[key]
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _memoised_matchers() -> Iterable[None]:
-    patch = pytest.MonkeyPatch()
-    patch.setattr(connectsbot.answers, "Matcher", _cached_matcher)
-    yield
-    patch.undo()
 
 
 async def _import(path: Path) -> None:
     async with await KnowledgeStore.open(path, clock=lambda: START) as store:
-        await AnswerService.start(store, SHIPPED_KNOWLEDGE)
+        await AnswerService.start(store, SHIPPED_KNOWLEDGE, matcher_factory=cached_matcher)
 
 
 @pytest.fixture(scope="session")
@@ -230,10 +221,13 @@ async def make_bot(
             encoder=load_encoder(),
             training=TrainingData.load(SHIPPED_KNOWLEDGE),
             sources=load_sources(SHIPPED_KNOWLEDGE),
+            matcher_factory=cached_matcher,
         )
         await answers.refresh()
-        policy = load_policy(SHIPPED_KNOWLEDGE)
-        return ConnectsBot(settings, store, answers, policy, startup_import, clock=clock, monotonic=ticks)
+        curator = Curator(
+            store, SHIPPED_KNOWLEDGE, load_policy(SHIPPED_KNOWLEDGE), followers=[answers.follow]
+        )
+        return ConnectsBot(settings, store, answers, curator, startup_import, clock=clock, monotonic=ticks)
 
     yield make
     for store in stores:

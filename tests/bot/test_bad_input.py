@@ -420,7 +420,7 @@ async def test_a_moderators_nasty_edit_renders_safely(fake: FakeDiscord) -> None
     description = shown.embeds[0]["description"]
     assert description.endswith("see here (https://evil.example) ```")
     assert_all_replies_valid(fake)
-    assert bot_of(fake).answers.entries["connects-rollover"].aliases == [
+    assert (await bot_of(fake).answers.snapshot()).entries["connects-rollover"].aliases == [
         "@everyone",
         "<@&1234567890123456789>",
     ]

@@ -27,7 +27,7 @@ async def test_show_unknown_entry(fake: FakeDiscord) -> None:
 
 
 async def test_list_is_paginated_with_buttons(fake: FakeDiscord) -> None:
-    entries = bot_of(fake).answers.entries
+    entries = (await bot_of(fake).answers.snapshot()).entries
     assert len(entries) > 10
     first = await fake.slash("faq list")
     assert first.ephemeral
@@ -61,7 +61,7 @@ async def test_list_one_category(fake: FakeDiscord) -> None:
     reply = await fake.slash(
         "faq list", category="communication" if "communication" in categories else categories[0]
     )
-    entries = bot_of(fake).answers.entries
+    entries = (await bot_of(fake).answers.snapshot()).entries
     assert all(entries[entry_id].category in categories for entry_id in _ids(reply))
     unknown = await fake.slash("faq list", category="no-such-category")
     assert "No category" in (unknown.content or "")

@@ -164,7 +164,7 @@ async def test_add_refuses_a_source_the_registry_does_not_hold(fake: FakeDiscord
         user=fake.moderator_user,
     )
     assert refused.type == 4 and "is not in the sources registry" in (refused.content or "")
-    assert "connects-gifts" not in bot_of(fake).answers.entries
+    assert "connects-gifts" not in (await bot_of(fake).answers.snapshot()).entries
 
 
 async def test_retire_then_revert(fake: FakeDiscord) -> None:

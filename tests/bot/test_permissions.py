@@ -358,7 +358,9 @@ async def test_forged_controls_are_refused(fake: FakeDiscord, forged: Forged) ->
     (pick,) = asked.custom_ids
     question_id = int(pick.removeprefix("cb:pick:"))
     suggestions = (await bot.store.question(question_id)).suggestions
-    unoffered = next(entry_id for entry_id in sorted(bot.answers.entries) if entry_id not in suggestions)
+    unoffered = next(
+        entry_id for entry_id in sorted((await bot.answers.snapshot()).entries) if entry_id not in suggestions
+    )
     fields = {"question": str(question_id), "suggested": suggestions[0], "unoffered": unoffered}
 
     custom_id = forged.custom_id.format(**fields)

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import copy
+import sqlite3
 import struct
 import zlib
 
 from bot import checks
+from connectsbot.curation import KnowledgeEvent
+from connectsbot.store import NotFound
 from tests.bot.conftest import Clock, bot_of
 from tests.fakediscord.harness import FakeDiscord, Reply
 
@@ -64,6 +67,88 @@ async def test_turn_a_group_into_a_new_entry(fake: FakeDiscord) -> None:
     assert log.embeds[0]["title"] == "Entry added: change-profile-photo (r1)"
     again = await _unanswered(fake)
     assert "Nothing waiting" in again.embeds[0]["description"]
+
+
+PHOTO_ENTRY = {
+    "question": "How do I change my profile photo?",
+    "answer": "Go to **Settings → Profile** and upload a new photo.",
+    "source": "upwork-connects-announcement: profile settings",
+}
+
+
+def _refuse_marking_questions(fake: FakeDiscord) -> None:
+    """From now on the database refuses to mark questions as dealt with (a fault inside the write)."""
+    with sqlite3.connect(bot_of(fake).settings.store.db) as db:
+        db.execute(
+            "CREATE TRIGGER refuse_marking BEFORE UPDATE ON questions "
+            "BEGIN SELECT RAISE(ABORT, 'refused'); END"
+        )
+
+
+async def test_a_new_entry_is_saved_with_its_questions_or_not_at_all(fake: FakeDiscord) -> None:
+    """The entry used to be committed before its questions were marked; when marking failed the
+    moderator read "nothing was saved" about a saved entry, and the mod-log never heard of it."""
+    for question in PHOTO:
+        await fake.slash("ask", question=question)
+    reply = await _unanswered(fake)
+    new_button = next(c for c in reply.custom_ids if c.startswith("cb:un:new:"))
+    modal = await fake.click(reply, new_button, user=fake.moderator_user)
+    _refuse_marking_questions(fake)
+    fake.allow_errors("NewFromQuestionsModal failed")
+    refused = await fake.submit_modal(modal, PHOTO_ENTRY)
+    assert "nothing was saved" in (refused.content or "")
+    bot = bot_of(fake)
+    try:
+        await bot.store.get("change-profile-photo", include_retired=True)
+        raise AssertionError("the entry was saved without its questions")
+    except NotFound:
+        pass
+    assert len(await bot.store.open_questions()) == 3
+    assert fake.sent_to(fake.mod_log) == []
+
+
+async def test_a_saved_change_is_reported_as_saved_whatever_follows_it(fake: FakeDiscord) -> None:
+    """Once the change is committed, a failure in what follows it (here a follower of the curator's
+    events) neither turns the moderator's reply into "not saved" nor stops the mod-log."""
+
+    async def broken_follower(event: KnowledgeEvent) -> None:
+        raise RuntimeError("a follower's bug")
+
+    bot = bot_of(fake)
+    bot.curator.subscribe(broken_follower)
+    fake.allow_errors("a follower of knowledge changes failed")
+    for question in PHOTO:
+        await fake.slash("ask", question=question)
+    reply = await _unanswered(fake)
+    new_button = next(c for c in reply.custom_ids if c.startswith("cb:un:new:"))
+    modal = await fake.click(reply, new_button, user=fake.moderator_user)
+    saved = await fake.submit_modal(modal, PHOTO_ENTRY)
+    assert "Added `change-profile-photo`" in (saved.content or "")
+    assert await bot.store.open_questions() == []
+    log = await fake.wait_for_sent(fake.mod_log)
+    assert log.embeds[0]["title"] == "Entry added: change-profile-photo (r1)"
+    assert "+ answers 3 unanswered questions" in log.embeds[0]["fields"][-1]["value"]
+    answer = await fake.slash("ask", question="how do I change my profile photo")
+    assert answer.embeds and answer.embeds[0]["title"] == "How do I change my profile photo?"
+
+
+async def test_an_alias_from_questions_is_saved_with_them_or_not_at_all(fake: FakeDiscord) -> None:
+    """The alias used to be committed first; when marking the questions failed the moderator read
+    "Not saved" about a saved alias, and the mod-log never heard of it."""
+    asked = await fake.slash("ask", question="connects plan", user=fake.member_user)
+    (pick,) = asked.custom_ids
+    entry_id = asked.component(pick)["options"][0]["value"]
+    await fake.select(asked, pick, [entry_id], user=fake.member_user)
+    reply = await _unanswered(fake)
+    candidate = next(c for c in reply.custom_ids if c.startswith("cb:un:pa:"))
+    _refuse_marking_questions(fake)
+    fake.allow_errors("/faq unanswered button failed")
+    refused = await fake.click(reply, candidate, user=fake.moderator_user)
+    assert "as an alias" not in (refused.content or "")
+    bot = bot_of(fake)
+    assert "connects plan" not in (await bot.store.get(entry_id)).entry.aliases
+    assert len(await bot.store.open_questions()) == 1
+    assert fake.sent_to(fake.mod_log) == []
 
 
 async def test_add_a_group_as_an_alias_of_an_entry(fake: FakeDiscord) -> None:

@@ -3,7 +3,6 @@ import for moderators (checked on the bot's side before each one runs)."""
 
 from __future__ import annotations
 
-import asyncio
 import io
 import logging
 import re
@@ -16,13 +15,14 @@ from discord import app_commands
 from discord.ext import commands
 
 from bot import checks, render
-from bot.client import author_of
+from bot.client import actor_of
 from bot.components import answer_parts, respond, respond_text
 from bot.exts.faq._modals import AddModal, EditModal
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
+from connectsbot.answers import complete_any
 from connectsbot.chart import bar_chart_png
-from connectsbot.kbfiles import Problem, load_folder
-from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry
+from connectsbot.kbfiles import Problem
+from connectsbot.knowledge import ENTRY_ID_PATTERN
 from connectsbot.question_reports import build_stats
 from connectsbot.store import ImportFailed, ImportReport, LiveEntry, NotFound
 
@@ -48,45 +48,30 @@ class FaqCog(
 
     # Autocomplete
 
-    async def _entry_choices(self, current: str, *, retired: bool = False) -> list[app_commands.Choice[str]]:
-        await self.bot.answers.refresh()
-        typed = current.strip().casefold()
-        pairs: list[tuple[str, str]] = []
-        everything = await self.bot.store.all_entries() if retired else None
-        if everything is not None:
-            for live in everything:
-                if live.entry.id.startswith(typed) or typed in live.entry.question.casefold():
-                    state = " (retired)" if live.retired else ""
-                    pairs.append((f"{live.entry.id}{state} — {live.entry.question}", live.entry.id))
-        else:
-            pairs += [
-                (f"{e.id} — {e.question}", e.id)
-                for e in self.bot.answers.entries.values()
-                if e.id.startswith(typed)
-            ]
-            for candidate in self.bot.answers.matcher.complete(current[:200], render.CHOICES):
-                entry = self.bot.answers.entries.get(candidate.entry_id)
-                if entry is not None:
-                    pairs.append((entry.question, entry.id))
-        return render.entry_choices(pairs)
-
     async def entry_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        return await self._entry_choices(current)
+        typed = current.strip().casefold()
+        snapshot = await self.bot.answers.snapshot()
+        return render.entry_choices(
+            (f"{entry.id} — {entry.question}" if entry.id.startswith(typed) else entry.question, entry.id)
+            for entry in snapshot.complete(current, render.CHOICES)
+        )
 
     async def any_entry_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
         if not checks.is_moderator(interaction):
             return []
-        return await self._entry_choices(current, retired=True)
+        return render.entry_choices(
+            (f"{live.entry.id}{' (retired)' if live.retired else ''} — {live.entry.question}", live.entry.id)
+            for live in complete_any(await self.bot.store.all_entries(), current)
+        )
 
     async def category_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        await self.bot.answers.refresh()
-        categories = sorted({e.category for e in self.bot.answers.entries.values()})
+        categories = (await self.bot.answers.snapshot()).categories()
         return render.entry_choices((c, c) for c in categories if current.casefold() in c)
 
     async def source_autocomplete(
@@ -102,8 +87,10 @@ class FaqCog(
     async def alias_autocomplete(
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
-        entry = self.bot.answers.entries.get(str(interaction.namespace.entry or ""))
-        if entry is None or not checks.is_moderator(interaction):
+        if not checks.is_moderator(interaction):
+            return []
+        entry = (await self.bot.answers.snapshot()).entries.get(str(interaction.namespace.entry or ""))
+        if entry is None:
             return []
         return render.entry_choices((a, a) for a in entry.aliases if current.casefold() in a.casefold())
 
@@ -139,14 +126,6 @@ class FaqCog(
             await respond(interaction, f"{error}. Pick an entry from the list as you type.", ephemeral=True)
             return None
 
-    def _find(self, text: str) -> Entry | None:
-        """An entry by id, or by the title a member typed without picking from the list."""
-        entries = self.bot.answers.entries
-        if text in entries:
-            return entries[text]
-        candidates = self.bot.answers.matcher.complete(text[:200], 1)
-        return entries.get(candidates[0].entry_id) if candidates else None
-
     # Everyone
 
     @app_commands.command(name="show", description="Show one FAQ entry")
@@ -158,14 +137,14 @@ class FaqCog(
         entry: app_commands.Range[str, 1, 300],
         private: bool = False,
     ) -> None:
-        await self.bot.answers.refresh()
-        found = self._find(entry)
+        snapshot = await self.bot.answers.snapshot()
+        found = snapshot.find(entry)
         if found is None:
             await respond(
                 interaction, "No such entry. Pick one from the list as you type, or use /ask.", ephemeral=True
             )
             return
-        embed, view = answer_parts(found, self.bot.answers.sources)
+        embed, view = answer_parts(found, snapshot.sources)
         await respond(interaction, embed=embed, view=view, ephemeral=private)
 
     @app_commands.command(name="list", description="List the FAQ entries, by category")
@@ -176,8 +155,7 @@ class FaqCog(
         interaction: discord.Interaction[ConnectsBot],
         category: app_commands.Range[str, 1, 40] | None = None,
     ) -> None:
-        await self.bot.answers.refresh()
-        entries = list(self.bot.answers.entries.values())
+        entries = list((await self.bot.answers.snapshot()).entries.values())
         if category is not None and all(e.category != category for e in entries):
             known = ", ".join(sorted({e.category for e in entries}))
             await respond(
@@ -247,13 +225,10 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.retire(
-            live.entry.id, author_of(interaction.user), reason, live.revision
-        )
+        change = await self.bot.curator.retire(live.entry.id, actor_of(interaction), reason, live.revision)
         await respond(
-            interaction, f"Retired `{live.entry.id}` (revision {revision.revision}).", ephemeral=True
+            interaction, f"Retired `{live.entry.id}` (revision {change.revision.revision}).", ephemeral=True
         )
-        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
 
     @alias.command(name="add", description="Moderators: add another way members ask an entry")
     @app_commands.autocomplete(entry=entry_autocomplete)
@@ -268,14 +243,13 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.add_alias(live.entry.id, alias, author_of(interaction.user), reason)
+        change = await self.bot.curator.add_alias(live.entry.id, alias, actor_of(interaction), reason)
         await respond(
             interaction,
             f"Added the alias “{render.member_text(alias, 300)}” to `{live.entry.id}` "
-            f"(revision {revision.revision}).",
+            f"(revision {change.revision.revision}).",
             ephemeral=True,
         )
-        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
 
     @alias.command(name="remove", description="Moderators: remove an alias from an entry")
     @app_commands.autocomplete(entry=entry_autocomplete, alias=alias_autocomplete)
@@ -290,16 +264,13 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.remove_alias(
-            live.entry.id, alias, author_of(interaction.user), reason
-        )
+        change = await self.bot.curator.remove_alias(live.entry.id, alias, actor_of(interaction), reason)
         await respond(
             interaction,
             f"Removed the alias “{render.member_text(alias, 300)}” from `{live.entry.id}` "
-            f"(revision {revision.revision}).",
+            f"(revision {change.revision.revision}).",
             ephemeral=True,
         )
-        await self.bot.knowledge_changed(revision, live.entry, interaction.user, interaction.guild_id)
 
     @app_commands.command(name="history", description="Moderators: an entry's revisions (who, when, why)")
     @app_commands.autocomplete(entry=any_entry_autocomplete)
@@ -320,16 +291,16 @@ class FaqCog(
         reason: Reason,
     ) -> None:
         current = await self.bot.store.get(entry, include_retired=True)
-        saved = await self.bot.store.revert(
-            entry, revision, author_of(interaction.user), reason, expected_revision=current.revision
+        change = await self.bot.curator.revert(
+            entry, revision, actor_of(interaction), reason, expected_revision=current.revision
         )
+        saved = change.revision
         state = " (retired at that revision)" if saved.retired else ""
         await respond(
             interaction,
             f"`{entry}` is back to revision {revision}{state}, saved as revision {saved.revision}.",
             ephemeral=True,
         )
-        await self.bot.knowledge_changed(saved, current.entry, interaction.user, interaction.guild_id)
 
     @app_commands.command(name="unanswered", description="Moderators: questions the FAQ could not answer")
     @checks.moderator_only
@@ -365,8 +336,9 @@ class FaqCog(
             title=f"Questions per day, last {days} days",
             legend=("asked", "answered"),
         )
-        titles = {entry_id: entry.question for entry_id, entry in self.bot.answers.entries.items()}
-        model = self.bot.answers.model
+        snapshot = await self.bot.answers.snapshot()
+        titles = {entry_id: entry.question for entry_id, entry in snapshot.entries.items()}
+        model = snapshot.matcher.model
         chart = discord.File(io.BytesIO(png), filename="stats.png")
         await respond(
             interaction,
@@ -383,26 +355,18 @@ class FaqCog(
     async def import_files(self, interaction: discord.Interaction[ConnectsBot], force: bool = False) -> None:
         # Reading the files, importing and rebuilding the matcher can take longer than Discord's 3 s.
         await interaction.response.defer(ephemeral=True, thinking=True)
-        folder = self.bot.settings.store.knowledge
-        loaded = await asyncio.to_thread(load_folder, folder)
+        curator = self.bot.curator
         try:
-            report = await self.bot.store.import_folder(
-                loaded, force=force, author=author_of(interaction.user)
-            )
+            imported = await curator.import_files(actor_of(interaction), force=force)
         except ImportFailed as failure:
             log.info("/faq import by %s refused: %d problems", interaction.user.id, len(failure.problems))
-            await respond_text(interaction, import_problems_text(failure.problems, folder), ephemeral=True)
+            await respond_text(
+                interaction, import_problems_text(failure.problems, curator.folder), ephemeral=True
+            )
             return
-        await self.bot.answers.refresh()
-        # The interview-Connects policy lives in the folder too (not in the store): /diagnose uses it next.
-        policy_reloaded = loaded.policy is not None and loaded.policy != self.bot.policy
-        if loaded.policy is not None:
-            self.bot.policy = loaded.policy
-        if loaded.sources:
-            self.bot.answers.sources = loaded.sources
-        log.info("/faq import by %s: %s", interaction.user.id, report.summary().replace("\n", "; "))
-        await respond_text(interaction, import_report_text(report, policy_reloaded), ephemeral=True)
-        self.bot.dispatch("kb_import", report, interaction.user.id)
+        await respond_text(
+            interaction, import_report_text(imported.report, imported.policy_changed), ephemeral=True
+        )
 
 
 def import_problems_text(problems: list[Problem], folder: Path) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -18,10 +17,11 @@ import discord
 from pydantic import ValidationError
 
 from bot import checks, render
-from bot.client import author_of, report_failure
+from bot.client import actor_of, report_failure
 from bot.components import client_of, respond
+from connectsbot.curation import propose_entry_id
 from connectsbot.knowledge import Entry, SourceRecord
-from connectsbot.question_reports import QuestionGroup, question_key
+from connectsbot.question_reports import QuestionGroup
 from connectsbot.store import LiveEntry, StaleRevision, StoreError
 
 if TYPE_CHECKING:
@@ -31,9 +31,6 @@ log = logging.getLogger(__name__)
 
 MODAL_TIMEOUT = 30 * 60
 DEALT_WITH_MEANWHILE = "those questions were dealt with meanwhile. Run /faq unanswered again."
-QUESTION_WORDS = frozenset(
-    ["how", "what", "why", "where", "when", "who", "which", "can", "could", "should", "would", "will"]
-)
 
 
 def lines(text: str | None) -> list[str]:
@@ -46,17 +43,6 @@ def build_entry(data: dict[str, Any]) -> Entry | list[str]:
         return Entry.model_validate(data)
     except ValidationError as error:
         return [f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in error.errors()]
-
-
-def slug(text: str) -> str:
-    """An entry id proposed from a question: its first content words joined by dashes."""
-    words = [
-        word
-        for word in re.sub(r"[^a-z0-9 ]+", " ", question_key(text).casefold()).split()
-        if word not in QUESTION_WORDS
-    ]
-    candidate = "-".join(words[:6])[:64].strip("-")
-    return candidate if len(candidate) >= 2 else "new-entry"
 
 
 def draft_file(title: str, fields: dict[str, str]) -> discord.File:
@@ -167,9 +153,7 @@ class EditModal(_ModeratorModal):
             await respond(interaction, f"Nothing changed in `{self.entry.id}`.", ephemeral=True)
             return
         try:
-            revision = await bot.store.edit(
-                built, self.revision, author_of(interaction.user), self.reason.value
-            )
+            change = await bot.curator.edit(built, self.revision, actor_of(interaction), self.reason.value)
         except StaleRevision as error:
             await self.refused(
                 interaction, f"Not saved: {error} Run /faq edit again to start from the current version."
@@ -178,8 +162,9 @@ class EditModal(_ModeratorModal):
         except StoreError as error:
             await self.refused(interaction, f"Not saved: {error}")
             return
-        await respond(interaction, f"Saved `{built.id}` as revision {revision.revision}.", ephemeral=True)
-        await bot.knowledge_changed(revision, self.entry, interaction.user, interaction.guild_id)
+        await respond(
+            interaction, f"Saved `{built.id}` as revision {change.revision.revision}.", ephemeral=True
+        )
 
 
 async def _add(
@@ -189,26 +174,23 @@ async def _add(
     reason: str,
     resolves: Sequence[int] = (),
 ) -> Entry | None:
-    """Validate and add a new entry (marking the `resolves` questions as dealt with); tell the
-    moderator what happened. The entry if it was added."""
+    """Validate and add a new entry (marking the `resolves` questions as dealt with in the same
+    transaction); tell the moderator what happened. The entry if it was added."""
     bot: ConnectsBot = client_of(interaction)
     built = build_entry(data)
     if isinstance(built, list):
         await modal.refused(interaction, "Not added, the entry would be invalid:\n- " + "\n- ".join(built))
         return None
     try:
-        revision = await bot.store.add(built, author_of(interaction.user), reason)
+        await bot.curator.add(built, actor_of(interaction), reason, resolves=resolves)
     except StoreError as error:
         await modal.refused(interaction, f"Not added: {error}")
         return None
-    if resolves:
-        await bot.store.resolve_questions(resolves, built.id)
     await respond(
         interaction,
         f"Added `{built.id}` ({built.category}). Members can find it now: /faq show entry:{built.id}",
         ephemeral=True,
     )
-    await bot.knowledge_changed(revision, None, interaction.user, interaction.guild_id)
     return built
 
 
@@ -269,7 +251,10 @@ class NewFromQuestionsModal(_ModeratorModal):
         super().__init__(title="New entry from unanswered questions", timeout=MODAL_TIMEOUT)
         self.group = group
         self.entry_id: discord.ui.TextInput[Any] = _input(
-            "entry_id", "Entry id (lower-case-with-dashes)", default=slug(group.text), max_length=64
+            "entry_id",
+            "Entry id (lower-case-with-dashes)",
+            default=propose_entry_id(group.text),
+            max_length=64,
         )
         self.category: discord.ui.TextInput[Any] = _input(
             "category", "Category", default=category, max_length=40

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 from bot import checks, render
-from bot.client import author_of, reports_failures
+from bot.client import actor_of, reports_failures
 from bot.components import (
     INVALID_CONTROL,
     client_of,
@@ -93,9 +93,7 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)
         if not sep or page is None or not _CATEGORY.fullmatch(category) or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        bot = client_of(interaction)
-        await bot.answers.refresh()
-        entries = list(bot.answers.entries.values())
+        entries = list((await client_of(interaction).answers.snapshot()).entries.values())
         chosen = None if category == "*" else category
         # A category no entry has (forged, or all retired since) would page through nothing.
         if chosen is not None and all(entry.category != chosen for entry in entries):
@@ -132,16 +130,17 @@ def _group_of(groups: Sequence[QuestionGroup], question_id: int) -> QuestionGrou
 
 
 async def add_group_alias(interaction: discord.Interaction[Any], group: QuestionGroup, entry_id: str) -> None:
-    """Add the group's phrasing as an alias of `entry_id` and mark its questions as dealt with."""
+    """Add the group's phrasing as an alias of `entry_id`, its questions marked as dealt with in the
+    same transaction."""
     bot = client_of(interaction)
     alias = render.one_line(group.text, 300)
     reason = (
         f"alias from {group.count} unanswered question{'s' if group.count != 1 else ''} (/faq unanswered)"
     )
     try:
-        before = (await bot.store.get(entry_id)).entry
-        revision = await bot.store.add_alias(entry_id, alias, author_of(interaction.user), reason)
-        await bot.store.resolve_questions(group.ids, entry_id)
+        change = await bot.curator.add_alias(
+            entry_id, alias, actor_of(interaction), reason, resolves=group.ids
+        )
     except (NotFound, AlreadyExists, InvalidEntry) as error:
         await respond(interaction, f"Not added: {error}", ephemeral=True)
         return
@@ -151,11 +150,10 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     await respond(
         interaction,
         f"Added “{render.member_text(alias, 200)}” as an alias of `{entry_id}` "
-        f"(revision {revision.revision}); "
+        f"(revision {change.revision.revision}); "
         f"{group.count} question{'s' if group.count != 1 else ''} marked as dealt with.",
         ephemeral=True,
     )
-    await bot.knowledge_changed(revision, before, interaction.user, interaction.guild_id)
 
 
 class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:un:(?P<rest>.*)"):
@@ -195,8 +193,7 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
                 return
             await add_group_alias(interaction, group, entry_id)
         elif action == "new":
-            await bot.answers.refresh()
-            best = bot.answers.entries.get(group.best_entry or "")
+            best = (await bot.answers.snapshot()).entries.get(group.best_entry or "")
             await interaction.response.send_modal(
                 NewFromQuestionsModal(group, category=best.category if best else "connects")
             )
@@ -214,8 +211,7 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
 
 async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     """Entries to offer: those members picked, then those suggested, then the best matches."""
-    await bot.answers.refresh()
-    entries = bot.answers.entries
+    entries = (await bot.answers.snapshot()).entries
     ordered: dict[str, Entry] = {}
     for entry_id, _ in [*group.picked, *group.suggested]:
         if entry_id in entries:
