@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from connectsbot.answers import AnswerService, TrainingData
-from connectsbot.curation import import_at_start
+from connectsbot.curation import sync_files
 from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.semantic import AsyncEncoder
@@ -19,8 +19,6 @@ from tests.semantic.support import FakeEncoder
 
 
 async def test_questions_during_a_rebuild_get_the_previous_matcher(
-    kb_folder: Path, store: KnowledgeStore
-) -> None:
     kb_folder: Path, store: KnowledgeStore
 ) -> None:
     hold, release = threading.Event(), threading.Event()
@@ -106,7 +104,7 @@ async def test_semantic_signal_can_be_turned_off(
 async def test_a_failing_encoder_costs_the_semantic_signal_not_the_answers(
     store: KnowledgeStore, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await import_at_start(store, SHIPPED_KNOWLEDGE)
+    await sync_files(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder()
     encoder.fail = RuntimeError("weights unreadable")
     answers = AnswerService(store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE))
@@ -137,7 +135,7 @@ async def test_a_question_the_encoder_cannot_take_in_time_is_answered_lexically(
 ) -> None:
     """Under load the encoder falls behind: the bot answers with the model trained on the lexical
     signals instead of keeping the member waiting."""
-    await import_at_start(store, SHIPPED_KNOWLEDGE)
+    await sync_files(store, SHIPPED_KNOWLEDGE)
     encoder = FakeEncoder(dim=16)
     answers = AnswerService(
         store, encoder=encoder, training=TrainingData.load(SHIPPED_KNOWLEDGE), encode_wait=0.05

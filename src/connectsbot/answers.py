@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from connectsbot.curation import FilesImported, KnowledgeEvent, import_at_start, read_sources
+from connectsbot.curation import FilesImported, KnowledgeEvent, read_sources, sync_files
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import Entry, LabelledQuestion, SourceRecord
@@ -294,7 +294,7 @@ class AnswerService:
         """
         outcome: ImportReport | ImportFailed
         try:
-            outcome = await import_at_start(store, knowledge)
+            outcome = await sync_files(store, knowledge)
         except ImportFailed as failure:
             log.warning("knowledge files not imported: %d problems", len(failure.problems))
             outcome = failure

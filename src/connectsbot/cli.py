@@ -15,11 +15,12 @@ from typing import TextIO
 
 from connectsbot import chat
 from connectsbot.answers import AnswerService
+from connectsbot.curation import sync_files
 from connectsbot.diagnosis import command as diagnose_command
 from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
 from connectsbot.paths import database_path, knowledge_dir
-from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
+from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError, StoreUnavailable
 from connectsbot.terminal_text import answer_text, explain_text, history_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
@@ -56,6 +57,17 @@ async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService]
         return await body(answers)
 
 
+async def _sync_quietly(store: KnowledgeStore, args: argparse.Namespace) -> None:
+    """Bring the store up to date with the knowledge files before reading it; on problems, say so and
+    go on with the last good import (as `ask` does)."""
+    try:
+        await sync_files(store, _knowledge(args))
+    except ImportFailed as failure:
+        _report_sync(failure, sys.stderr)
+    except StoreUnavailable as error:
+        print(f"The knowledge files were not imported: {error}", file=sys.stderr)
+
+
 # kb
 
 
@@ -86,7 +98,7 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
 async def cmd_kb_import(args: argparse.Namespace) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
         try:
-            report = await store.import_folder(load_folder(_knowledge(args)), force=args.force)
+            report = await sync_files(store, _knowledge(args), force=args.force)
         except ImportFailed as failure:
             print("Nothing was imported; the live knowledge base is unchanged. Problems:", file=sys.stderr)
             for problem in failure.problems:
@@ -98,7 +110,7 @@ async def cmd_kb_import(args: argparse.Namespace) -> int:
 
 async def cmd_kb_export(args: argparse.Namespace) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
-        await AnswerService.start(store, _knowledge(args))
+        await _sync_quietly(store, args)
         if args.json:
             live = await store.live_entries()
             json.dump(
@@ -117,7 +129,7 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
 
 async def cmd_kb_history(args: argparse.Namespace) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
-        await AnswerService.start(store, _knowledge(args))
+        await _sync_quietly(store, args)
         print(history_text(await store.history(args.entry_id)))
     return EXIT_OK
 

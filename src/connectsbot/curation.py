@@ -171,11 +171,13 @@ class Curator:
         return event
 
 
-async def import_at_start(store: KnowledgeStore, folder: Path) -> ImportReport:
-    """Bring the store up to date with the knowledge files changed since the last import (all or
-    nothing), before anything follows changes: the answer service is built from the result."""
+async def sync_files(
+    store: KnowledgeStore, folder: Path, *, force: bool = False, actor: Actor = FILES
+) -> ImportReport:
+    """Import the knowledge files changed since the last import (all or nothing), with nothing
+    following: at start, before the answer service is built from the result, and from the command line."""
     loaded = await asyncio.to_thread(load_folder, folder)
-    return await store.import_folder(loaded, author=FILES.name)
+    return await store.import_folder(loaded, force=force, author=actor.name)
 
 
 def read_sources(folder: Path) -> dict[str, SourceRecord]:
