@@ -247,9 +247,9 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.retire(
-            live.entry.id, author_of(interaction.user), reason, live.revision
-        )
+        revision = (
+            await self.bot.store.retire(live.entry.id, author_of(interaction.user), reason, live.revision)
+        ).revision
         await respond(
             interaction, f"Retired `{live.entry.id}` (revision {revision.revision}).", ephemeral=True
         )
@@ -268,7 +268,9 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.add_alias(live.entry.id, alias, author_of(interaction.user), reason)
+        revision = (
+            await self.bot.store.add_alias(live.entry.id, alias, author_of(interaction.user), reason)
+        ).revision
         await respond(
             interaction,
             f"Added the alias “{render.member_text(alias, 300)}” to `{live.entry.id}` "
@@ -290,9 +292,9 @@ class FaqCog(
         live = await self._live(interaction, entry)
         if live is None:
             return
-        revision = await self.bot.store.remove_alias(
-            live.entry.id, alias, author_of(interaction.user), reason
-        )
+        revision = (
+            await self.bot.store.remove_alias(live.entry.id, alias, author_of(interaction.user), reason)
+        ).revision
         await respond(
             interaction,
             f"Removed the alias “{render.member_text(alias, 300)}” from `{live.entry.id}` "
@@ -320,9 +322,11 @@ class FaqCog(
         reason: Reason,
     ) -> None:
         current = await self.bot.store.get(entry, include_retired=True)
-        saved = await self.bot.store.revert(
-            entry, revision, author_of(interaction.user), reason, expected_revision=current.revision
-        )
+        saved = (
+            await self.bot.store.revert(
+                entry, revision, author_of(interaction.user), reason, expected_revision=current.revision
+            )
+        ).revision
         state = " (retired at that revision)" if saved.retired else ""
         await respond(
             interaction,

@@ -167,9 +167,9 @@ class EditModal(_ModeratorModal):
             await respond(interaction, f"Nothing changed in `{self.entry.id}`.", ephemeral=True)
             return
         try:
-            revision = await bot.store.edit(
-                built, self.revision, author_of(interaction.user), self.reason.value
-            )
+            revision = (
+                await bot.store.edit(built, self.revision, author_of(interaction.user), self.reason.value)
+            ).revision
         except StaleRevision as error:
             await self.refused(
                 interaction, f"Not saved: {error} Run /faq edit again to start from the current version."
@@ -197,7 +197,7 @@ async def _add(
         await modal.refused(interaction, "Not added, the entry would be invalid:\n- " + "\n- ".join(built))
         return None
     try:
-        revision = await bot.store.add(built, author_of(interaction.user), reason)
+        revision = (await bot.store.add(built, author_of(interaction.user), reason)).revision
     except StoreError as error:
         await modal.refused(interaction, f"Not added: {error}")
         return None

@@ -140,7 +140,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     )
     try:
         before = (await bot.store.get(entry_id)).entry
-        revision = await bot.store.add_alias(entry_id, alias, author_of(interaction.user), reason)
+        revision = (await bot.store.add_alias(entry_id, alias, author_of(interaction.user), reason)).revision
         await bot.store.resolve_questions(group.ids, entry_id)
     except (NotFound, AlreadyExists, InvalidEntry) as error:
         await respond(interaction, f"Not added: {error}", ephemeral=True)
