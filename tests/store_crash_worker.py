@@ -25,7 +25,7 @@ async def edit(store: KnowledgeStore) -> None:
         saved = await store.edit(
             live.entry.model_copy(update={"answer": answer}), live.revision, AUTHOR, "edit"
         )
-        ack("edit", "beta-topic", saved.revision, answer)
+        ack("edit", "beta-topic", saved.revision.revision, answer)
 
 
 async def change_aliases(store: KnowledgeStore) -> None:
@@ -34,7 +34,7 @@ async def change_aliases(store: KnowledgeStore) -> None:
             saved = await store.add_alias("gamma-topic", "gamma crash", AUTHOR, "add")
         else:
             saved = await store.remove_alias("gamma-topic", "gamma crash", AUTHOR, "remove")
-        ack("alias", "gamma-topic", saved.revision, saved.action)
+        ack("alias", "gamma-topic", saved.revision.revision, saved.revision.action)
 
 
 async def vote(store: KnowledgeStore) -> None:

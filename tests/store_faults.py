@@ -41,7 +41,7 @@ async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[None]:
 
 
 async def _pragma(store: KnowledgeStore, pragma: str) -> int:
-    cursor = await store._writer.execute(f"PRAGMA {pragma}")
+    cursor = await store._database.writer.execute(f"PRAGMA {pragma}")
     row = await cursor.fetchone()
     return int(row[0]) if row else 0
 

@@ -60,7 +60,7 @@ async def test_one_vote_per_member_per_answer(store: KnowledgeStore) -> None:
 
 async def test_votes_are_kept_under_the_salted_hash(store: KnowledgeStore, tmp_path: Path) -> None:
     await store.record_vote("m1", "123456789", "connects-rollover", True, None)
-    cursor = await store._reader.execute("SELECT voter FROM feedback")
+    cursor = await store._database.reader.execute("SELECT voter FROM feedback")
     (voter,) = await cursor.fetchone()  # type: ignore[misc]
     assert voter != "123456789" and voter == await store.asker_hash("123456789")
 

@@ -184,8 +184,9 @@ async def test_add_refuses_existing_ids_and_clashing_aliases(
         await store.add(make_entry("delta-topic", aliases=["Gamma  PLEASE"]), "mod:1", "new")
     with pytest.raises(InvalidEntry, match="unknown entry id"):
         await store.add(make_entry("delta-topic", related=["nope"]), "mod:1", "new")
-    revision = await store.add(make_entry("delta-topic"), "mod:1", "members keep asking")
-    assert revision.revision == 1 and revision.action == "add"
+    change = await store.add(make_entry("delta-topic"), "mod:1", "members keep asking")
+    assert change.before is None and change.resolved_questions == 0
+    assert change.revision.revision == 1 and change.revision.action == "add"
 
 
 async def test_alias_add_and_remove(store: KnowledgeStore, kb_folder: Path) -> None:

@@ -83,7 +83,7 @@ async def test_acknowledged_changes_survive_a_sigkill(tmp_path: Path, kb_folder:
         saved = await restarted.edit(
             live.entry.model_copy(update={"answer": "after the crash"}), live.revision, "mod:1", "restart"
         )
-        assert saved.revision == live.revision + 1
+        assert saved.revision.revision == live.revision + 1
     async with await KnowledgeStore.open(path):
         pass
     with closing(sqlite3.connect(path)) as db:

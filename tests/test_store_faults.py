@@ -48,7 +48,7 @@ async def test_a_write_waits_out_a_short_lock(imported: KnowledgeStore, tmp_path
             live.entry.model_copy(update={"answer": "waited"}), live.revision, "mod:1", "busy"
         )
         assert time.monotonic() - started >= 0.4
-    assert saved.revision == 2 and (await imported.get("beta-topic")).entry.answer == "waited"
+    assert saved.revision.revision == 2 and (await imported.get("beta-topic")).entry.answer == "waited"
 
 
 async def test_a_lock_held_too_long_is_refused_in_plain_words(
@@ -70,7 +70,7 @@ async def test_a_lock_held_too_long_is_refused_in_plain_words(
         r.levelno == logging.WARNING and "database is locked" in r.getMessage() for r in caplog.records
     )
     assert await imported.get("beta-topic") == live
-    assert (await imported.edit(edited, live.revision, "mod:1", "again")).revision == 2
+    assert (await imported.edit(edited, live.revision, "mod:1", "again")).revision.revision == 2
 
 
 async def test_a_full_disk_refuses_the_change_and_the_store_keeps_serving(imported: KnowledgeStore) -> None:
@@ -84,7 +84,7 @@ async def test_a_full_disk_refuses_the_change_and_the_store_keeps_serving(import
     assert await imported.live_entries() == before and imported.generation == generation
     assert len(await imported.history("beta-topic")) == 1
     await free_disk(imported)  # the connection is not left in a broken transaction
-    assert (await imported.edit(edited, live.revision, "mod:1", "room again")).revision == 2
+    assert (await imported.edit(edited, live.revision, "mod:1", "room again")).revision.revision == 2
 
 
 def _record() -> QuestionRecord:

@@ -9,18 +9,11 @@ from connectsbot.store.errors import (
     StoreError,
     StoreUnavailable,
 )
-from connectsbot.store.store import (
-    IMPORT_AUTHOR,
-    DayCount,
-    FeedbackCount,
-    ImportReport,
-    KnowledgeStore,
-    LiveEntry,
-    QuestionRecord,
-    RecordedQuestion,
-    Revision,
-    VoteOutcome,
-)
+from connectsbot.store.files import IMPORT_AUTHOR, ImportReport
+from connectsbot.store.question_log import QuestionRecord, RecordedQuestion, VoteOutcome
+from connectsbot.store.revisions import LiveEntry, Revision, StoredChange
+from connectsbot.store.stats import DayCount, FeedbackCount
+from connectsbot.store.store import KnowledgeStore
 
 __all__ = [
     "IMPORT_AUTHOR",
@@ -39,5 +32,6 @@ __all__ = [
     "StaleRevision",
     "StoreError",
     "StoreUnavailable",
+    "StoredChange",
     "VoteOutcome",
 ]

@@ -1,0 +1,293 @@
+"""The SQLite database under the store: opening and migrating it, its two connections, and write
+transactions that wait out other connections' locks and turn environmental failures into StoreUnavailable.
+
+Two connections to one WAL database: the writer, where transactions run one at a time, and the
+reader, which sees only committed data and never queues behind a commit, a busy wait or another
+coroutine's half-done transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import secrets
+import sqlite3
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import aiosqlite
+
+from connectsbot.store.errors import StoreUnavailable
+
+log = logging.getLogger(__name__)
+
+# While another connection (the CLI, a second bot) holds the write lock, the writer retries here with
+# backoff instead of waiting in SQLite's busy handler, which would block its thread the whole time:
+# each attempt waits at most LOCK_ATTEMPT_MS inside SQLite, then the coroutine sleeps. After
+# WRITE_PATIENCE_SECONDS the change is refused with StoreUnavailable, early enough for the bot to
+# still tell the member within Discord's 3-second reply deadline.
+LOCK_ATTEMPT_MS = 50
+WRITE_PATIENCE_SECONDS = 2.0
+FIRST_RETRY_SECONDS = 0.01
+LONGEST_RETRY_SECONDS = 0.25
+# Readers never wait for writers under WAL; this covers rare moments such as another process's recovery.
+READ_BUSY_TIMEOUT_MS = 2_000
+
+# SQLite's primary result codes that mean "the database cannot be used just now", in plain words.
+_UNAVAILABLE = {
+    sqlite3.SQLITE_BUSY: "the database is busy: another program has been writing to it for too long",
+    sqlite3.SQLITE_LOCKED: "the database is busy: another program has been writing to it for too long",
+    sqlite3.SQLITE_FULL: "the disk is full",
+    sqlite3.SQLITE_READONLY: "the database is read-only",
+    sqlite3.SQLITE_PERM: "the database may not be written to",
+    sqlite3.SQLITE_IOERR: "the disk could not be read or written",
+    sqlite3.SQLITE_CANTOPEN: "the database file cannot be opened",
+    sqlite3.SQLITE_CORRUPT: "the database file is damaged",
+    sqlite3.SQLITE_NOTADB: "the file is not a database, or it is damaged",
+}
+_BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _result_code(error: sqlite3.Error) -> int | None:
+    code = getattr(error, "sqlite_errorcode", None)
+    return None if code is None else int(code) & 0xFF  # extended codes carry the primary one in the low byte
+
+
+def _unavailable(error: sqlite3.Error) -> StoreUnavailable | None:
+    """The typed error for an environmental SQLite failure; None for anything else (a bug)."""
+    problem = _UNAVAILABLE.get(_result_code(error) or 0)
+    return StoreUnavailable(problem, f"{type(error).__name__}: {error}") if problem else None
+
+
+def _cannot_open(path: Path, error: StoreUnavailable) -> StoreUnavailable:
+    """The failure worded for the operator starting the bot: which file, what is wrong, SQLite's words
+    (the launcher and the CLI put it after "cannot open the database: " and "connectsbot: ")."""
+    return StoreUnavailable(error.problem, error.cause, f"{path}: {error.problem} ({error.cause})")
+
+
+async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
+    """Run BEGIN IMMEDIATE or COMMIT, retrying with backoff while another connection holds the write lock
+    (a COMMIT refused as busy leaves the transaction open, so it may be retried too)."""
+    deadline = time.monotonic() + patience
+    pause = FIRST_RETRY_SECONDS
+    while True:
+        try:
+            await db.execute(statement)
+            return
+        except sqlite3.Error as error:
+            if _result_code(error) not in _BUSY or time.monotonic() + pause > deadline:
+                unavailable = _unavailable(error)
+                if unavailable is None:
+                    raise
+                raise unavailable from error
+        # Jittered, so that two processes waiting for each other do not retry in step.
+        await asyncio.sleep(random.uniform(pause / 2, pause))
+        pause = min(pause * 2, LONGEST_RETRY_SECONDS)
+
+
+def _log_refused(error: StoreUnavailable) -> None:
+    # A warning, not an error: the environment is at fault and the caller tells the member.
+    log.warning("the database refused a write: %s (%s)", error.problem, error.cause)
+
+
+async def _roll_back(db: aiosqlite.Connection) -> None:
+    """Undo the open transaction, unless SQLite already has (it does after a full disk, for one)."""
+    if not db.in_transaction:
+        return
+    try:
+        await db.execute("ROLLBACK")
+    except sqlite3.Error as error:
+        log.warning("the database could not roll back a failed transaction: %s", error)
+
+
+# Migrations
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One numbered SQL script: `migrations/V{version}__{name}.sql`."""
+
+    version: int
+    name: str
+    sql: str
+
+
+def shipped_migrations() -> list[Migration]:
+    """The migrations shipped in the package, oldest first."""
+    found = []
+    for item in resources.files("connectsbot.store").joinpath("migrations").iterdir():
+        name = item.name
+        if name.startswith("V") and name.endswith(".sql") and "__" in name:
+            version = int(name[1:].split("__", 1)[0])
+            found.append(Migration(version, name, item.read_text(encoding="utf-8")))
+    return sorted(found, key=lambda migration: migration.version)
+
+
+def sql_statements(script: str) -> list[str]:
+    """A script's statements, split where SQLite itself says a statement is complete: a `;` inside a
+    string literal, a comment or a trigger body does not end one. What follows the last `;` is kept if it
+    holds anything, so that SQLite reports an unfinished statement instead of it being dropped."""
+    *pieces, rest = script.split(";")
+    statements = []
+    pending = ""
+    for piece in pieces:
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            statements.append(pending.strip())
+            pending = ""
+    if (pending + rest).strip():
+        statements.append((pending + rest).strip())
+    return statements
+
+
+async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration], patience: float) -> None:
+    """Apply the migrations newer than the database's `user_version`, each in its own transaction with the
+    version it brings the database to: a migration that fails leaves the schema and the version as they
+    were. (Not `executescript`, which commits the open transaction first.)"""
+    cursor = await writer.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    current = int(row[0]) if row else 0
+    for migration in migrations:
+        if migration.version <= current:
+            continue
+        await _patiently(writer, "BEGIN IMMEDIATE", patience)
+        try:
+            for statement in sql_statements(migration.sql):
+                await writer.execute(statement)
+            await writer.execute(f"PRAGMA user_version = {int(migration.version)}")
+            await _patiently(writer, "COMMIT", patience)
+        except BaseException:
+            await _roll_back(writer)
+            raise
+        current = migration.version
+
+
+async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
+    """The salt askers are hashed with, made once per database."""
+    await _patiently(writer, "BEGIN IMMEDIATE", patience)
+    try:
+        await writer.execute(
+            "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
+        )
+        cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
+        salt = await cursor.fetchone()
+        await _patiently(writer, "COMMIT", patience)
+    except BaseException:
+        await _roll_back(writer)
+        raise
+    assert salt is not None
+    return str(salt[0])
+
+
+class Database:
+    """The writer and reader connections of one database. Open with `await Database.open(path)`."""
+
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        reader: aiosqlite.Connection,
+        asker_salt: str,
+        write_patience: float,
+    ) -> None:
+        self.writer = writer
+        # Committed data only, and read-only (`query_only`): reads never wait for the writer.
+        self.reader = reader
+        self.asker_salt = asker_salt
+        # Seconds a write may wait for another connection's transaction before StoreUnavailable.
+        self.write_patience = write_patience
+        # One writer connection is shared by every coroutine: transactions must not interleave.
+        self.write_lock = asyncio.Lock()
+        # Set when the open transaction wrote a revision: `generation` moves once that is committed.
+        self._entries_written = False
+        # Bumped on every committed change to the entries, so callers know when to rebuild a matcher.
+        self.generation = 0
+
+    @classmethod
+    async def open(
+        cls, path: Path, *, write_patience: float, migrations: Sequence[Migration] | None = None
+    ) -> Database:
+        """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
+        the operator, when it cannot be opened or written (read-only, a full disk, not a database)."""
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as error:
+            problem = f"its folder cannot be created ({error.strerror or error})"
+            raise _cannot_open(path, StoreUnavailable(problem, repr(error))) from error
+        opened: list[aiosqlite.Connection] = []
+        try:
+            writer = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(writer)
+            writer.row_factory = sqlite3.Row
+            for pragma in (
+                f"busy_timeout = {LOCK_ATTEMPT_MS}",
+                "journal_mode = WAL",
+                "synchronous = FULL",
+                "foreign_keys = ON",
+            ):
+                await writer.execute(f"PRAGMA {pragma}")
+            await migrate(writer, shipped_migrations() if migrations is None else migrations, write_patience)
+            salt = await _asker_salt(writer, write_patience)
+            reader = await aiosqlite.connect(path, isolation_level=None)
+            opened.append(reader)
+            reader.row_factory = sqlite3.Row
+            await reader.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+            await reader.execute("PRAGMA query_only = ON")
+        except BaseException as error:
+            for connection in reversed(opened):
+                await connection.close()
+            if isinstance(error, StoreUnavailable):
+                raise _cannot_open(path, error) from error
+            if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)) is not None:
+                raise _cannot_open(path, unavailable) from error
+            raise
+        return cls(writer, reader, salt, write_patience)
+
+    async def close(self) -> None:
+        """Close both connections (the last one checkpoints the WAL)."""
+        await self.reader.close()
+        await self.writer.close()
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """A write transaction on the writer connection, taken up front (BEGIN IMMEDIATE) and committed
+        or rolled back whole. SQLite failures of the environment (busy, full, read-only, I/O) come out
+        as StoreUnavailable; other errors (bugs, refusals) as they are."""
+        async with self.write_lock, self.locked_transaction() as db:
+            yield db
+
+    @asynccontextmanager
+    async def locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
+        """`transaction` for a caller that already holds `write_lock`."""
+        self._entries_written = False
+        await self._patiently("BEGIN IMMEDIATE")
+        try:
+            yield self.writer
+            await self._patiently("COMMIT")
+        except sqlite3.Error as error:
+            await _roll_back(self.writer)
+            unavailable = _unavailable(error)
+            if unavailable is None:
+                raise
+            _log_refused(unavailable)
+            raise unavailable from error
+        except BaseException:
+            await _roll_back(self.writer)
+            raise
+        if self._entries_written:
+            self.generation += 1
+
+    def entries_written(self) -> None:
+        """The open transaction changed the entries: move `generation` when it commits."""
+        self._entries_written = True
+
+    async def _patiently(self, statement: str) -> None:
+        try:
+            await _patiently(self.writer, statement, self.write_patience)
+        except StoreUnavailable as error:
+            _log_refused(error)
+            raise

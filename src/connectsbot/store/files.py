@@ -1,0 +1,190 @@
+"""The knowledge folder in and out of the store: an import in one transaction, an export of the live
+entries as their canonical files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import aiosqlite
+
+from connectsbot.kbcheck import check_citations, check_entries
+from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, entry_path, render_entry
+from connectsbot.knowledge import Entry
+from connectsbot.store.database import Database
+from connectsbot.store.errors import ImportFailed
+from connectsbot.store.revisions import Revisions, entry_at_head, head_of
+
+IMPORT_AUTHOR = "knowledge-files"
+
+
+@dataclass
+class ImportReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    retired: list[str] = field(default_factory=list)
+    unchanged: int = 0
+    # Entries a moderator changed in the store since their file was last imported: kept as they are.
+    conflicts: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.retired)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.retired)} retired",
+            f"{self.unchanged} unchanged",
+        ]
+        text = "import: " + ", ".join(parts)
+        if self.conflicts:
+            text += (
+                f"\nkept moderator edits (file changed too; use --force to overwrite): "
+                f"{', '.join(self.conflicts)}"
+            )
+        return text
+
+
+class KnowledgeFiles:
+    """Import and export of a knowledge folder; the revisions are written by `revisions`."""
+
+    def __init__(self, database: Database, clock: Callable[[], datetime], revisions: Revisions) -> None:
+        self._database = database
+        self._clock = clock
+        self._revisions = revisions
+
+    async def import_folder(
+        self, loaded: LoadedFolder, force: bool = False, author: str = IMPORT_AUTHOR
+    ) -> ImportReport:
+        """Load a knowledge folder in one transaction: all of it, or (on any problem) nothing.
+
+        Files unchanged since the last import are skipped. An entry a moderator changed in the
+        store since its last import is kept and reported as a conflict, unless `force`.
+        """
+        problems = [p for p in loaded.problems if p.severity == "error"]
+        files = {entry_id: str(path) for entry_id, path in loaded.files.items()}
+        problems += check_entries(loaded.entries, files, self._clock().date())
+        if loaded.sources:
+            problems += check_citations(loaded.entries, files, loaded.policy, loaded.sources)
+        if problems:
+            raise ImportFailed(problems)
+        report = ImportReport()
+        async with self._database.transaction() as db:
+            for entry_id, entry in sorted(loaded.entries.items()):
+                await self._import_one(
+                    db, entry, loaded.digests[entry_id], files[entry_id], force, author, report
+                )
+            await self._retire_removed(db, set(loaded.entries), author, report)
+        return report
+
+    async def _import_one(
+        self,
+        db: aiosqlite.Connection,
+        entry: Entry,
+        file_digest: str,
+        file: str,
+        force: bool,
+        author: str,
+        report: ImportReport,
+    ) -> None:
+        head = await head_of(db, entry.id)
+        reason = f"imported from {Path(file).name}"
+        if head is None:
+            revision = await self._revisions.write_revision(
+                db,
+                entry,
+                action="import",
+                author=author,
+                reason=reason,
+                retired=False,
+                expected=None,
+                before=None,
+            )
+            await self._mark_imported(db, entry.id, file_digest, revision.revision)
+            report.added.append(entry.id)
+            return
+        if head.file_digest == file_digest and not force:
+            report.unchanged += 1
+            return
+        current = await entry_at_head(db, entry.id, include_retired=True)
+        if current.entry == entry and not head.retired:
+            # Already in sync (e.g. the files were exported from this store): just remember the file.
+            await self._mark_imported(db, entry.id, file_digest, head.revision)
+            report.unchanged += 1
+            return
+        if head.revision != head.imported_revision and not force:
+            report.conflicts.append(entry.id)
+            return
+        revision = await self._revisions.write_revision(
+            db,
+            entry,
+            action="import",
+            author=author,
+            reason=reason,
+            retired=False,
+            expected=head.revision,
+            before=current.entry,
+        )
+        await self._mark_imported(db, entry.id, file_digest, revision.revision)
+        report.updated.append(entry.id)
+
+    @staticmethod
+    async def _mark_imported(
+        db: aiosqlite.Connection, entry_id: str, file_digest: str, revision: int
+    ) -> None:
+        await db.execute(
+            "UPDATE entries SET file_digest = ?, imported_revision = ? WHERE id = ?",
+            (file_digest, revision, entry_id),
+        )
+
+    async def _retire_removed(
+        self, db: aiosqlite.Connection, present: set[str], author: str, report: ImportReport
+    ) -> None:
+        """Retire entries whose file was deleted, unless a moderator has changed them since."""
+        cursor = await db.execute(
+            "SELECT id, head_revision, imported_revision FROM entries "
+            "WHERE retired = 0 AND file_digest IS NOT NULL"
+        )
+        for entry_id, head_revision, imported_revision in await cursor.fetchall():
+            if entry_id in present or head_revision != imported_revision:
+                continue
+            current = await entry_at_head(db, entry_id, include_retired=False)
+            revision = await self._revisions.write_revision(
+                db,
+                current.entry,
+                action="retire",
+                author=author,
+                reason="its knowledge file was removed",
+                retired=True,
+                expected=head_revision,
+                before=current.entry,
+            )
+            await db.execute(
+                "UPDATE entries SET file_digest = NULL, imported_revision = ? WHERE id = ?",
+                (revision.revision, entry_id),
+            )
+            report.retired.append(entry_id)
+
+    async def export_folder(self, folder: Path) -> list[Path]:
+        """Write every live entry as its canonical file; remove files of retired entries."""
+        (folder / ENTRIES_DIR).mkdir(parents=True, exist_ok=True)
+        written = []
+        for live in await self._revisions.live_entries():
+            path = entry_path(folder, live.entry.id)
+            text = render_entry(live.entry)
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                temporary = path.with_suffix(".md.tmp")
+                temporary.write_text(text, encoding="utf-8")
+                temporary.replace(path)
+                written.append(path)
+        cursor = await self._database.reader.execute("SELECT id FROM entries WHERE retired = 1")
+        for (entry_id,) in await cursor.fetchall():
+            path = entry_path(folder, entry_id)
+            if path.exists():
+                path.unlink()
+                written.append(path)
+        return written
