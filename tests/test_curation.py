@@ -164,15 +164,15 @@ async def test_an_import_is_one_event_with_the_folder_policy_and_sources(
     curator, answers, recorder = curated
     folder = curator.folder
     (folder / "entries" / "delta-topic.md").write_text(render_entry(build_entry("delta-topic")), "utf-8")
-    (folder / "entries" / "beta-topic.md").unlink()
+    (folder / "entries" / "gamma-topic.md").unlink()
     sources = (folder / "sources.yaml").read_text("utf-8")
     (folder / "sources.yaml").write_text(sources.replace("label:", "label: Renamed", 1), "utf-8")
     imported = await curator.import_files(MODERATOR)
     assert isinstance(imported, FilesImported) and recorder.events == [imported]
-    assert imported.report.added == ["delta-topic"] and imported.report.retired == ["beta-topic"]
+    assert imported.report.added == ["delta-topic"] and imported.report.retired == ["gamma-topic"]
     assert not imported.policy_changed and imported.policy == curator.policy
     snapshot = await answers.snapshot()
-    assert "delta-topic" in snapshot.entries and "beta-topic" not in snapshot.entries
+    assert "delta-topic" in snapshot.entries and "gamma-topic" not in snapshot.entries
     assert any(record.label.startswith("Renamed") for record in snapshot.sources.values())
     history = await curator.store.history("delta-topic")
     assert history[-1].author == MODERATOR.name

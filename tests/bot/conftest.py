@@ -224,9 +224,8 @@ async def make_bot(
             matcher_factory=cached_matcher,
         )
         await answers.refresh()
-        curator = Curator(
-            store, SHIPPED_KNOWLEDGE, load_policy(SHIPPED_KNOWLEDGE), followers=[answers.follow]
-        )
+        policy = load_policy(SHIPPED_KNOWLEDGE)
+        curator = Curator(store, settings.store.knowledge, policy, followers=[answers.follow])
         return ConnectsBot(settings, store, answers, curator, startup_import, clock=clock, monotonic=ticks)
 
     yield make

@@ -164,7 +164,7 @@ async def test_a_changed_policy_is_used_by_diagnose_at_once(fake: FakeDiscord, f
     policy.write_text(policy.read_text(encoding="utf-8").replace("    value: 50\n", "    value: 60\n", 1))
     (reply,) = await run_import(fake)
     assert "policy (`policy.yaml`) changed" in (reply.content or "")
-    assert bot_of(fake).policy.weekly_cap.values[0].value == 60
+    assert bot_of(fake).curator.policy.weekly_cap.values[0].value == 60
 
 
 async def test_members_may_not_import(fake: FakeDiscord, folder: Path) -> None:
