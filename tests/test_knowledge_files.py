@@ -17,15 +17,14 @@ from connectsbot.kbfiles import (
     render_entry,
 )
 from connectsbot.knowledge import ANSWER_MAX_CHARS
-from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
+from tests.helpers import REQUIRED_TOPICS, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
 TODAY = date(2026, 12, 4)
-REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
 
 
 def required_topic_ids() -> list[str]:
     ids = []
-    topics = REQUIRED_IDS_TABLE.read_text().split("## Topics", 1)[1].split("\n## ", 1)[0]
+    topics = REQUIRED_TOPICS.read_text().split("## Topics", 1)[1].split("\n## ", 1)[0]
     for line in topics.splitlines():
         cells = [cell.strip() for cell in line.split("|")]
         if len(cells) > 2 and cells[1].startswith("`") and cells[1].endswith("`"):
@@ -45,7 +44,7 @@ def test_shipped_knowledge_is_valid_and_canonical() -> None:
 
 
 @pytest.mark.skipif(
-    not REQUIRED_IDS_TABLE.exists(), reason="../shared/knowledge-topics.md is not beside the repo"
+    not REQUIRED_TOPICS.exists(), reason="../shared/knowledge-topics.md is not beside the repo"
 )
 def test_every_required_topic_is_an_entry_with_sources_and_as_of() -> None:
     loaded = load_folder(SHIPPED_KNOWLEDGE)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -11,10 +10,8 @@ import yaml
 from connectsbot.diagnosis import Diagnosis, diagnose, parse_timeline
 from connectsbot.kbfiles import load_policy
 from connectsbot.knowledge import Policy
+from tests.helpers import SHIPPED_KNOWLEDGE
 
-REPO = Path(__file__).resolve().parents[2]
-TIMELINES = REPO.parent / "shared" / "eval" / "timelines"
-SHIPPED_KNOWLEDGE = REPO / "knowledge"
 SHIPPED_POLICY = load_policy(SHIPPED_KNOWLEDGE)
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connectsbot.diagnosis import command
-from tests.diagnosis.support import SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE
 
 TIMELINE = "2026-11-02 proposal A\n2026-11-03 09:10 interview A\n2026-11-03 09:40 respond A\n"
 
