@@ -1,4 +1,5 @@
-"""Shared fixtures: small knowledge folders built in tmp, stores on temporary files, the fake Discord."""
+"""Shared fixtures: small knowledge folders built in tmp, stores on temporary files, the fake Discord;
+and the session's check that the shared evaluation data is there (the suite fails without it)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,17 @@ import pytest
 
 from connectsbot.store import KnowledgeStore
 from fakediscord.harness import FakeDiscord
-from tests.helpers import EntryFactory, StartFakeDiscord, build_entry, write_folder
+from tests.helpers import EntryFactory, StartFakeDiscord, build_entry, missing_shared_data, write_folder
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The accuracy and public-case tests need ../shared: without it the run fails here, naming what is
+    missing, instead of those tests skipping (CI must not pass without them)."""
+    missing = missing_shared_data()
+    if missing:
+        raise pytest.UsageError(
+            "the shared evaluation data is missing beside the repository:\n  " + "\n  ".join(missing)
+        )
 
 
 @pytest.fixture(autouse=True)

@@ -27,6 +27,19 @@ EntryFactory = Callable[..., Entry]
 StartFakeDiscord = Callable[..., Awaitable[FakeDiscord]]
 
 
+def missing_shared_data(shared: Path = SHARED) -> list[str]:
+    """What the suite needs from the shared folder and does not find there (empty when all is there)."""
+    missing = [
+        f"{path} (a file)"
+        for path in (shared / "eval" / "questions.jsonl", shared / "knowledge-topics.md")
+        if not path.is_file()
+    ]
+    timelines = shared / "eval" / "timelines"
+    if not any(timelines.glob("*.txt")):
+        missing.append(f"{timelines} (a folder of *.txt timelines)")
+    return missing
+
+
 def build_entry(entry_id: str, **overrides: Any) -> Entry:
     data: dict[str, Any] = {
         "id": entry_id,

@@ -21,10 +21,10 @@ CANONICAL_KINDS = ["proposal", "invite", "interview", "respond", "offer", "bonus
 CANONICAL_JOBS = ["Logo design", "logo  DESIGN", "Data entry", "Landing page"]
 SEED_LINES = [
     line
-    for path in (sorted(PUBLIC_TIMELINES.glob("*.txt")) if PUBLIC_TIMELINES.is_dir() else [])
+    for path in sorted(PUBLIC_TIMELINES.glob("*.txt"))
     for line in path.read_text(encoding="utf-8").splitlines()
     if line.strip()
-] or ["2026-11-02 proposal Logo design", "2026-11-03 09:40 respond Logo design", "2026-11-06 check"]
+]
 NASTY = ["\x00", "\u200f", "\u202e", "\ufeff", "\r", "\n", "#", "`", "’", "٣", "\u2028", " ", ":", "T", "+"]
 
 nows = st.datetimes(min_value=datetime(1, 1, 9), max_value=datetime(9999, 12, 20), timezones=st.just(UTC))

@@ -45,8 +45,7 @@ def test_contract_example_rendering() -> None:
 
 def test_public_example_file_renders_the_same() -> None:
     example = PUBLIC_TIMELINES / "01-contract-example.txt"
-    if example.exists():
-        assert rendered(example.read_text(encoding="utf-8")) == rendered(CONTRACT_EXAMPLE)
+    assert rendered(example.read_text(encoding="utf-8")) == rendered(CONTRACT_EXAMPLE)
 
 
 def test_pending_mark_and_wait() -> None:
