@@ -10,7 +10,7 @@ from itertools import combinations
 from rapidfuzz import fuzz
 
 from connectsbot.dating import is_old
-from connectsbot.kbfiles import SOURCES_FILE, LoadedFolder, Problem
+from connectsbot.kbfiles import POLICY_FILE, SOURCES_FILE, LoadedFolder, Problem
 from connectsbot.knowledge import (
     POLICY_PARAMETER_NAMES,
     Citation,
@@ -78,7 +78,7 @@ def check_citations(
     files: Mapping[str, str],
     policy: Policy | None,
     sources: Mapping[str, SourceRecord],
-    policy_file: str = "policy.yaml",
+    policy_file: str = POLICY_FILE,
 ) -> list[Problem]:
     """Every citation names a source of the registry, with one of the dates that source states."""
     problems: list[Problem] = []
