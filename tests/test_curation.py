@@ -13,7 +13,7 @@ from connectsbot.answers import AnswerService
 from connectsbot.curation import Actor, Curator, EntryChanged, FilesImported, KnowledgeEvent, propose_entry_id
 from connectsbot.kbfiles import load_policy, render_entry
 from connectsbot.store import KnowledgeStore, NotFound, QuestionRecord, StaleRevision, StoreError
-from tests.conftest import build_entry
+from tests.helpers import build_entry
 
 MODERATOR = Actor("ana (42)", user_id=42, guild_id=7)
 

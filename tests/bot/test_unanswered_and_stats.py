@@ -10,8 +10,8 @@ import zlib
 from bot import checks
 from connectsbot.curation import KnowledgeEvent
 from connectsbot.store import NotFound
-from tests.bot.conftest import Clock, bot_of
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
+from tests.bot.helpers import Clock, bot_of
 
 PHOTO = [
     "how do I change my profile photo",

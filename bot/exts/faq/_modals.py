@@ -20,6 +20,7 @@ from bot import checks, render
 from bot.client import actor_of, report_failure
 from bot.components import client_of, respond
 from connectsbot.curation import propose_entry_id
+from connectsbot.field_errors import field_errors
 from connectsbot.knowledge import Entry, SourceRecord
 from connectsbot.question_reports import QuestionGroup
 from connectsbot.store import LiveEntry, StaleRevision, StoreError
@@ -42,7 +43,7 @@ def build_entry(data: dict[str, Any]) -> Entry | list[str]:
     try:
         return Entry.model_validate(data)
     except ValidationError as error:
-        return [f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in error.errors()]
+        return [f"{item.field or 'entry'}: {item.message}" for item in field_errors(error)]
 
 
 def draft_file(title: str, fields: dict[str, str]) -> discord.File:
