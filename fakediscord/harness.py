@@ -722,21 +722,25 @@ class FakeDiscord:
     def user(self, name: str) -> JSON:
         """The user named ``name`` in any guild."""
         for g in self.guilds:
-            for m in g["members"]:
+            members: list[JSON] = g["members"]
+            for m in members:
                 if m["user"]["username"] == name:
-                    return m["user"]
+                    user: JSON = m["user"]
+                    return user
         raise KeyError(f"no user named {name!r}")
 
     def channel(self, name: str, guild: Mapping[str, Any] | None = None) -> JSON:
         """The channel or thread named ``name`` (in ``guild`` or any guild)."""
         for g in [guild] if guild is not None else self.guilds:
-            for ch in [*g["channels"], *g["threads"]]:
+            channels: list[JSON] = [*g["channels"], *g["threads"]]
+            for ch in channels:
                 if ch.get("name") == name:
                     return ch
         raise KeyError(f"no channel named {name!r}")
 
     def role(self, name: str, guild: Mapping[str, Any] | None = None) -> JSON:
-        for r in (guild or self.guild)["roles"]:
+        roles: list[JSON] = (guild or self.guild)["roles"]
+        for r in roles:
             if r["name"] == name:
                 return r
         raise KeyError(f"no role named {name!r}")
@@ -791,7 +795,9 @@ class FakeDiscord:
 
     def _user(self, user: UserRef | None, guild: JSON | None) -> JSON:
         if user is None:
-            candidates = [m["user"] for m in (guild or self.guild)["members"] if not m["user"].get("bot")]
+            candidates: list[JSON] = [
+                m["user"] for m in (guild or self.guild)["members"] if not m["user"].get("bot")
+            ]
             named = [u for u in candidates if u["username"] == "member"]
             return (named or candidates)[0]
         if isinstance(user, Mapping):
@@ -1015,7 +1021,8 @@ class FakeDiscord:
         return str(target["id"])
 
     def _role_by_id(self, role_id: int, guild: JSON | None) -> JSON:
-        for r in (guild or self.guild)["roles"]:
+        roles: list[JSON] = (guild or self.guild)["roles"]
+        for r in roles:
             if int(r["id"]) == role_id:
                 return r
         raise KeyError(f"unknown role {role_id}")

@@ -346,7 +346,8 @@ class FakeDiscordServer:
         return None
 
     def find_member(self, guild: JSON, user_id: int) -> JSON | None:
-        for m in guild["members"]:
+        members: list[JSON] = guild["members"]
+        for m in members:
             if int(m["user"]["id"]) == user_id:
                 return m
         return None
@@ -356,7 +357,8 @@ class FakeDiscordServer:
             return self.bot_user
         for g in self.guilds.values():
             if (m := self.find_member(g, user_id)) is not None:
-                return m["user"]
+                user: JSON = m["user"]
+                return user
         return None
 
     def bot_permissions(self, guild: JSON) -> int:
