@@ -17,9 +17,10 @@ from discord.ext import commands
 
 from bot import checks, render
 from bot.client import author_of
-from bot.components import answer_parts, respond, respond_text
+from bot.components import answer_parts
 from bot.exts.faq._modals import AddModal, EditModal
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
+from bot.replies import respond, respond_text
 from connectsbot.chart import bar_chart_png
 from connectsbot.kbfiles import Problem, load_folder
 from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry

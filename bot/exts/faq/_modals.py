@@ -18,8 +18,9 @@ import discord
 from pydantic import ValidationError
 
 from bot import checks, render
-from bot.client import author_of, report_failure
-from bot.components import client_of, respond
+from bot.client import author_of, client_of
+from bot.failures import report_failure
+from bot.replies import respond
 from connectsbot.knowledge import Entry, SourceRecord
 from connectsbot.question_reports import QuestionGroup, question_key
 from connectsbot.store import LiveEntry, StaleRevision, StoreError
