@@ -6,7 +6,7 @@ Run by hand, not part of the test suite; see bench/README.md ("Load through the 
     ./scripts/bench-load --quick          # a smoke run
 
 The bot runs in its own process through the production launcher (``bot.launcher.run_bot``, INFO logs
-to a file), pointed at the fake Discord of ``tests/fakediscord`` on 127.0.0.1. This process runs the
+to a file), pointed at the fake Discord of ``fakediscord/`` on 127.0.0.1. This process runs the
 fake and an open-loop generator: events are dispatched on a fixed schedule whether or not earlier
 ones were answered. With two CPUs or more the bot is pinned to one and this process to another, so
 the bot's figures mean "one core" and the fake's own work is not charged to it.
@@ -51,7 +51,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal, TypeVar
 
-# tests.fakediscord is not installed with the project: import it from this checkout.
+# fakediscord is not installed with the project: import it from this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import aiohttp
@@ -77,9 +77,9 @@ from connectsbot.answers import ENCODED_CHARS, AnswerService
 from connectsbot.knowledge import Policy
 from connectsbot.matching import MatchResult
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
-from tests.fakediscord import payloads
-from tests.fakediscord.payloads import JSON
-from tests.fakediscord.server import FakeDiscordServer, LoopbackOnlyResolver, RecordedRequest
+from fakediscord import payloads
+from fakediscord.payloads import JSON
+from fakediscord.server import FakeDiscordServer, LoopbackOnlyResolver, RecordedRequest
 
 SCRIPT = Path(__file__).resolve()
 REPO_ROOT = SCRIPT.parents[1]
@@ -164,7 +164,7 @@ def bot_settings(config: BotProcessConfig) -> BotSettings:
 
 
 def on_loopback(bot: B) -> B:
-    """What tests/fakediscord/harness.py does before login (only 127.0.0.1 resolves, no 5 s wait
+    """What fakediscord/harness.py does before login (only 127.0.0.1 resolves, no 5 s wait
     before IDENTIFY, a short guild-ready wait), plus a line on stdout once ready, for the driver."""
     log = logging.getLogger("bench.load")
     bot.http.connector = aiohttp.TCPConnector(

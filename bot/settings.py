@@ -1,12 +1,13 @@
-"""The bot's configuration: one pydantic-settings class per section, read from the environment and `.env`.
+"""The bot's configuration: the core's sections (`connectsbot.settings`) and the Discord ones, each a
+pydantic-settings class read from the environment and `.env` in the same way.
 
 | variable | section | meaning |
 | --- | --- | --- |
 | `DISCORD_TOKEN` | discord | the bot token (required to run the bot) |
 | `DEV_GUILD_ID` | discord | sync the commands to this server only (instant; for development) |
 | `CONNECTSBOT_SYNC_COMMANDS` | discord | sync the slash commands at start (default true) |
-| `CONNECTSBOT_DB` | store | the SQLite database (default under `~/.local/share/connectsbot/`) |
-| `CONNECTSBOT_KNOWLEDGE` | store | the knowledge folder (default: the shipped one) |
+| `CONNECTSBOT_DB` | store (core) | the SQLite database (default under `~/.local/share/connectsbot/`) |
+| `CONNECTSBOT_KNOWLEDGE` | store (core) | the knowledge folder (default: the shipped one) |
 | `CONNECTSBOT_HELP_CHANNELS` | channels | text channel ids where questions are answered automatically |
 | `CONNECTSBOT_FORUM_CHANNELS` | channels | forum channel ids whose new posts are answered automatically |
 | `CONNECTSBOT_MODLOG_CHANNEL` | channels | channel id where every knowledge-base change is posted |
@@ -19,7 +20,7 @@
 | `CONNECTSBOT_ANSWER_THRESHOLD` | answers | lexical fallback (no answer model trained): override, 0..100 |
 | `CONNECTSBOT_SUGGEST_THRESHOLD` | answers | lexical-fallback override, 0..100 (likewise) |
 | `CONNECTSBOT_MIN_MARGIN` | answers | lexical-fallback override, 0..100 (likewise) |
-| `CONNECTSBOT_SEMANTIC` | answers (core) | `off` answers with the lexical signal only (default on) |
+| `CONNECTSBOT_SEMANTIC` | semantic (core) | `off` answers with the lexical signal only (default on) |
 
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
@@ -36,30 +37,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode
 
 from connectsbot.matching import MatcherConfig
-from connectsbot.paths import database_path, knowledge_dir
-
-DEFAULT_ENV_FILE = Path(".env")
+from connectsbot.settings import DEFAULT_ENV_FILE as DEFAULT_ENV_FILE
+from connectsbot.settings import SettingsError as SettingsError
+from connectsbot.settings import StoreSettings, read_section, settings_config
 
 IdList = Annotated[list[int], NoDecode]
 RoleMap = Annotated[dict[int, list[int]], NoDecode]
-
-
-class SettingsError(Exception):
-    """The configuration is missing or malformed; the message names each variable at fault."""
-
-
-def _config() -> SettingsConfigDict:
-    return SettingsConfigDict(
-        env_file=DEFAULT_ENV_FILE,
-        env_file_encoding="utf-8",
-        extra="ignore",
-        populate_by_name=True,
-        case_sensitive=False,
-    )
 
 
 def _snowflake(text: str, what: str) -> int:
@@ -114,7 +101,7 @@ def parse_role_map(value: Any) -> dict[int, list[int]]:
 
 
 class DiscordSettings(BaseSettings):
-    model_config = _config()
+    model_config = settings_config()
 
     token: SecretStr = Field(validation_alias="DISCORD_TOKEN", min_length=1)
     dev_guild_id: int | None = Field(default=None, validation_alias="DEV_GUILD_ID")
@@ -138,31 +125,8 @@ class DiscordSettings(BaseSettings):
         return _snowflake(str(value), "server")
 
 
-class StoreSettings(BaseSettings):
-    model_config = _config()
-
-    db: Path = Field(default_factory=database_path, validation_alias="CONNECTSBOT_DB")
-    knowledge: Path = Field(default_factory=knowledge_dir, validation_alias="CONNECTSBOT_KNOWLEDGE")
-
-    @field_validator("knowledge")
-    @classmethod
-    def _folder(cls, folder: Path) -> Path:
-        folder = folder.expanduser()
-        if not folder.is_dir():
-            raise ValueError(f"{folder} is not a folder")
-        return folder
-
-    @field_validator("db")
-    @classmethod
-    def _file(cls, path: Path) -> Path:
-        path = path.expanduser()
-        if path.is_dir():
-            raise ValueError(f"{path} is a folder; give the database file's path")
-        return path
-
-
 class ChannelSettings(BaseSettings):
-    model_config = _config()
+    model_config = settings_config()
 
     help_channel_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_HELP_CHANNELS")
     forum_channel_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_FORUM_CHANNELS")
@@ -187,7 +151,7 @@ class ChannelSettings(BaseSettings):
 
 
 class ModerationSettings(BaseSettings):
-    model_config = _config()
+    model_config = settings_config()
 
     moderator_roles: RoleMap = Field(default_factory=dict, validation_alias="CONNECTSBOT_MODERATOR_ROLES")
     guild_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_GUILDS")
@@ -212,7 +176,7 @@ class ModerationSettings(BaseSettings):
 
 
 class AnswerSettings(BaseSettings):
-    model_config = _config()
+    model_config = settings_config()
 
     cooldown_seconds: float = Field(
         default=60.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_COOLDOWN_SECONDS"
@@ -268,34 +232,6 @@ SECTIONS: dict[str, type[BaseSettings]] = {
 }
 
 
-def _variable(section: type[BaseSettings], loc: tuple[int | str, ...]) -> str:
-    """The environment variable an error location points at."""
-    if not loc:
-        return section.__name__
-    name = str(loc[0])
-    for field_name, info in section.model_fields.items():
-        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
-        if name in (field_name, alias) or (alias and name.lower() == alias.lower()):
-            return alias or field_name.upper()
-    return name.upper()
-
-
-def _describe(section: type[BaseSettings], error: ValidationError) -> list[str]:
-    problems = []
-    for item in error.errors():
-        variable = _variable(section, tuple(item["loc"]))
-        if not item["loc"]:
-            problems.append(str(item["msg"]).removeprefix("Value error, "))
-        elif item["type"] == "missing":
-            problems.append(f"{variable} is not set (set it in the environment or in .env)")
-        else:
-            message = str(item["msg"]).removeprefix("Value error, ")
-            given = item.get("input")
-            shown = "" if variable == "DISCORD_TOKEN" or isinstance(given, dict) else f" (got {given!r})"
-            problems.append(f"{variable}: {message}{shown}")
-    return problems
-
-
 def load_settings(env_file: Path | None = DEFAULT_ENV_FILE, **overrides: dict[str, Any]) -> BotSettings:
     """Every section from the environment and `env_file`; `overrides` per section (e.g.
     `store={"db": path}`) win over both. Raises SettingsError naming every bad variable."""
@@ -303,11 +239,9 @@ def load_settings(env_file: Path | None = DEFAULT_ENV_FILE, **overrides: dict[st
     built: dict[str, BaseSettings] = {}
     for name, section in SECTIONS.items():
         try:
-            built[name] = section(_env_file=env_file, **overrides.get(name, {}))
-        except ValidationError as error:
-            problems += _describe(section, error)
+            built[name] = read_section(section, env_file, **overrides.get(name, {}))
+        except SettingsError as error:
+            problems += error.problems
     if problems:
-        raise SettingsError(
-            "the bot's configuration has problems:\n" + "\n".join(f"  - {p}" for p in problems)
-        )
+        raise SettingsError(problems, "the bot's configuration")
     return BotSettings(**built)  # type: ignore[arg-type]

@@ -1,24 +1,29 @@
-"""Shared fixtures: small knowledge folders built in tmp, and stores on temporary files."""
+"""Shared fixtures: small knowledge folders built in tmp, stores on temporary files, the fake Discord;
+and the session's check that the shared evaluation data is there (the suite fails without it)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import AsyncIterator, Callable
-from datetime import date
+from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
-from connectsbot.kbfiles import render_entry
-from connectsbot.knowledge import Entry
 from connectsbot.store import KnowledgeStore
+from fakediscord.harness import FakeDiscord
+from tests.helpers import EntryFactory, StartFakeDiscord, build_entry, missing_shared_data, write_folder
 
-REPO = Path(__file__).resolve().parents[1]
-SHIPPED_KNOWLEDGE = REPO / "knowledge"
-SHARED = REPO.parent / "shared"
 
-EntryFactory = Callable[..., Entry]
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """The accuracy and public-case tests need ../shared: without it the run fails here, naming what is
+    missing, instead of those tests skipping (CI must not pass without them)."""
+    missing = missing_shared_data()
+    if missing:
+        raise pytest.UsageError(
+            "the shared evaluation data is missing beside the repository:\n  " + "\n  ".join(missing)
+        )
 
 
 @pytest.fixture(autouse=True)
@@ -29,32 +34,9 @@ def _isolated_paths(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
 
 
-def build_entry(entry_id: str, **overrides: Any) -> Entry:
-    data: dict[str, Any] = {
-        "id": entry_id,
-        "question": f"What about {entry_id.replace('-', ' ')}?",
-        "category": "connects",
-        "as_of": date(2026, 11, 1),
-        "aliases": [f"tell me about {entry_id.replace('-', ' ')}"],
-        "sources": [{"source": "upwork-connects-announcement", "supports": "the figures"}],
-        "answer": f"**Answer** about {entry_id}.",
-    }
-    data.update(overrides)
-    return Entry.model_validate(data)
-
-
 @pytest.fixture
 def make_entry() -> EntryFactory:
     return build_entry
-
-
-def write_folder(folder: Path, entries: list[Entry]) -> Path:
-    (folder / "entries").mkdir(parents=True, exist_ok=True)
-    for entry in entries:
-        (folder / "entries" / f"{entry.id}.md").write_text(render_entry(entry), encoding="utf-8")
-    shutil.copy(SHIPPED_KNOWLEDGE / "policy.yaml", folder / "policy.yaml")
-    shutil.copy(SHIPPED_KNOWLEDGE / "sources.yaml", folder / "sources.yaml")
-    return folder
 
 
 @pytest.fixture
@@ -74,3 +56,37 @@ def kb_folder(tmp_path: Path) -> Path:
 async def store(tmp_path: Path) -> AsyncIterator[KnowledgeStore]:
     async with await KnowledgeStore.open(tmp_path / "store.sqlite3") as opened:
         yield opened
+
+
+# The fake Discord (package fakediscord). `fake_discord` starts the bot built by the
+# `discord_bot_factory` fixture, which the using tests define; tests/bot/conftest.py replaces
+# `start_fake_discord` with one that also checks every message's allowed mentions.
+
+
+@pytest.fixture
+async def start_fake_discord() -> AsyncIterator[StartFakeDiscord]:
+    """``await start_fake_discord(bot, **options)`` -> a started ``FakeDiscord``; stopped at teardown,
+    which then fails the test on any problem the harness saw (an ERROR log record, an unknown REST
+    route, a dead connect task; see ``FakeDiscord``)."""
+    async with AsyncExitStack() as stack:
+
+        async def start(bot: discord.Client, **options: Any) -> FakeDiscord:
+            return await stack.enter_async_context(FakeDiscord.start(bot, **options))
+
+        yield start
+
+
+@pytest.fixture
+def fake_discord_options() -> dict[str, Any]:
+    """Options for ``fake_discord`` (see ``FakeDiscord.start``); override to customise."""
+    return {}
+
+
+@pytest.fixture
+async def fake_discord(
+    discord_bot_factory: Callable[[], discord.Client],
+    fake_discord_options: dict[str, Any],
+    start_fake_discord: StartFakeDiscord,
+) -> FakeDiscord:
+    """The bot from the ``discord_bot_factory`` fixture, connected to a fresh fake Discord."""
+    return await start_fake_discord(discord_bot_factory(), **fake_discord_options)

@@ -15,7 +15,7 @@ from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.semantic import AsyncEncoder
 from connectsbot.store import KnowledgeStore
-from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 from tests.semantic.support import FakeEncoder
 
 

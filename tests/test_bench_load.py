@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 
 def test_a_quick_run_prints_the_table_and_the_bot_answers_everything(

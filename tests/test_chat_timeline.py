@@ -3,14 +3,13 @@ or `done`, whichever way the terminal delivers it, and never recorded as an unan
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 from connectsbot import chat
 from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_policy
 from connectsbot.store import KnowledgeStore
-from tests.diagnosis.support import SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE, scripted_reader
 
 MEMBER_TIMELINE = [
     "Nov 3 applied to logo job",
@@ -27,17 +26,11 @@ async def _chat(
 ) -> tuple[list[str], list[str]]:
     """What the chat said, and the questions recorded for the moderators."""
     said: list[str] = []
-    lines: Iterator[str] = iter(script)
-
-    def reader(prompt: str) -> str:
-        try:
-            return next(lines)
-        except StopIteration:
-            raise EOFError from None
-
     async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
         answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
-        await chat.run_chat(answers, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append, pending)
+        await chat.run_chat(
+            answers, load_policy(SHIPPED_KNOWLEDGE), "tester", scripted_reader(script), said.append, pending
+        )
         unanswered = [question.question for question in await store.unanswered()]
     return said, unanswered
 

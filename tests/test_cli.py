@@ -15,7 +15,7 @@ from connectsbot.answers import AnswerService
 from connectsbot.cli import main
 from connectsbot.kbfiles import load_policy, render_entry
 from connectsbot.store import KnowledgeStore
-from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry, scripted_reader
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "connectsbot"
 
@@ -138,7 +138,7 @@ def test_first_start_fills_the_database_and_edited_files_are_live_after_restart(
 
 async def test_chat_answers_suggests_picks_and_diagnoses(tmp_path: Path) -> None:
     said: list[str] = []
-    script = iter(
+    reader = scripted_reader(
         [
             "do unused connects roll over",
             "/diagnose",
@@ -150,13 +150,6 @@ async def test_chat_answers_suggests_picks_and_diagnoses(tmp_path: Path) -> None
             "zebra husbandry",
         ]
     )
-
-    def reader(prompt: str) -> str:
-        try:
-            return next(script)
-        except StopIteration:
-            raise EOFError from None
-
     async with await KnowledgeStore.open(tmp_path / "chat.sqlite3") as store:
         answers, _ = await AnswerService.start(store, SHIPPED_KNOWLEDGE)
         code = await chat.run_chat(answers, load_policy(SHIPPED_KNOWLEDGE), "tester", reader, said.append)

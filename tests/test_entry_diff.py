@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from connectsbot.entry_diff import short_diff
-from tests.conftest import build_entry
+from tests.helpers import build_entry
 
 
 def test_new_entry_summary() -> None:

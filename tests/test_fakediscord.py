@@ -16,12 +16,8 @@ import pytest
 from discord import app_commands
 from discord.ext import commands
 
-from tests.fakediscord import payloads
-from tests.fakediscord.fixtures import fake_discord, fake_discord_options, start_fake_discord
-from tests.fakediscord.harness import BotFailure, CommandNotVisible, FakeDiscord, WaitTimeout
-
-# Imported so that pytest finds them here (tests in a folder would import them in its conftest.py).
-FIXTURES = (fake_discord, fake_discord_options, start_fake_discord)
+from fakediscord import payloads
+from fakediscord.harness import BotFailure, CommandNotVisible, FakeDiscord, WaitTimeout
 
 QUESTIONS = ["connects refund", "connects price", "account verification", "profile visibility"]
 

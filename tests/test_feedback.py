@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from connectsbot.store import InvalidEntry, KnowledgeStore, NotFound, QuestionRecord
-from tests.conftest import EntryFactory
+from tests.helpers import EntryFactory
 
 
 class Clock:

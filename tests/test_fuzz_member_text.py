@@ -21,7 +21,7 @@ from connectsbot.kbfiles import load_folder, load_policy, load_sources
 from connectsbot.matching import Matcher
 from connectsbot.store import KnowledgeStore
 from connectsbot.terminal_text import answer_text
-from tests.conftest import SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE
 
 SOURCES = load_sources(SHIPPED_KNOWLEDGE)
 NASTY_PIECES = (

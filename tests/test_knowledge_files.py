@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -16,16 +16,15 @@ from connectsbot.kbfiles import (
     parse_policy,
     render_entry,
 )
-from connectsbot.knowledge import ANSWER_MAX_CHARS
-from tests.conftest import SHARED, SHIPPED_KNOWLEDGE, build_entry, write_folder
+from connectsbot.knowledge import ANSWER_MAX_CHARS, PolicyAt, PolicyNotInForce
+from tests.helpers import REQUIRED_TOPICS, SHIPPED_KNOWLEDGE, build_entry, write_folder
 
 TODAY = date(2026, 12, 4)
-REQUIRED_IDS_TABLE = SHARED / "knowledge-topics.md"
 
 
 def required_topic_ids() -> list[str]:
     ids = []
-    topics = REQUIRED_IDS_TABLE.read_text().split("## Topics", 1)[1].split("\n## ", 1)[0]
+    topics = REQUIRED_TOPICS.read_text().split("## Topics", 1)[1].split("\n## ", 1)[0]
     for line in topics.splitlines():
         cells = [cell.strip() for cell in line.split("|")]
         if len(cells) > 2 and cells[1].startswith("`") and cells[1].endswith("`"):
@@ -44,9 +43,6 @@ def test_shipped_knowledge_is_valid_and_canonical() -> None:
         assert render_entry(loaded.entries[entry_id]) == path.read_text(encoding="utf-8"), path.name
 
 
-@pytest.mark.skipif(
-    not REQUIRED_IDS_TABLE.exists(), reason="../shared/knowledge-topics.md is not beside the repo"
-)
 def test_every_required_topic_is_an_entry_with_sources_and_as_of() -> None:
     loaded = load_folder(SHIPPED_KNOWLEDGE)
     required = required_topic_ids()
@@ -160,7 +156,7 @@ def test_cross_entry_problems(kb_folder: Path) -> None:
     problems = problems_of(kb_folder)
     assert any("delta-topic.md: aliases" in p and "'gamma-topic'" in p for p in problems)
     assert any("delta-topic.md: related" in p and "no-such-topic" in p for p in problems)
-    assert any("epsilon-topic.md: aliases" in p and "listed twice" in p for p in problems)
+    assert any("epsilon-topic.md: aliases: alias 'EPS' is listed twice" in p for p in problems), problems
 
 
 def test_file_name_must_match_id_and_files_must_be_entries(kb_folder: Path) -> None:
@@ -189,6 +185,7 @@ def test_missing_policy_and_missing_entries_folder(tmp_path: Path) -> None:
             "time zone",
         ),
         ("value: 50", "value: -50", "negative"),
+        ("value: 50", "value: 50.5", "whole number"),
         ("value: 2020-12-01T00:00:00Z", "value: 12", "date-time"),
         ("grace_hours:", "grace_hourz:", "grace_hours"),
     ],
@@ -198,6 +195,35 @@ def test_policy_problems(old: str, new: str, message: str) -> None:
     assert old in text
     with pytest.raises(EntryFileError, match=message):
         parse_policy(text.replace(old, new, 1))
+
+
+def test_the_policy_at_a_moment_is_typed() -> None:
+    moment = datetime(2026, 11, 21, tzinfo=UTC)
+    assert load_policy(SHIPPED_KNOWLEDGE).at(moment) == PolicyAt(
+        moment=moment,
+        connects_per_interview=10,
+        weekly_cap=50,
+        window_hours=168.0,
+        program_start=datetime(2020, 12, 1, tzinfo=UTC),
+        grace_hours=48.0,
+    )
+
+
+def test_the_policy_is_not_in_force_before_its_first_values() -> None:
+    text = (SHIPPED_KNOWLEDGE / "policy.yaml").read_text()
+    first = "  - effective_from: 2020-12-01T00:00:00Z\n    value: 168"
+    assert first in text
+    policy = parse_policy(text.replace(first, first.replace("2020-12-01", "2021-02-01"), 1))
+    moment = datetime(2021, 1, 15, tzinfo=UTC)
+    with pytest.raises(PolicyNotInForce) as raised:
+        policy.at(moment)
+    assert (raised.value.parameter, raised.value.moment) == ("window_hours", moment)
+    assert raised.value.first_effective == datetime(2021, 2, 1, tzinfo=UTC)
+    assert "window_hours" in str(raised.value) and "2021-02-01" in str(raised.value)
+    # Before every parameter's first value, the error names the one whose first value comes last.
+    with pytest.raises(PolicyNotInForce, match="window_hours"):
+        policy.at(datetime(2020, 1, 1, tzinfo=UTC))
+    assert policy.at(datetime(2021, 2, 1, tzinfo=UTC)).window_hours == 168
 
 
 def test_policy_values_must_be_in_date_order() -> None:

@@ -30,7 +30,7 @@ from connectsbot.kbfiles import (
 from connectsbot.knowledge import stated_label, stated_span
 from connectsbot.store import KnowledgeStore
 from connectsbot.terminal_text import entry_text
-from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 
 SOURCES = load_sources(SHIPPED_KNOWLEDGE)
 TODAY = date(2026, 12, 4)

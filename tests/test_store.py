@@ -19,7 +19,7 @@ from connectsbot.store import (
     QuestionRecord,
     StaleRevision,
 )
-from tests.conftest import SHIPPED_KNOWLEDGE, EntryFactory, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, EntryFactory, build_entry
 
 
 async def test_import_adds_every_entry_with_a_first_revision(store: KnowledgeStore, kb_folder: Path) -> None:

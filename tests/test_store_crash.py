@@ -13,7 +13,7 @@ from pathlib import Path
 
 from connectsbot.kbfiles import load_folder
 from connectsbot.store import KnowledgeStore
-from tests.conftest import REPO
+from tests.helpers import REPO
 
 RUN_SECONDS = 1.0
 

@@ -21,7 +21,7 @@ import pytest
 from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_folder, render_entry
 from connectsbot.store import ImportFailed, KnowledgeStore, QuestionRecord, StoreUnavailable
-from tests.conftest import EntryFactory, build_entry
+from tests.helpers import EntryFactory, build_entry
 from tests.store_faults import BIG_ANSWER, fill_disk, free_disk, make_read_only, write_lock_held
 
 ALIAS_OF_BETA = "tell me about beta topic"

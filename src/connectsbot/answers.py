@@ -28,6 +28,7 @@ from connectsbot.matching.hybrid import (
     answer_text,
     entry_texts,
 )
+from connectsbot.matching.intents import INTERVIEW_MISSING
 from connectsbot.matching.smalltalk import SMALLTALK
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, load_labelled, train
@@ -44,7 +45,6 @@ from connectsbot.store import (
 
 log = logging.getLogger(__name__)
 
-INTERVIEW_MISSING_INTENT = "interview_connects_missing"
 # How long an answer waits for its question to be recorded: a busy or full database must not hold up
 # the member's reply (Discord wants one within 3 seconds). A record that is only late still lands.
 RECORD_WAIT_SECONDS = 1.0
@@ -179,7 +179,7 @@ class Answer:
 
     @property
     def points_to_diagnosis(self) -> bool:
-        return self.result.intent == INTERVIEW_MISSING_INTENT
+        return self.result.intent == INTERVIEW_MISSING
 
     @property
     def is_smalltalk(self) -> bool:

@@ -6,7 +6,6 @@ import argparse
 import asyncio
 import getpass
 import json
-import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -18,19 +17,25 @@ from connectsbot.answers import AnswerService
 from connectsbot.diagnosis import command as diagnose_command
 from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
-from connectsbot.paths import database_path, knowledge_dir
+from connectsbot.settings import RunSettings, SettingsError, StoreSettings, read_section
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 from connectsbot.terminal_text import answer_text, explain_text, history_text
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 
 
+def _store_settings(args: argparse.Namespace) -> StoreSettings:
+    """The store's settings, with --db and --knowledge winning over the environment and .env."""
+    given = {name: Path(value) for name, value in (("db", args.db), ("knowledge", args.knowledge)) if value}
+    return read_section(StoreSettings, **given)
+
+
 def _knowledge(args: argparse.Namespace) -> Path:
-    return Path(args.knowledge) if args.knowledge else knowledge_dir()
+    return _store_settings(args).knowledge
 
 
 def _database(args: argparse.Namespace) -> Path:
-    return Path(args.db) if args.db else database_path()
+    return _store_settings(args).db
 
 
 def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
@@ -180,25 +185,12 @@ async def cmd_chat(args: argparse.Namespace) -> int:
     return await _with_answers(args, lambda answers: chat.run_chat(answers, policy, _local_user()))
 
 
-def _discord_token() -> str:
-    """DISCORD_TOKEN from the environment, else from ./.env (empty when neither has it)."""
-    token = os.environ.get("DISCORD_TOKEN", "").strip()
-    env_file = Path(".env")
-    if not token and env_file.is_file():
-        for line in env_file.read_text(encoding="utf-8", errors="replace").splitlines():
-            name, sep, value = line.strip().removeprefix("export ").partition("=")
-            if sep and name.strip() == "DISCORD_TOKEN":
-                token = value.strip().strip("'\"")
-    return token
-
-
 async def cmd_run(args: argparse.Namespace) -> int:
     """The Discord bot when DISCORD_TOKEN is set (environment or ./.env), else the local chat.
 
     The core never imports discord: the bot package is loaded by name, only when it is needed.
     """
-    token = _discord_token()
-    if token:
+    if read_section(RunSettings).discord:
         import importlib
 
         try:
@@ -277,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         if asyncio.iscoroutine(outcome):
             outcome = asyncio.run(outcome)
         return int(outcome)
-    except (StoreError, EntryFileError) as error:
+    except (StoreError, EntryFileError, SettingsError) as error:
         print(f"connectsbot: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
     except KeyboardInterrupt:

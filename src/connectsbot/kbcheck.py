@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from itertools import combinations
 
 from rapidfuzz import fuzz
 
 from connectsbot.dating import is_old
-from connectsbot.kbfiles import SOURCES_FILE, LoadedFolder, Problem
+from connectsbot.kbfiles import POLICY_FILE, SOURCES_FILE, LoadedFolder, Problem
 from connectsbot.knowledge import (
     POLICY_PARAMETER_NAMES,
     Citation,
     Entry,
     Policy,
+    PolicyAt,
     PolicyParameter,
     SourceRecord,
     normalise_alias,
@@ -77,7 +78,7 @@ def check_citations(
     files: Mapping[str, str],
     policy: Policy | None,
     sources: Mapping[str, SourceRecord],
-    policy_file: str = "policy.yaml",
+    policy_file: str = POLICY_FILE,
 ) -> list[Problem]:
     """Every citation names a source of the registry, with one of the dates that source states."""
     problems: list[Problem] = []
@@ -124,10 +125,11 @@ FIGURES: dict[str, re.Pattern[str]] = {
         r"\breadiness test\b[^.\n]*?\b(\d+)\s+(?:free\s+|extra\s+|more\s+)?connects\b", re.I
     ),
 }
-POLICY_FIGURES: dict[str, tuple[str, re.Pattern[str]]] = {
-    "weekly_cap": (
-        "interview Connects cap per 7 days",
+# Figures the policy holds: how answers state each, and its value in the latest policy.
+POLICY_FIGURES: dict[str, tuple[re.Pattern[str], Callable[[PolicyAt], int]]] = {
+    "interview Connects cap per 7 days": (
         re.compile(r"\b(\d+)\s+(?:interview\s+)?connects\b[^.\n]*?\b(?:7|seven)[- ]days?\b", re.I),
+        lambda policy: policy.weekly_cap,
     ),
 }
 
@@ -141,7 +143,7 @@ def current_figures(entry: Entry) -> dict[str, set[int]]:
     found: dict[str, set[int]] = {}
     if entry.category == "legacy":
         return found
-    patterns = {**FIGURES, **{label: pattern for label, pattern in POLICY_FIGURES.values()}}
+    patterns = {**FIGURES, **{label: pattern for label, (pattern, _) in POLICY_FIGURES.items()}}
     for sentence in _sentences(entry.answer):
         if HEDGES.search(sentence):
             continue
@@ -272,8 +274,9 @@ def _disagreeing_figures(
             first = next(iter(sorted(by_value.items())))[1][0]
             findings.append(Problem(files.get(first, first), "answer", f"{label} disagree: {detail}"))
     if policy is not None:
-        for name, (label, _) in POLICY_FIGURES.items():
-            current = int(policy.number_at(name, _far_future()))
+        latest = policy.at(_far_future())
+        for label, (_, value_in) in POLICY_FIGURES.items():
+            current = value_in(latest)
             for value, ids in sorted(stated.get(label, {}).items()):
                 if value != current:
                     findings.extend(

@@ -16,6 +16,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
+from connectsbot.field_errors import field_errors
 from connectsbot.knowledge import Entry, Policy, SourceRecord
 
 ENTRIES_DIR = "entries"
@@ -78,12 +79,9 @@ def digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _pydantic_problems(file: str, error: ValidationError) -> list[Problem]:
-    problems = []
-    for item in error.errors():
-        location = ".".join(str(part) for part in item["loc"]) or "(file)"
-        problems.append(Problem(file, location, item["msg"]))
-    return problems
+def validation_problems(file: str, error: ValidationError) -> list[Problem]:
+    """A pydantic error as problems of `file`, one per refused field."""
+    return [Problem(file, item.field or "(file)", item.message) for item in field_errors(error)]
 
 
 def parse_entry(text: str, file: str = "<text>") -> Entry:
@@ -112,7 +110,7 @@ def parse_entry(text: str, file: str = "<text>") -> Entry:
     try:
         return Entry.model_validate({**meta, "answer": body})
     except ValidationError as exc:
-        raise EntryFileError(_pydantic_problems(file, exc)) from None
+        raise EntryFileError(validation_problems(file, exc)) from None
 
 
 def _front_matter(entry: Entry) -> dict[str, Any]:
@@ -167,7 +165,7 @@ def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
     try:
         return Policy.model_validate(data)
     except ValidationError as exc:
-        raise EntryFileError(_pydantic_problems(file, exc)) from None
+        raise EntryFileError(validation_problems(file, exc)) from None
 
 
 def load_policy(folder: Path) -> Policy:
@@ -187,7 +185,7 @@ def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord
             record = SourceRecord.model_validate(item)
         except ValidationError as exc:
             problems += [
-                Problem(file, f"{index}.{p.field}", p.message) for p in _pydantic_problems(file, exc)
+                Problem(file, f"{index}.{p.field}", p.message) for p in validation_problems(file, exc)
             ]
             continue
         if record.id in records:

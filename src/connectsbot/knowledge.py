@@ -226,6 +226,35 @@ POLICY_PARAMETER_NAMES = (
     "program_start",
     "grace_hours",
 )
+# Parameters counted in whole Connects; the others are hours, except program_start (a moment).
+WHOLE_NUMBER_PARAMETERS = ("connects_per_interview", "weekly_cap")
+
+
+class PolicyNotInForce(LookupError):
+    """A moment before the first dated value of a policy parameter: the policy says nothing about it."""
+
+    def __init__(self, parameter: str, moment: datetime, first_effective: datetime) -> None:
+        super().__init__(
+            f"the policy has no value of {parameter} at {moment.isoformat()}: "
+            f"its first value takes effect on {first_effective.isoformat()}"
+        )
+        self.parameter = parameter
+        self.moment = moment
+        self.first_effective = first_effective
+
+
+class PolicyAt(BaseModel):
+    """The policy at one moment: each parameter's value in force then (as OpenFisca's
+    `parameters(instant)`)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    moment: datetime
+    connects_per_interview: int
+    weekly_cap: int
+    window_hours: float
+    program_start: datetime
+    grace_hours: float
 
 
 class Policy(BaseModel):
@@ -244,25 +273,38 @@ class Policy(BaseModel):
         for name in POLICY_PARAMETER_NAMES:
             parameter: PolicyParameter = getattr(self, name)
             for value in parameter.values:
-                is_moment = isinstance(value.value, datetime)
-                if (name == "program_start") != is_moment:
+                number = value.value
+                if (name == "program_start") != isinstance(number, datetime):
                     kind = "a date-time" if name == "program_start" else "a number"
                     raise ValueError(f"{name}: every value must be {kind}")
-                if not is_moment and value.value < 0:  # type: ignore[operator]
+                if isinstance(number, datetime):
+                    continue
+                if number < 0:
                     raise ValueError(f"{name}: values cannot be negative")
+                if name in WHOLE_NUMBER_PARAMETERS and number != int(number):
+                    raise ValueError(f"{name}: every value must be a whole number of Connects")
         return self
 
-    def number_at(self, name: str, moment: datetime) -> float:
-        """A numeric parameter's value at `moment` (its first value before any is in force)."""
-        parameter: PolicyParameter = getattr(self, name)
-        chosen = parameter.in_force(moment) or parameter.values[0]
-        assert not isinstance(chosen.value, datetime)
-        return chosen.value
+    def at(self, moment: datetime) -> PolicyAt:
+        """Every parameter's value in force at `moment` (an aware date-time).
 
-    def program_start_at(self, moment: datetime) -> datetime:
-        chosen = self.program_start.in_force(moment) or self.program_start.values[0]
-        assert isinstance(chosen.value, datetime)
-        return chosen.value
+        Raises PolicyNotInForce before the first value of any parameter, naming the one whose first
+        value comes latest: its date is the first moment the whole policy is in force.
+        """
+        chosen: dict[str, ParameterValue] = {}
+        not_yet: dict[str, datetime] = {}  # parameter -> its first effective date
+        for name in POLICY_PARAMETER_NAMES:
+            parameter: PolicyParameter = getattr(self, name)
+            value = parameter.in_force(moment)
+            if value is None:
+                not_yet[name] = parameter.values[0].effective_from
+            else:
+                chosen[name] = value.value
+        if not_yet:
+            name = max(not_yet, key=not_yet.__getitem__)
+            raise PolicyNotInForce(name, moment, not_yet[name])
+        # The model validator above checked each parameter's kind; PolicyAt's fields convert them.
+        return PolicyAt.model_validate({"moment": moment, **chosen})
 
     def all_values(self) -> list[PolicyValue]:
         return [value for name in POLICY_PARAMETER_NAMES for value in getattr(self, name).values]

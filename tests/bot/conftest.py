@@ -1,4 +1,4 @@
-"""The real bot against the fake Discord on 127.0.0.1 (tests/fakediscord), over the shipped knowledge base.
+"""The real bot against the fake Discord on 127.0.0.1 (package fakediscord), over the shipped knowledge base.
 
 - One database is imported from `knowledge/` per session and copied for each test (an import and a
   matcher build take about a second; copying takes milliseconds). Matchers are memoised per entry set.
@@ -27,42 +27,26 @@ if sys.dont_write_bytecode and sys.pycache_prefix is None:
 
 import asyncio
 import shutil
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from contextlib import AsyncExitStack
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import discord
 import pytest
-from pydantic import SecretStr
 
 import connectsbot.answers
 from bot.client import ConnectsBot
-from bot.settings import (
-    AnswerSettings,
-    BotSettings,
-    ChannelSettings,
-    DiscordSettings,
-    ModerationSettings,
-    StoreSettings,
-)
 from connectsbot.answers import AnswerService, TrainingData
 from connectsbot.kbfiles import load_policy, load_sources
 from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher, MatcherConfig
 from connectsbot.semantic import load_encoder
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
-from tests.conftest import SHIPPED_KNOWLEDGE
-from tests.fakediscord import payloads
-from tests.fakediscord.fixtures import StartFakeDiscord
-from tests.fakediscord.harness import FakeDiscord
-from tests.fakediscord.payloads import JSON
-
-TOKEN = "fake-bot-token.for-tests.only"
-START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
-
+from fakediscord import payloads
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import START, TOKEN, BotMaker, Clock, Launcher, Ticks, World, make_settings
+from tests.helpers import SHIPPED_KNOWLEDGE, StartFakeDiscord
 
 # Speed: one import per session, memoised matchers.
 
@@ -100,27 +84,6 @@ def template_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
 # Time
 
 
-@dataclass
-class Clock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
-@dataclass
-class Ticks:
-    """The bot's monotonic clock (cooldowns)."""
-
-    value: float = 1000.0
-
-    def __call__(self) -> float:
-        return self.value
-
-
 @pytest.fixture
 def clock() -> Clock:
     return Clock()
@@ -132,28 +95,6 @@ def ticks() -> Ticks:
 
 
 # The world: users, guilds, channels
-
-
-@dataclass
-class World:
-    bot_user: JSON
-    guild: JSON
-    other: JSON  # a second server the bot is in but does not serve moderators in
-    extra_guilds: list[JSON] = field(default_factory=list)
-
-    def channel(self, name: str, guild: JSON | None = None) -> JSON:
-        return next(c for c in (guild or self.guild)["channels"] if c["name"] == name)
-
-    def role(self, name: str, guild: JSON | None = None) -> JSON:
-        return next(r for r in (guild or self.guild)["roles"] if r["name"] == name)
-
-    @property
-    def guild_id(self) -> int:
-        return int(self.guild["id"])
-
-    @property
-    def guilds(self) -> list[JSON]:
-        return [self.guild, self.other, *self.extra_guilds]
 
 
 @pytest.fixture
@@ -169,38 +110,6 @@ def world() -> World:
         if member["user"]["username"] != bot_user["username"]:
             member["user"] = {**member["user"], "username": f"{member['user']['username']}-elsewhere"}
     return World(bot_user=bot_user, guild=guild, other=other)
-
-
-def make_settings(world: World, db: Path, **changes: dict[str, Any]) -> BotSettings:
-    """The bot's settings for the default world; `changes` per section override fields."""
-    sections: dict[str, dict[str, Any]] = {
-        "discord": {"token": SecretStr(TOKEN), "dev_guild_id": None, "sync_commands": True},
-        "store": {"db": db, "knowledge": SHIPPED_KNOWLEDGE},
-        "channels": {
-            "help_channel_ids": [int(world.channel("faq")["id"])],
-            "forum_channel_ids": [int(world.channel("help")["id"])],
-            "mod_log_channel_id": int(world.channel("mod-log")["id"]),
-        },
-        "moderation": {
-            "moderator_roles": {world.guild_id: [int(world.role("Moderator")["id"])]},
-            "guild_ids": [world.guild_id],
-            "context_menu_moderators_only": False,
-        },
-        "answers": {"cooldown_seconds": 60.0},
-    }
-    for name, values in changes.items():
-        sections[name].update(values)
-    return BotSettings(
-        discord=DiscordSettings(_env_file=None, **sections["discord"]),
-        store=StoreSettings(_env_file=None, **sections["store"]),
-        channels=ChannelSettings(_env_file=None, **sections["channels"]),
-        moderation=ModerationSettings(_env_file=None, **sections["moderation"]),
-        answers=AnswerSettings(_env_file=None, **sections["answers"]),
-    )
-
-
-BotMaker = Callable[..., Awaitable[ConnectsBot]]
-Launcher = Callable[..., Awaitable[FakeDiscord]]
 
 
 @pytest.fixture
@@ -244,7 +153,7 @@ async def make_bot(
 async def start_fake_discord() -> AsyncIterator[StartFakeDiscord]:
     """`await start_fake_discord(bot, **options)` -> a started fake, stopped and checked at teardown.
 
-    Replaces the fixture of tests.fakediscord.fixtures for every test here: each fake checks at exit
+    Replaces the fixture of tests/conftest.py for every test here: each fake checks at exit
     that no message the bot wrote could ping (`check_mentions`), and no test can turn that off."""
     async with AsyncExitStack() as stack:
 
@@ -270,8 +179,3 @@ async def launch(make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world
 async def fake(launch: Launcher) -> FakeDiscord:
     """The bot with the default settings, connected."""
     return await launch()
-
-
-def bot_of(fake: FakeDiscord) -> ConnectsBot:
-    assert isinstance(fake.bot, ConnectsBot)
-    return fake.bot

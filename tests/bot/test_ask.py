@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import Launcher, World, bot_of
-from tests.fakediscord import payloads
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord import payloads
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import Launcher, World, bot_of
 
 ANSWERED = "do unused connects roll over?"
 UNSURE = "connects plan"  # the matcher offers the Plus plan, the monthly allowance, ...

@@ -3,8 +3,8 @@ reply per question; never to bots or itself; per-member cooldown; survives a gat
 
 from __future__ import annotations
 
-from tests.bot.conftest import Ticks, World, bot_of
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import Ticks, World, bot_of
 
 CONFIDENT = "do unused connects roll over to next month?"
 CLOSE = "connects plan"

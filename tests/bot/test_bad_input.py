@@ -17,8 +17,7 @@ import discord
 from hypothesis import HealthCheck, given, settings
 
 from bot import render
-from tests.bot.conftest import Ticks, World, bot_of
-from tests.fakediscord.harness import (
+from fakediscord.harness import (
     CALLBACK_ROUTE,
     MESSAGE_WRITES,
     THREAD_ROUTES,
@@ -26,6 +25,7 @@ from tests.fakediscord.harness import (
     Reply,
     walk_components,
 )
+from tests.bot.helpers import Ticks, World, bot_of
 from tests.test_fuzz_member_text import MEMBER_TEXT
 
 SEED = "upwork-connects-announcement"

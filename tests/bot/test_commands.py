@@ -13,8 +13,8 @@ import pytest
 from discord import app_commands
 
 from bot.client import EXTENSIONS, ConnectsBot
-from tests.bot.conftest import TOKEN, BotMaker, World, bot_of
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import TOKEN, BotMaker, World, bot_of
 
 NAME = re.compile(r"^[-_a-z0-9]{1,32}$")
 

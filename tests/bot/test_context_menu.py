@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import checks
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord.harness import FakeDiscord
 
 MENU = "Answer with FAQ"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
 
 TIMELINE = """2026-11-02 proposal Logo design
 2026-11-03 09:10 interview Logo design

@@ -12,10 +12,10 @@ import asyncio
 import pytest
 
 from bot.expired_controls import EXPIRED_CONTROL_TEXT, EXPIRED_FORM_TEXT
-from tests.bot.conftest import bot_of
+from fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord, Reply
+from fakediscord.payloads import JSON
+from tests.bot.helpers import bot_of
 from tests.bot.test_diagnose import TIMELINE
-from tests.fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord, Reply
-from tests.fakediscord.payloads import JSON
 
 ANSWERED = "do unused connects roll over?"
 HELPFUL = "cb:fb:connects-rollover:1"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import bot_of
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import bot_of
 
 
 async def test_show_an_entry_picked_from_autocomplete(fake: FakeDiscord) -> None:

@@ -12,9 +12,9 @@ import pytest
 
 from bot import checks
 from connectsbot.kbfiles import parse_entry, render_entry
-from tests.bot.conftest import bot_of
-from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
+from tests.bot.helpers import bot_of
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 
 ANSWERED = "do unused connects roll over?"
 ROLLOVER = Path("entries") / "connects-rollover.md"

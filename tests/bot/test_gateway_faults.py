@@ -9,8 +9,8 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from tests.bot.conftest import bot_of
-from tests.fakediscord.harness import CALLBACK_ROUTE, FakeDiscord
+from fakediscord.harness import CALLBACK_ROUTE, FakeDiscord
+from tests.bot.helpers import bot_of
 
 CONFIDENT = "do unused connects roll over to next month?"
 TITLE = "Do unused Connects roll over to the next month?"

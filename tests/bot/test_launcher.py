@@ -21,8 +21,8 @@ from bot import launcher
 from bot.settings import BotSettings
 from connectsbot import cli
 from connectsbot.store import KnowledgeStore
-from tests.bot.conftest import TOKEN, World, make_settings
-from tests.conftest import REPO
+from tests.bot.helpers import TOKEN, World, make_settings
+from tests.helpers import REPO
 
 
 class StubBot:

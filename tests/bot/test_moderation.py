@@ -9,8 +9,8 @@ from typing import Any
 from bot import checks
 from connectsbot.kbfiles import Problem
 from connectsbot.store import ImportFailed, ImportReport
-from tests.bot.conftest import bot_of
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
+from tests.bot.helpers import bot_of
 
 SEED = "upwork-connects-announcement"
 

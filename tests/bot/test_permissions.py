@@ -28,11 +28,11 @@ from bot.client import ConnectsBot
 from bot.components import INVALID_CONTROL
 from bot.exts.faq import _modals
 from bot.exts.faq._views import ALREADY_DONE
-from tests.bot.conftest import TOKEN, BotMaker, Launcher, World, bot_of
-from tests.fakediscord import payloads
-from tests.fakediscord.fixtures import StartFakeDiscord
-from tests.fakediscord.harness import FakeDiscord, PendingInteraction, Reply
-from tests.fakediscord.payloads import JSON
+from fakediscord import payloads
+from fakediscord.harness import FakeDiscord, PendingInteraction, Reply
+from fakediscord.payloads import JSON
+from tests.bot.helpers import TOKEN, BotMaker, Launcher, World, bot_of
+from tests.helpers import StartFakeDiscord
 
 SEED = "upwork-connects-announcement"
 UNSURE = "connects plan"  # recorded as an open question with a few suggestions

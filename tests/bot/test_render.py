@@ -19,7 +19,7 @@ from connectsbot.knowledge import Entry, normalise_alias
 from connectsbot.matching import Matcher
 from connectsbot.question_reports import QuestionGroup, StatsReport
 from connectsbot.store import DayCount, RecordedQuestion, Revision
-from tests.conftest import SHIPPED_KNOWLEDGE, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 from tests.test_fuzz_member_text import (
     ENTRIES,
     LONG,

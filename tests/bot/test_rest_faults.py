@@ -10,9 +10,9 @@ import logging
 import pytest
 
 from bot.failures import DISCORD_FAILED_TEXT, NO_PERMISSION_TEXT
-from tests.bot.conftest import bot_of
-from tests.fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord
-from tests.fakediscord.server import RecordedRequest
+from fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord
+from fakediscord.server import RecordedRequest
+from tests.bot.helpers import bot_of
 
 CONFIDENT = "do unused connects roll over to next month?"
 TITLE = "Do unused Connects roll over to the next month?"

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from tests.bot.conftest import Launcher, Ticks, World, bot_of
-from tests.fakediscord.harness import FakeDiscord
+from fakediscord.harness import FakeDiscord
+from tests.bot.helpers import Launcher, Ticks, World, bot_of
 
 QUESTION = "do unused connects roll over?"
 ENTRY = "connects-rollover"

@@ -14,8 +14,8 @@ from typing import Any
 import pytest
 
 from bot import launcher
-from tests.bot.conftest import World, bot_of, make_settings
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
+from tests.bot.helpers import World, bot_of, make_settings
 from tests.store_faults import BIG_ANSWER, fill_disk, make_read_only, write_lock_held
 
 ANSWERED = "do unused connects roll over?"

@@ -7,8 +7,8 @@ import struct
 import zlib
 
 from bot import checks
-from tests.bot.conftest import Clock, bot_of
-from tests.fakediscord.harness import FakeDiscord, Reply
+from fakediscord.harness import FakeDiscord, Reply
+from tests.bot.helpers import Clock, bot_of
 
 PHOTO = [
     "how do I change my profile photo",

@@ -3,18 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import yaml
 
 from connectsbot.diagnosis import Diagnosis, diagnose, parse_timeline
-from connectsbot.kbfiles import load_policy
+from connectsbot.kbfiles import POLICY_FILE, load_policy, parse_policy
 from connectsbot.knowledge import Policy
+from tests.helpers import SHIPPED_KNOWLEDGE
 
-REPO = Path(__file__).resolve().parents[2]
-TIMELINES = REPO.parent / "shared" / "eval" / "timelines"
-SHIPPED_KNOWLEDGE = REPO / "knowledge"
 SHIPPED_POLICY = load_policy(SHIPPED_KNOWLEDGE)
 NOW = datetime(2026, 11, 21, 12, 0, tzinfo=UTC)
 
@@ -27,9 +24,19 @@ def verdicts(diagnosis: Diagnosis) -> list[tuple[str, str, str, int]]:
     return [(item.job, item.verdict, item.reason, item.connects) for item in diagnosis.items]
 
 
+def shipped_policy_data() -> dict[str, Any]:
+    """The shipped policy.yaml as plain data, to change in a test and read back with `policy_from`."""
+    data: dict[str, Any] = yaml.safe_load((SHIPPED_KNOWLEDGE / POLICY_FILE).read_text(encoding="utf-8"))
+    return data
+
+
+def policy_from(data: dict[str, Any]) -> Policy:
+    return parse_policy(yaml.safe_dump(data))
+
+
 def policy_with(name: str, effective_from: str, value: Any) -> Policy:
     """The shipped policy plus one later dated value of parameter `name`."""
-    data = yaml.safe_load((SHIPPED_KNOWLEDGE / "policy.yaml").read_text(encoding="utf-8"))
+    data = shipped_policy_data()
     data[name]["values"].append(
         {
             "effective_from": effective_from,
@@ -38,7 +45,7 @@ def policy_with(name: str, effective_from: str, value: Any) -> Policy:
             "cites": {"source": "connectsbot-defaults", "supports": "a test of a dated change"},
         }
     )
-    return Policy.model_validate(data)
+    return policy_from(data)
 
 
 def timeline(*lines: str) -> str:

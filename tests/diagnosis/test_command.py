@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from connectsbot.diagnosis import command
-from tests.diagnosis.support import SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE
 
 TIMELINE = "2026-11-02 proposal A\n2026-11-03 09:10 interview A\n2026-11-03 09:40 respond A\n"
 
@@ -169,3 +169,16 @@ def test_broken_policy_exits_1(
     (tmp_path / "kb" / "policy.yaml").write_text("weekly_cap: [", encoding="utf-8")
     assert run(["--knowledge", str(tmp_path / "kb"), str(timeline_file)]) == 1
     assert "policy cannot be read" in capsys.readouterr().err
+
+
+def test_a_timeline_before_the_policy_is_judged_not_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "old.txt"
+    path.write_text(
+        "2019-05-01 proposal A\n2019-05-02 interview A\n2019-05-02 respond A\n2019-06-01 check\n",
+        encoding="utf-8",
+    )
+    assert run([str(path)]) == 0
+    shown = capsys.readouterr().out
+    assert "before the program began" in shown and "The wait before Connects count as missing" in shown

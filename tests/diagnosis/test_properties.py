@@ -11,8 +11,8 @@ from hypothesis import strategies as st
 
 from connectsbot.diagnosis import Diagnosis, advise, diagnose, parse_timeline, render_text
 from connectsbot.kbfiles import load_sources
-from tests.conftest import SHIPPED_KNOWLEDGE
-from tests.diagnosis.support import NOW, SHIPPED_POLICY, TIMELINES
+from tests.diagnosis.support import NOW, SHIPPED_POLICY
+from tests.helpers import PUBLIC_TIMELINES, SHIPPED_KNOWLEDGE
 
 BUDGET = settings(max_examples=200, deadline=None)
 SOURCES = load_sources(SHIPPED_KNOWLEDGE)
@@ -21,10 +21,10 @@ CANONICAL_KINDS = ["proposal", "invite", "interview", "respond", "offer", "bonus
 CANONICAL_JOBS = ["Logo design", "logo  DESIGN", "Data entry", "Landing page"]
 SEED_LINES = [
     line
-    for path in (sorted(TIMELINES.glob("*.txt")) if TIMELINES.is_dir() else [])
+    for path in sorted(PUBLIC_TIMELINES.glob("*.txt"))
     for line in path.read_text(encoding="utf-8").splitlines()
     if line.strip()
-] or ["2026-11-02 proposal Logo design", "2026-11-03 09:40 respond Logo design", "2026-11-06 check"]
+]
 NASTY = ["\x00", "\u200f", "\u202e", "\ufeff", "\r", "\n", "#", "`", "’", "٣", "\u2028", " ", ":", "T", "+"]
 
 nows = st.datetimes(min_value=datetime(1, 1, 9), max_value=datetime(9999, 12, 20), timezones=st.just(UTC))

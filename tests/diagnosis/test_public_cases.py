@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from connectsbot.diagnosis import command
-from tests.diagnosis.support import TIMELINES
+from tests.helpers import PUBLIC_TIMELINES
 
-CASES = sorted(TIMELINES.glob("*.txt")) if TIMELINES.is_dir() else []
+CASES = sorted(PUBLIC_TIMELINES.glob("*.txt"))
 CONTRACT_ITEM_KEYS = ["job", "event_at", "verdict", "reason", "connects", "explanation"]
 
 
@@ -39,7 +39,6 @@ def run_json(path: Path, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
     return result
 
 
-@pytest.mark.skipif(not CASES, reason=f"the public timelines are not beside the repo ({TIMELINES})")
 @pytest.mark.parametrize("case", CASES, ids=[case.stem for case in CASES])
 def test_public_timeline(case: Path, capsys: pytest.CaptureFixture[str]) -> None:
     want = json.loads(case.with_suffix(".json").read_text(encoding="utf-8"))
@@ -53,9 +52,8 @@ def test_public_timeline(case: Path, capsys: pytest.CaptureFixture[str]) -> None
         assert item["event_at"][-6] in "+-"  # ISO with an offset
 
 
-@pytest.mark.skipif(not CASES, reason=f"the public timelines are not beside the repo ({TIMELINES})")
 def test_contract_example_json_in_full(capsys: pytest.CaptureFixture[str]) -> None:
-    got = run_json(TIMELINES / "01-contract-example.txt", capsys)
+    got = run_json(PUBLIC_TIMELINES / "01-contract-example.txt", capsys)
     assert [(i["job"], i["event_at"]) for i in got["items"]] == [
         ("Logo design", "2026-11-03T09:40:00+00:00"),
         ("Landing page", "2026-11-04T00:00:00+00:00"),
@@ -64,9 +62,8 @@ def test_contract_example_json_in_full(capsys: pytest.CaptureFixture[str]) -> No
     assert got["errors"] == []
 
 
-@pytest.mark.skipif(not CASES, reason=f"the public timelines are not beside the repo ({TIMELINES})")
 def test_unreadable_lines_are_listed_with_line_text_and_message(capsys: pytest.CaptureFixture[str]) -> None:
-    got = run_json(TIMELINES / "11-unreadable-lines.txt", capsys)
+    got = run_json(PUBLIC_TIMELINES / "11-unreadable-lines.txt", capsys)
     assert [(e["line"], e["text"]) for e in got["errors"]] == [
         (3, "2025-09-31 respond Subtitles for cooking show"),
         (4, "2025-09-03 archived Subtitles for cooking show"),

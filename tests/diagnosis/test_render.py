@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from connectsbot.diagnosis import advise, render_text
 from connectsbot.kbfiles import load_sources
-from tests.conftest import SHIPPED_KNOWLEDGE
-from tests.diagnosis.support import TIMELINES, judge, timeline
+from tests.diagnosis.support import judge, timeline
+from tests.helpers import PUBLIC_TIMELINES, SHIPPED_KNOWLEDGE
 
 CONTRACT_EXAMPLE = timeline(
     "2026-11-02 proposal Logo design",
@@ -44,9 +44,8 @@ def test_contract_example_rendering() -> None:
 
 
 def test_public_example_file_renders_the_same() -> None:
-    example = TIMELINES / "01-contract-example.txt"
-    if example.exists():
-        assert rendered(example.read_text(encoding="utf-8")) == rendered(CONTRACT_EXAMPLE)
+    example = PUBLIC_TIMELINES / "01-contract-example.txt"
+    assert rendered(example.read_text(encoding="utf-8")) == rendered(CONTRACT_EXAMPLE)
 
 
 def test_pending_mark_and_wait() -> None:

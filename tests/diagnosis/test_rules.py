@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from connectsbot.diagnosis import advise, render_text
 from connectsbot.knowledge import Policy
-from tests.diagnosis.support import judge, policy_with, timeline, verdicts
+from tests.diagnosis.support import judge, policy_from, policy_with, shipped_policy_data, timeline, verdicts
 
 CHECK_LATER = "2026-12-31 check"
 
@@ -440,3 +441,44 @@ def test_far_future_response_does_not_overflow() -> None:
     item = judge(text).items[0]
     assert (item.verdict, item.due_from) == ("pending", None)
     assert "later" in item.explanation
+
+
+# Before the policy's first dated values
+
+
+def test_a_response_before_a_parameters_first_value_is_before_program() -> None:
+    data = shipped_policy_data()
+    data["weekly_cap"]["values"][0]["effective_from"] = "2021-03-01T00:00:00Z"  # starts after the program
+    policy = policy_from(data)
+    early = judge(
+        timeline(*responded_interview("A", "2021-01-10 10:00", "2021-01-01"), CHECK_LATER), policy=policy
+    )
+    later = judge(
+        timeline(*responded_interview("A", "2021-03-01 00:00", "2021-01-01"), CHECK_LATER), policy=policy
+    )
+    assert verdicts(early) == [("A", "not_due", "before_program", 0)]
+    assert "rules took effect on 1 Mar 2021" in early.items[0].explanation
+    assert verdicts(later) == [("A", "due", "eligible", 10)]
+
+
+def test_a_check_before_the_policy_is_judged_and_rendered_without_a_grace() -> None:
+    text = timeline(
+        "2019-05-01 proposal A",
+        "2019-05-02 interview A",
+        "2019-05-02 respond A",
+        "2019-05-03 proposal B",
+        "2026-11-02 interview B",  # answered after the check: pending under the policy of its response
+        "2026-11-02 respond B",
+        "2019-06-01 check",
+    )
+    diagnosis = judge(text)
+    assert verdicts(diagnosis) == [("A", "not_due", "before_program", 0), ("B", "pending", "eligible", 10)]
+    assert diagnosis.grace_hours is None
+    advice = advise(diagnosis)
+    shown = render_text(diagnosis, advice, {})
+    assert "The wait before Connects count as missing is the project's default" in shown
+    assert any(
+        step.action == "wait"
+        and step.text.endswith("The wait is the project's default, not an official figure.")
+        for step in advice.steps
+    )

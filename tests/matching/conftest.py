@@ -3,24 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import json
-from collections.abc import Sequence
-from dataclasses import dataclass
-from pathlib import Path
 
 import pytest
 
 from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_folder
-from connectsbot.knowledge import Entry, LabelledQuestion
+from connectsbot.knowledge import Entry
 from connectsbot.matching import Matcher
-from connectsbot.matching.hybrid import HybridMatcher, Vector
-from connectsbot.semantic import Encoder
 from connectsbot.store import KnowledgeStore
-
-REPO = Path(__file__).resolve().parents[2]
-SHIPPED_KNOWLEDGE = REPO / "knowledge"
-PUBLIC_QUESTIONS = REPO.parent / "shared" / "eval" / "questions.jsonl"
+from tests.helpers import SHIPPED_KNOWLEDGE
+from tests.matching.helpers import Shipped
 
 
 @pytest.fixture(scope="session")
@@ -36,19 +28,6 @@ def shipped(shipped_entries: list[Entry]) -> Matcher:
     return Matcher(shipped_entries)
 
 
-@dataclass(frozen=True)
-class Shipped:
-    """The answer service's matcher over the shipped knowledge base, as the product starts it."""
-
-    answers: HybridMatcher
-    encoder: Encoder | None
-
-    def vectors(self, questions: Sequence[str]) -> list[Vector | None]:
-        if self.encoder is None or not self.answers.semantic:
-            return [None] * len(questions)
-        return list(self.encoder.encode([self.answers.text_to_encode(q) for q in questions]))
-
-
 @pytest.fixture(scope="session")
 def shipped_answers(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
     async def start() -> Shipped:
@@ -58,12 +37,3 @@ def shipped_answers(tmp_path_factory: pytest.TempPathFactory) -> Shipped:
             return Shipped(answers.current_matcher, answers.encoder)
 
     return asyncio.run(start())
-
-
-def public_questions() -> list[LabelledQuestion]:
-    """The public evaluation set: the suite fails, not skips, when the shared folder is missing."""
-    assert PUBLIC_QUESTIONS.is_file(), f"public evaluation questions not found at {PUBLIC_QUESTIONS}"
-    lines = PUBLIC_QUESTIONS.read_text(encoding="utf-8").splitlines()
-    return [
-        LabelledQuestion(q=case["q"], expect=case["expect"]) for case in map(json.loads, filter(None, lines))
-    ]

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from connectsbot.answers import TrainingData
 from connectsbot.matching.training import evaluate
-from tests.matching.conftest import SHIPPED_KNOWLEDGE, Shipped
+from tests.helpers import SHIPPED_KNOWLEDGE
+from tests.matching.helpers import Shipped
 
 MIN_ACCURACY = 0.90
 MAX_WRONG_CONFIDENT = 0.02

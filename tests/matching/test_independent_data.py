@@ -16,7 +16,8 @@ from rapidfuzz import fuzz
 
 from connectsbot.answers import TrainingData
 from connectsbot.knowledge import Entry
-from tests.matching.conftest import SHIPPED_KNOWLEDGE, public_questions
+from tests.helpers import SHIPPED_KNOWLEDGE
+from tests.matching.helpers import public_questions
 
 NEAR_COPY = 90.0
 MIN_WORDS_FOR_SET_RATIO = 3

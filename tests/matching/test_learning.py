@@ -12,8 +12,8 @@ from connectsbot.matching.logistic import fit_logistic
 from connectsbot.matching.smalltalk import is_smalltalk
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, evaluate, load_labelled, train
-from tests.conftest import build_entry
-from tests.matching.conftest import Shipped
+from tests.helpers import build_entry
+from tests.matching.helpers import Shipped
 
 
 @pytest.mark.parametrize(

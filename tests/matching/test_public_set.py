@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from connectsbot.matching import Matcher
 from connectsbot.matching.training import evaluate
-from tests.matching.conftest import Shipped, public_questions
+from tests.matching.helpers import Shipped, public_questions
 
 MIN_ACCURACY = 0.90
 MAX_WRONG_CONFIDENT = 0.03

@@ -43,10 +43,12 @@ def lines(text: str | None) -> list[str]:
 
 def build_entry(data: dict[str, Any]) -> Entry | list[str]:
     """The entry, or what is wrong with it (field: problem)."""
+    from connectsbot.field_errors import field_errors
+
     try:
         return Entry.model_validate(data)
     except ValidationError as error:
-        return [f"{'.'.join(map(str, e['loc'])) or 'entry'}: {e['msg']}" for e in error.errors()]
+        return [f"{item.field or 'entry'}: {item.message}" for item in field_errors(error)]
 
 
 def slug(text: str) -> str:

@@ -8,7 +8,7 @@ from connectsbot.diagnosis.results import (
     DiagnosisItem,
     NextStep,
     format_moment,
-    format_number,
+    wait_words,
 )
 
 
@@ -37,7 +37,7 @@ def advise(diagnosis: Diagnosis) -> Advice:
             NextStep(
                 action="wait",
                 text=f"Wait until {until} for the {connects} pending Connects ({_jobs(pending)}). "
-                f"The {format_number(diagnosis.grace_hours)} h wait is the project's default, "
+                f"{wait_words(diagnosis.grace_hours)} is the project's default, "
                 "not an official figure.",
             )
         )

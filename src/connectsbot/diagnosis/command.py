@@ -13,7 +13,7 @@ from connectsbot.diagnosis.report_text import render_text
 from connectsbot.diagnosis.rules import diagnose
 from connectsbot.diagnosis.timeline import aware, parse_timeline
 from connectsbot.kbfiles import EntryFileError, load_policy, load_sources
-from connectsbot.paths import knowledge_dir
+from connectsbot.settings import SettingsError, StoreSettings, read_section
 
 EXIT_OK, EXIT_POLICY, EXIT_USAGE = 0, 1, 2
 
@@ -45,6 +45,9 @@ def run(args: argparse.Namespace) -> int:
     except _Unusable as problem:
         print(f"connectsbot diagnose: {problem}", file=sys.stderr)
         return EXIT_USAGE
+    except SettingsError as error:  # CONNECTSBOT_KNOWLEDGE (environment or .env) names no folder
+        print(f"connectsbot diagnose: {error}", file=sys.stderr)
+        return EXIT_POLICY
     try:
         policy = load_policy(folder)
         # Only the text names the policy's sources (from the registry); the contract JSON does not.
@@ -83,7 +86,7 @@ def _read(file: str) -> str:
 
 def _knowledge(folder: str | None) -> Path:
     if folder is None:
-        return knowledge_dir()
+        return read_section(StoreSettings).knowledge
     path = Path(folder)
     if not path.is_dir():
         raise _Unusable(f"--knowledge {folder}: no such folder")

@@ -13,7 +13,7 @@ from connectsbot.diagnosis.results import (
     DiagnosisItem,
     ReadLine,
     format_moment,
-    format_number,
+    wait_words,
 )
 from connectsbot.knowledge import SourceRecord
 
@@ -76,7 +76,7 @@ def render_text(diagnosis: Diagnosis, advice: Advice, sources: Mapping[str, Sour
     out += [
         "",
         f"Policy applied: {policy_basis(diagnosis.policy_sources, sources, _age_reference(diagnosis))}. "
-        f"The {format_number(diagnosis.grace_hours)} h wait before Connects count as missing is "
+        f"{wait_words(diagnosis.grace_hours)} before Connects count as missing is "
         "the project's default, not an official figure.",
     ]
     return "\n".join(out)

@@ -99,7 +99,7 @@ class Diagnosis(BaseModel):
     errors: list[TimelineError]
     checked_at: datetime
     checked_from: CheckSource
-    grace_hours: float  # in force at the check, for the closing note
+    grace_hours: float | None  # in force at the check, for the closing note; None before the policy
     policy_sources: list[str]
     assumed_years: list[AssumedYear] = Field(default_factory=list)
     reading: list[ReadLine] = Field(default_factory=list)  # every non-blank line, in line order
@@ -145,6 +145,11 @@ class Advice(BaseModel):
 def format_number(value: float) -> str:
     """50.0 -> "50", 1.5 -> "1.5": policy numbers as a person writes them."""
     return f"{value:g}"
+
+
+def wait_words(grace_hours: float | None) -> str:
+    """ "The 48 h wait", or "The wait" when the check came before the policy gave one."""
+    return "The wait" if grace_hours is None else f"The {format_number(grace_hours)} h wait"
 
 
 def format_offset(moment: datetime) -> str:

@@ -22,7 +22,7 @@ from connectsbot.diagnosis.results import (
     format_number,
 )
 from connectsbot.diagnosis.timeline import ParsedTimeline, TimelineEvent, aware
-from connectsbot.knowledge import Policy
+from connectsbot.knowledge import Policy, PolicyNotInForce
 
 REQUEST_KINDS = ("interview", "invite")
 HOURS_PER_DAY = 24
@@ -116,11 +116,19 @@ def diagnose(
         errors=errors,
         checked_at=checked_at,
         checked_from="check line" if timeline.check_at is not None else "--now" if now_given else "now",
-        grace_hours=policy.number_at("grace_hours", checked_at),
+        grace_hours=_grace_at(policy, checked_at),
         policy_sources=list(dict.fromkeys(citation.source for citation in policy.citations())),
         assumed_years=list(timeline.assumed_years),
         reading=_reading(timeline, errors),
     )
+
+
+def _grace_at(policy: Policy, checked_at: datetime) -> float | None:
+    """The grace in force at the check, for the closing note; None when the check is before the policy."""
+    try:
+        return policy.at(checked_at).grace_hours
+    except PolicyNotInForce:
+        return None
 
 
 def _reading(timeline: ParsedTimeline, errors: list[TimelineError]) -> list[ReadLine]:
@@ -241,11 +249,19 @@ def _judge_responded(
 
     if failure := _no_proposal(request, candidate.key, context):
         return _not_due(candidate, "no_proposal", failure)
-    program_start = policy.program_start_at(at)
-    if at < program_start:
+    try:
+        rules = policy.at(at)
+    except PolicyNotInForce as gap:
+        # Before the policy's first dated values there are no rules to apply: the program had not begun.
         explanation = (
-            f"{responded}, before the interview-Connects program began on {context.moment(program_start)}; "
-            "responses before it earn nothing (R7)."
+            f"{responded}, before the interview-Connects program's rules took effect on "
+            f"{context.moment(gap.first_effective)}; responses before them earn nothing (R7)."
+        )
+        return _not_due(candidate, "before_program", explanation)
+    if at < rules.program_start:
+        explanation = (
+            f"{responded}, before the interview-Connects program began on "
+            f"{context.moment(rules.program_start)}; responses before it earn nothing (R7)."
         )
         return _not_due(candidate, "before_program", explanation)
     if earlier := ledger.by_job.get(candidate.key):
@@ -255,9 +271,7 @@ def _judge_responded(
         )
         return _not_due(candidate, "already_awarded", explanation)
 
-    connects = round(policy.number_at("connects_per_interview", at))
-    cap = policy.number_at("weekly_cap", at)
-    window_hours = policy.number_at("window_hours", at)
+    connects, cap, window_hours = rules.connects_per_interview, rules.weekly_cap, rules.window_hours
     counted, paid = ledger.within(at, timedelta(hours=window_hours))
     if paid + connects > cap:
         return _not_due(
@@ -265,7 +279,7 @@ def _judge_responded(
         )
 
     ledger.add(candidate.key, _Award(response, connects))
-    grace_hours = policy.number_at("grace_hours", at)
+    grace_hours = rules.grace_hours
     due_from = _later(at, grace_hours)
     lead = context.first_leads[candidate.key]
     earned = (

@@ -7,8 +7,8 @@ import logging
 import threading
 from pathlib import Path
 
-from connectsbot.paths import SEMANTIC_ENV, semantic_setting
 from connectsbot.semantic.encoder import MODEL_NAME, SentenceEncoder
+from connectsbot.settings import SEMANTIC_VARIABLE, SemanticSettings, read_section
 
 log = logging.getLogger(__name__)
 
@@ -39,12 +39,12 @@ def semantic_enabled(enabled: bool | None = None) -> bool:
     value that is neither on nor off, rather than guess what the operator meant."""
     if enabled is not None:
         return enabled
-    value = semantic_setting()
+    value = read_section(SemanticSettings).semantic
     if value is None or value.strip().lower() in _ON:
         return True
     if value.strip().lower() in _OFF:
         return False
-    raise SemanticUnavailable(f"{SEMANTIC_ENV}={value!r} is not understood (use on or off)")
+    raise SemanticUnavailable(f"{SEMANTIC_VARIABLE}={value!r} is not understood (use on or off)")
 
 
 def model_dir() -> Path:
@@ -62,7 +62,7 @@ def open_encoder(enabled: bool | None = None, path: Path | None = None) -> Sente
     Raises SemanticUnavailable when it is turned off, not installed or unreadable.
     """
     if not semantic_enabled(enabled):
-        raise SemanticUnavailable(f"turned off ({SEMANTIC_ENV}=off or the flag)")
+        raise SemanticUnavailable(f"turned off ({SEMANTIC_VARIABLE}=off or the flag)")
     folder = (path or model_dir()).resolve()
     with _load_lock:
         encoder = _loaded.get(folder)

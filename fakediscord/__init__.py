@@ -3,12 +3,13 @@
 - ``payloads``: builders for Discord's JSON (users, guilds, channels, messages, interactions).
 - ``server``: the aiohttp fake (REST under /api/v10, gateway websocket), recording every call.
 - ``harness``: ``FakeDiscord``, the API tests use (slash, click, message, reconnect, fail_next, ...).
-- ``fixtures``: pytest fixtures to import into a conftest (``fake_discord``, ``start_fake_discord``).
 
-Nothing here talks to discord.com: the bot's HTTP session only resolves ``localhost``.
+Used by the tests (their pytest fixtures, ``fake_discord`` and ``start_fake_discord``, are in
+tests/conftest.py) and by bench/bench_load.py; imported from the repository root, not installed with
+the project. Nothing here talks to discord.com: the bot's HTTP session only resolves ``localhost``.
 """
 
-from tests.fakediscord.harness import (
+from fakediscord.harness import (
     BotFailure,
     CommandNotVisible,
     FakeDiscord,
@@ -17,7 +18,7 @@ from tests.fakediscord.harness import (
     Reply,
     WaitTimeout,
 )
-from tests.fakediscord.server import FakeDiscordServer, RecordedRequest
+from fakediscord.server import FakeDiscordServer, RecordedRequest
 
 __all__ = [
     "BotFailure",

@@ -1,6 +1,6 @@
 """Run the real discord.py client against the fake Discord on 127.0.0.1, and drive it from a test.
 
-Usage (see also ``tests.fakediscord.fixtures`` for the pytest fixtures)::
+Usage (the pytest fixtures ``fake_discord`` and ``start_fake_discord`` are in tests/conftest.py)::
 
     async with FakeDiscord.start(make_bot()) as discord:
         reply = await discord.slash("echo", text="hi", user=discord.member_user)
@@ -49,9 +49,9 @@ import discord.webhook.async_
 import yarl
 from discord import app_commands
 
-from tests.fakediscord import payloads
-from tests.fakediscord.payloads import JSON
-from tests.fakediscord.server import (
+from fakediscord import payloads
+from fakediscord.payloads import JSON
+from fakediscord.server import (
     FATAL_CLOSE_CODES,
     FakeDiscordServer,
     InteractionRecord,

@@ -7,7 +7,7 @@ dispatched, the registered application commands and one gateway session with its
 a replay buffer. Every REST call is recorded as a ``RecordedRequest``; an unknown route is answered
 ``404 {"message": "Unknown route", "code": 0}`` and reported through ``on_problem``.
 
-Tests normally drive it through ``tests.fakediscord.harness.FakeDiscord``; this module knows nothing
+Tests normally drive it through ``fakediscord.harness.FakeDiscord``; this module knows nothing
 about pytest.
 """
 
@@ -30,8 +30,8 @@ import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractResolver, ResolveResult
 
-from tests.fakediscord import payloads
-from tests.fakediscord.payloads import JSON
+from fakediscord import payloads
+from fakediscord.payloads import JSON
 
 API_PREFIX = "/api/v10"
 HEARTBEAT_INTERVAL_MS = 41_250
@@ -729,9 +729,7 @@ class FakeDiscordServer:
                 )
         if matched is None:
             self.unknown_routes.append(rec)
-            self.on_problem(
-                f"unknown REST route: {rec.method} {rec.path} (add it to tests/fakediscord/server.py)"
-            )
+            self.on_problem(f"unknown REST route: {rec.method} {rec.path} (add it to fakediscord/server.py)")
             return 404, {"message": "Unknown route", "code": 0}, None
         _, params, handler = matched
         try:
