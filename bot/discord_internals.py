@@ -78,7 +78,7 @@ def ui_will_handle(client: discord.Client, data: Any) -> bool:
 
 def handler_tasks() -> list[asyncio.Task[Any]]:
     """The tasks of this event loop running discord.py handlers (see HANDLER_TASK_PREFIXES), but the
-    current one: what a clean shutdown lets finish."""
+    current one: what a clean shutdown lets finish, and what the fake Discord's `settle` waits for."""
     current = asyncio.current_task()
     return [
         task
