@@ -8,17 +8,13 @@ and modals call `require_moderator` in their callbacks, because anyone can send 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any
 
 import discord
 from discord import app_commands
 
-from bot.render import NO_MENTIONS
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
-
-T = TypeVar("T")
+from bot.replies import respond
+from bot.settings import ModerationSettings
 
 NOT_IN_DMS = "Moderator commands work in the server only, not in direct messages."
 OTHER_SERVER = "This bot's knowledge base is not managed from this server."
@@ -31,12 +27,12 @@ class NotAllowed(app_commands.CheckFailure):
 
 def moderator_problem(interaction: discord.Interaction[Any]) -> str | None:
     """Why this interaction's user is not a moderator here, or None when they are."""
-    bot: ConnectsBot = interaction.client
     guild_id = interaction.guild_id
     member = interaction.user
     if guild_id is None or not isinstance(member, discord.Member):
         return NOT_IN_DMS
-    moderation = bot.settings.moderation
+    # The client is the ConnectsBot; bot.client depends on this module, so only its settings are named.
+    moderation: ModerationSettings = interaction.client.settings.moderation
     if not moderation.serves(guild_id):
         return OTHER_SERVER
     # Discord computes these server-side and sends them with the interaction.
@@ -59,15 +55,8 @@ async def require_moderator(interaction: discord.Interaction[Any]) -> bool:
     problem = moderator_problem(interaction)
     if problem is None:
         return True
-    await refuse(interaction, problem)
+    await respond(interaction, problem, ephemeral=True)
     return False
-
-
-async def refuse(interaction: discord.Interaction[Any], message: str) -> None:
-    if interaction.response.is_done():
-        await interaction.followup.send(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
-    else:
-        await interaction.response.send_message(message, ephemeral=True, allowed_mentions=NO_MENTIONS)
 
 
 def moderator_check(interaction: discord.Interaction[Any]) -> bool:

@@ -1,4 +1,4 @@
-"""Shared interaction plumbing: replies that never ping, and the persistent answer controls.
+"""The persistent answer controls, and what reads interactions and messages addressed to the bot.
 
 Persistent controls are `DynamicItem`s: their state lives in the custom_id, so they keep working after a
 restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
@@ -16,20 +16,18 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING, Any, Self, cast
+from typing import Any, Protocol, Self, cast
 
 import discord
 
 from bot import render
-from bot.client import reports_failures
+from bot.failures import reports_failures
 from bot.render import NO_MENTIONS
-from connectsbot.answers import Answer
+from bot.replies import respond
+from connectsbot.answers import Answer, AnswerService
 from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
-from connectsbot.store import NotFound, StoreError
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
+from connectsbot.store import KnowledgeStore, NotFound, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +35,16 @@ INVALID_CONTROL = "That button or menu is not valid (anymore). Ask again with /a
 _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 
 
-def client_of(interaction: discord.Interaction[Any]) -> ConnectsBot:
-    return cast("ConnectsBot", interaction.client)
+class _AnsweringBot(Protocol):
+    """What the answer controls use of the bot (a bot.client.ConnectsBot, which registers them at start,
+    so this module cannot import it)."""
+
+    store: KnowledgeStore
+    answers: AnswerService
+
+
+def _bot_of(interaction: discord.Interaction[Any]) -> _AnsweringBot:
+    return cast(_AnsweringBot, interaction.client)
 
 
 _NUMBER = re.compile(r"[0-9]{1,18}")
@@ -69,63 +75,6 @@ def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set
         if isinstance(child, discord.SelectMenu) and child.custom_id == custom_id
         for option in child.options
     }
-
-
-async def respond(
-    interaction: discord.Interaction[Any],
-    content: str | None = None,
-    *,
-    embed: discord.Embed | None = None,
-    embeds: Sequence[discord.Embed] = (),
-    view: discord.ui.View | None = None,
-    files: Sequence[discord.File] = (),
-    ephemeral: bool = False,
-) -> None:
-    """Answer the interaction (or follow up if it was answered), mentioning nobody."""
-    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
-    if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
-    all_embeds = [embed] if embed is not None else list(embeds)
-    if all_embeds:
-        kwargs["embeds"] = [render.fit_embed(e) for e in all_embeds[:10]]
-    if view is not None:
-        kwargs["view"] = view
-    if files:
-        kwargs["files"] = list(files)
-    if interaction.response.is_done():
-        await interaction.followup.send(**kwargs)
-    else:
-        await interaction.response.send_message(**kwargs)
-
-
-async def respond_text(
-    interaction: discord.Interaction[Any],
-    text: str,
-    *,
-    ephemeral: bool,
-    view: discord.ui.View | None = None,
-) -> None:
-    """Long text as several messages (code blocks closed and reopened), each within 2,000 characters;
-    `view` goes under the last one."""
-    chunks = render.split_message(text) or ["(nothing to show)"]
-    for number, chunk in enumerate(chunks, start=1):
-        await respond(interaction, chunk, ephemeral=ephemeral, view=view if number == len(chunks) else None)
-
-
-async def update(
-    interaction: discord.Interaction[Any],
-    content: str | None = None,
-    *,
-    embed: discord.Embed | None = None,
-    view: discord.ui.View | None = None,
-) -> None:
-    """Replace the message the component is on (callback type 7)."""
-    await interaction.response.edit_message(
-        content=render.truncate(content, render.MESSAGE_LIMIT) if content is not None else None,
-        embeds=[render.fit_embed(embed)] if embed is not None else [],
-        view=view,
-        allowed_mentions=NO_MENTIONS,
-    )
 
 
 # Helpful / Not helpful
@@ -164,7 +113,7 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
     @reports_failures("the Helpful / Not helpful button")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = client_of(interaction)
+        bot = _bot_of(interaction)
         parsed = self.parsed()
         message = interaction.message
         if parsed is None or message is None or not on_own_message(interaction):
@@ -235,7 +184,7 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
 
     @reports_failures("the “Did you mean…” menu")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
-        bot = client_of(interaction)
+        bot = _bot_of(interaction)
         values = self.item.values
         chosen = str(values[0]) if len(values) == 1 else ""
         question_id = parse_number(self.rest)
@@ -291,9 +240,8 @@ def answer_message(
     return None, None, None
 
 
-def register(bot: ConnectsBot) -> None:
-    """Make the persistent controls work on messages sent before this start."""
-    bot.add_dynamic_items(FeedbackButton, PickSelect)
+# What the bot registers at start, so that they work on messages sent before it.
+PERSISTENT_CONTROLS = (FeedbackButton, PickSelect)
 
 
 # Messages addressed to the bot
@@ -321,29 +269,3 @@ def from_a_person(message: discord.Message, bot_user: discord.abc.User | None) -
     if bot_user is not None and message.author.id == bot_user.id:
         return False
     return message.type in (discord.MessageType.default, discord.MessageType.reply)
-
-
-async def reply_to(
-    message: discord.Message,
-    content: str | None = None,
-    *,
-    embed: discord.Embed | None = None,
-    view: discord.ui.View | None = None,
-) -> discord.Message | None:
-    """Reply to a member's message without pinging them or anyone named in the text.
-
-    None when Discord refused (no permission in that channel, message deleted meanwhile): logged as
-    a warning, since that is the server's set-up, not a bug.
-    """
-    kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "mention_author": False}
-    if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
-    if embed is not None:
-        kwargs["embed"] = render.fit_embed(embed)
-    if view is not None:
-        kwargs["view"] = view
-    try:
-        return await message.reply(**kwargs)
-    except discord.HTTPException as error:
-        log.warning("could not reply in channel %s: %s %s", message.channel.id, error.status, error.code)
-        return None

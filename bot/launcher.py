@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import discord
 
 from bot.client import ConnectsBot
+from bot.discord_internals import discord_version_problem
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
 from connectsbot.answers import BOT_ENCODE_WAIT_SECONDS, AnswerService
 from connectsbot.curation import Curator
@@ -160,7 +161,12 @@ async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = 
 async def run_from_cli(
     db: Path | None = None, knowledge: Path | None = None, env_file: Path | None = DEFAULT_ENV_FILE
 ) -> int:
-    """What `connectsbot run` calls when DISCORD_TOKEN is set (`--db` / `--knowledge` win over the env)."""
+    """What `connectsbot run` calls when DISCORD_TOKEN is set (`--db` / `--knowledge` win over the env).
+    Refuses to start on a discord.py other than the one the bot is written for."""
+    problem = discord_version_problem()
+    if problem is not None:
+        print(f"connectsbot: {problem}", file=sys.stderr)
+        return EXIT_CONFIG
     store = {name: value for name, value in (("db", db), ("knowledge", knowledge)) if value is not None}
     try:
         settings = load_settings(env_file, store=store)

@@ -8,12 +8,8 @@ member sees it, and it costs neither a match nor a database write.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.client import ConnectsBot
 from connectsbot.question_limit import LimitDecision
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
 
 SLOW_DOWN = (
     "You're asking faster than I can answer: please wait {seconds} s before your next question. "

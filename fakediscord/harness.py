@@ -49,6 +49,7 @@ import discord.webhook.async_
 import yarl
 from discord import app_commands
 
+from bot.discord_internals import handler_tasks
 from fakediscord import payloads
 from fakediscord.payloads import JSON
 from fakediscord.server import (
@@ -64,14 +65,6 @@ T = TypeVar("T")
 
 # asyncio logs at ERROR what no one awaited: a task that died, a session left open, a failed callback.
 DEFAULT_LOGGERS = ("discord", "connectsbot", "bot", "asyncio")
-# Names discord.py gives the tasks that run event listeners, app commands, view items and modals.
-HANDLER_TASK_PREFIXES = (
-    "discord.py: ",
-    "CommandTree-invoker",
-    "discord-ui-view-dispatch-",
-    "discord-ui-modal-dispatch-",
-    "discord-ui-dynamic-item-",
-)
 CALLBACK_ROUTE = "/interactions/{interaction_id}/{token}/callback"
 FOLLOWUP_ROUTE = "/webhooks/{application_id}/{token}"
 WEBHOOK_MESSAGE_ROUTE = "/webhooks/{application_id}/{token}/messages/{message_id}"
@@ -645,14 +638,6 @@ class FakeDiscord:
         await self.server.send_op(1, None)
         await self._wait(answered, "the client to answer a heartbeat request", timeout)
 
-    def _handler_tasks(self) -> list[asyncio.Task[Any]]:
-        current = asyncio.current_task()
-        return [
-            t
-            for t in asyncio.all_tasks()
-            if t is not current and not t.done() and t.get_name().startswith(HANDLER_TASK_PREFIXES)
-        ]
-
     async def settle(self, *, timeout: float | None = None) -> None:
         """Wait until the bot has processed every event sent so far and its listeners, app commands,
         view callbacks and modal callbacks have finished (tasks the bot creates itself are not
@@ -661,7 +646,7 @@ class FakeDiscord:
         deadline = self._loop.time() + (self.timeout if timeout is None else timeout)
         while True:
             await self._barrier(max(0.0, deadline - self._loop.time()))
-            tasks = self._handler_tasks()
+            tasks = handler_tasks()
             if not tasks:
                 return
             names = sorted({t.get_name() for t in tasks})

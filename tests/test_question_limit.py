@@ -82,3 +82,14 @@ def test_never_more_than_the_limit_in_any_window_and_one_notice_per_refusal_run(
     # Between two accepted questions, at most one notice, and it comes first.
     runs = "".join("a" if v == "ask" else "w" if v == "warn" else "q" for v in verdicts).split("a")
     assert all(run in ("", "w" + "q" * (len(run) - 1)) for run in runs)
+
+
+def test_allows_counts_nothing_and_count_gives_no_notice() -> None:
+    """The auto-answer's cooldown: one reply per member per window, counted only when it replies."""
+    cooldown = QuestionLimit(limit=1, window_seconds=60)
+    assert cooldown.allows("m", 0) and cooldown.allows("m", 1)
+    cooldown.count("m", 1)
+    assert not cooldown.allows("m", 60.9) and cooldown.allows("other", 30)
+    assert cooldown.allows("m", 61)
+    cooldown.count("m", 61)
+    assert cooldown.check("m", 62).verdict == "warn"  # `count` left the notice to `check`

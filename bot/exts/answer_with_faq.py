@@ -8,19 +8,18 @@ times out); they refuse anyone but the opener and entries the select did not off
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import checks, render
-from bot.client import report_failure
-from bot.components import answer_view, client_of, reply_to, respond, update
+from bot.client import ConnectsBot, client_of
+from bot.components import answer_view
+from bot.failures import report_failure
+from bot.replies import reply_to, respond, update
 from connectsbot.knowledge import Entry
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
 
 log = logging.getLogger(__name__)
 
@@ -85,11 +84,11 @@ class PreviewView(discord.ui.View):
 
     async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
         if interaction.user.id != self.owner_id:
-            await checks.refuse(interaction, "This preview belongs to someone else.")
+            await respond(interaction, "This preview belongs to someone else.", ephemeral=True)
             return False
         problem = _allowed(interaction)
         if problem is not None:
-            await checks.refuse(interaction, problem)
+            await respond(interaction, problem, ephemeral=True)
             return False
         return True
 
@@ -156,7 +155,7 @@ class AnswerWithFaqCog(commands.Cog):
     ) -> None:
         problem = _allowed(interaction)
         if problem is not None:
-            await checks.refuse(interaction, problem)
+            await respond(interaction, problem, ephemeral=True)
             return
         text = message.content.strip()
         if not text:

@@ -4,19 +4,17 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.client import report_failure
-from bot.components import client_of, respond, respond_text
+from bot.client import ConnectsBot, client_of
+from bot.failures import report_failure
+from bot.replies import respond, respond_text
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
 
 log = logging.getLogger(__name__)
 

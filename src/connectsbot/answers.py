@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from connectsbot.matching.intents import INTERVIEW_MISSING
 from connectsbot.matching.smalltalk import SMALLTALK
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, load_labelled, train
+from connectsbot.recent import Recent
 from connectsbot.semantic import AsyncEncoder, Encoder, encode_cached, load_encoder
 from connectsbot.store import (
     ImportFailed,
@@ -59,8 +59,7 @@ COMPLETED_CHARS = 200  # what autocomplete reads of a typed title
 ENCODED_CHARS = 2000
 # Trained models kept per process, by what they were trained on: every answer service over the same
 # entries and questions (a restart of the matcher, every test of the suite) reuses the fit.
-_MODELS: OrderedDict[str, AnswerModel | None] = OrderedDict()
-_MODELS_KEPT = 8
+_MODELS: Recent[str, AnswerModel | None] = Recent(8)
 
 
 @dataclass(frozen=True)
@@ -431,9 +430,7 @@ class AnswerService:
     async def _train(self, fit: _Fit) -> AnswerModel | None:
         """Fit the model in a worker thread (never on the event loop) and remember it."""
         model = await asyncio.to_thread(train, fit.matcher, fit.questions, fit.vectors, fit.development)
-        _MODELS[fit.key] = model
-        while len(_MODELS) > _MODELS_KEPT:
-            _MODELS.popitem(last=False)
+        _MODELS.put(fit.key, model)
         if model is None:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
         return model

@@ -4,7 +4,9 @@ A sliding window: each member may ask `limit` questions in any `window_seconds`.
 over the limit gets a "slow down" notice (`warn`); the rest are dropped quietly (`quiet`) until the
 member is under the limit again, so the notice itself never becomes spam. Refused questions do not
 count towards the window: a member who stops is answered again as soon as their oldest question ages
-out. Pure logic; the caller passes the time (a monotonic clock), so it is deterministic in tests.
+out. The auto-answer's per-member cooldown is the same limit (one reply per cooldown), counted with
+`allows` and `count`. Pure logic; the caller passes the time (a monotonic clock), so it is
+deterministic in tests.
 """
 
 from __future__ import annotations
@@ -49,13 +51,8 @@ class QuestionLimit:
 
     def check(self, member: str, now: float) -> LimitDecision:
         """Count this question if the member is under the limit; otherwise say how to refuse it."""
-        state = self._members.get(member)
-        if state is None:
-            self._forget_idle(now)
-            state = self._members[member] = _Member(deque())
+        state = self._current(member, now)
         asked_at = state.asked_at
-        while asked_at and now - asked_at[0] >= self.window_seconds:
-            asked_at.popleft()
         if len(asked_at) < self.limit:
             asked_at.append(now)
             state.warned = False
@@ -65,6 +62,26 @@ class QuestionLimit:
             return LimitDecision("quiet", retry_after)
         state.warned = True
         return LimitDecision("warn", retry_after)
+
+    def allows(self, member: str, now: float) -> bool:
+        """Whether the member is under the limit now, counting nothing: for a caller that counts only
+        some of what it checks (the auto-answer counts its replies, not the questions it reads)."""
+        return member not in self._members or len(self._current(member, now).asked_at) < self.limit
+
+    def count(self, member: str, now: float) -> None:
+        """Count one for the member (after `allows`), without the notice bookkeeping of `check`."""
+        self._current(member, now).asked_at.append(now)
+
+    def _current(self, member: str, now: float) -> _Member:
+        """The member's state, with only the times still in the window (a new member: none)."""
+        state = self._members.get(member)
+        if state is None:
+            self._forget_idle(now)
+            state = self._members[member] = _Member(deque())
+        asked_at = state.asked_at
+        while asked_at and now - asked_at[0] >= self.window_seconds:
+            asked_at.popleft()
+        return state
 
     def _forget_idle(self, now: float) -> None:
         """Bound memory: past `remembered` members, drop those with nothing left in their window."""

@@ -2,8 +2,8 @@
 timeout, a `cb:` control of a kind this version lacks) get an ephemeral "expired" reply instead of
 Discord's "This interaction failed"; those something handles still get exactly one answer.
 
-The bot tells them apart with discord.py's private view store (see `ui_handles`): these tests fail if
-discord.py routes differently (a double answer, or none)."""
+The bot tells them apart with discord.py's private view store (`bot.discord_internals.ui_will_handle`):
+these tests fail if discord.py routes differently (a double answer, or none)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import asyncio
 
 import pytest
 
-from bot.client import EXPIRED_CONTROL_TEXT, EXPIRED_FORM_TEXT
+from bot.expired_controls import EXPIRED_CONTROL_TEXT, EXPIRED_FORM_TEXT
 from fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord, Reply
 from fakediscord.payloads import JSON
 from tests.bot.helpers import bot_of

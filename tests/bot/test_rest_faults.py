@@ -9,7 +9,7 @@ import logging
 
 import pytest
 
-from bot.client import DISCORD_FAILED_TEXT, NO_PERMISSION_TEXT
+from bot.failures import DISCORD_FAILED_TEXT, NO_PERMISSION_TEXT
 from fakediscord.harness import CALLBACK_ROUTE, FOLLOWUP_ROUTE, FakeDiscord
 from fakediscord.server import RecordedRequest
 from tests.bot.helpers import bot_of
@@ -43,7 +43,9 @@ def _posts_to(fake: FakeDiscord, channel: dict[str, object]) -> list[RecordedReq
 
 
 def _warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
-    return [r.getMessage() for r in caplog.records if r.name == "bot.client" and r.levelno == logging.WARNING]
+    return [
+        r.getMessage() for r in caplog.records if r.name == "bot.failures" and r.levelno == logging.WARNING
+    ]
 
 
 # 429: waited out, delivered once

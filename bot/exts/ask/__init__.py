@@ -2,12 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from bot.client import ConnectsBot
 from bot.exts.ask._cog import AskCog
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
 
 
 async def setup(bot: ConnectsBot) -> None:

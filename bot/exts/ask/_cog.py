@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
 from bot import render
-from bot.components import answer_message, from_a_person, question_for_bot, reply_to, respond
+from bot.client import ConnectsBot
+from bot.components import answer_message, from_a_person, question_for_bot
+from bot.replies import reply_to, respond
 from bot.throttling import check_question, slow_down
-
-if TYPE_CHECKING:
-    from bot.client import ConnectsBot
 
 log = logging.getLogger(__name__)
 

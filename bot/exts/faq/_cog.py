@@ -16,9 +16,10 @@ from discord.ext import commands
 
 from bot import checks, render
 from bot.client import actor_of
-from bot.components import answer_parts, respond, respond_text
+from bot.components import answer_parts
 from bot.exts.faq._modals import AddModal, EditModal
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
+from bot.replies import respond, respond_text
 from connectsbot.answers import complete_any
 from connectsbot.chart import bar_chart_png
 from connectsbot.kbfiles import Problem

@@ -17,8 +17,9 @@ import discord
 from pydantic import ValidationError
 
 from bot import checks, render
-from bot.client import actor_of, report_failure
-from bot.components import client_of, respond
+from bot.client import actor_of, client_of
+from bot.failures import report_failure
+from bot.replies import respond
 from connectsbot.curation import propose_entry_id
 from connectsbot.field_errors import field_errors
 from connectsbot.knowledge import Entry, SourceRecord

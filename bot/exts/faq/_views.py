@@ -18,17 +18,11 @@ from typing import TYPE_CHECKING, Any, Self
 import discord
 
 from bot import checks, render
-from bot.client import actor_of, reports_failures
-from bot.components import (
-    INVALID_CONTROL,
-    client_of,
-    offered_values,
-    on_own_message,
-    parse_number,
-    respond,
-    update,
-)
+from bot.client import actor_of, client_of
+from bot.components import INVALID_CONTROL, offered_values, on_own_message, parse_number
 from bot.exts.faq._modals import NewFromQuestionsModal
+from bot.failures import reports_failures
+from bot.replies import respond, update
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, group_questions
 from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError

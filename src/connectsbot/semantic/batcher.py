@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from connectsbot.recent import Recent
 from connectsbot.semantic.encoder import DEFAULT_BATCH_SIZE, Encoder, Vectors
 
 log = logging.getLogger(__name__)
@@ -44,10 +44,9 @@ class AsyncEncoder:
     ) -> None:
         self.encoder = encoder
         self.max_batch = max_batch
-        self.cache_size = cache_size
         self.max_pending = max_pending
         self.rest_share = rest_share
-        self._recent: OrderedDict[str, Vectors] = OrderedDict()
+        self._recent: Recent[str, Vectors] = Recent(cache_size)
         self._pending: list[_Request] = []
         self._worker: asyncio.Task[None] | None = None
         self.batches = 0  # forward passes run, for tests and statistics
@@ -69,7 +68,6 @@ class AsyncEncoder:
         """One text's L2-normalised vector, float32 (dim,)."""
         cached = self._recent.get(text)
         if cached is not None:
-            self._recent.move_to_end(text)
             return cached
         request = _Request(text, asyncio.get_running_loop().create_future())
         # A failure whose caller stopped waiting is already logged here: asyncio need not report it again.
@@ -132,7 +130,4 @@ class AsyncEncoder:
 
     def _remember(self, by_text: dict[str, Vectors]) -> None:
         for text, vector in by_text.items():
-            self._recent[text] = vector
-            self._recent.move_to_end(text)
-        while len(self._recent) > self.cache_size:
-            self._recent.popitem(last=False)
+            self._recent.put(text, vector)

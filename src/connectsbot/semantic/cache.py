@@ -10,12 +10,12 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
+from connectsbot.recent import Recent
 from connectsbot.semantic.encoder import Encoder, Vectors
 from connectsbot.store import KnowledgeStore, StoreUnavailable
 
@@ -24,7 +24,7 @@ log = logging.getLogger(__name__)
 # Vectors kept in the process (about 1.5 kB each): every answer service of a process, and every test of the
 # suite, reuses them instead of reading the store or encoding again.
 MEMO_SIZE = 20_000
-_memo: OrderedDict[tuple[str, str], Vectors] = OrderedDict()
+_memo: Recent[tuple[str, str], Vectors] = Recent(MEMO_SIZE)
 
 
 @dataclass(frozen=True)
@@ -54,13 +54,6 @@ def _from_bytes(blob: bytes, dim: int) -> Vectors | None:
     return vector
 
 
-def _memorise(model_id: str, digest: str, vector: Vectors) -> None:
-    _memo[(model_id, digest)] = vector
-    _memo.move_to_end((model_id, digest))
-    while len(_memo) > MEMO_SIZE:
-        _memo.popitem(last=False)
-
-
 def forget_memo() -> None:
     """Empty the process memo (tests, and benchmarks of a cold start)."""
     _memo.clear()
@@ -79,7 +72,6 @@ async def encode_cached(
         vector = _memo.get((model_id, digest))
         if vector is not None:
             found[digest] = vector
-            _memo.move_to_end((model_id, digest))
     from_memo = len(found)
 
     wanted = [digest for digest in dict.fromkeys(digests) if digest not in found]
@@ -89,7 +81,7 @@ async def encode_cached(
             stored = _from_bytes(blob, dim)
             if stored is not None:
                 found[digest] = stored
-                _memorise(model_id, digest, stored)
+                _memo.put((model_id, digest), stored)
                 from_store += 1
 
     missing = {digest: text for digest, text in zip(digests, texts, strict=True) if digest not in found}
@@ -99,7 +91,7 @@ async def encode_cached(
         fresh = dict(zip(missing, encoded, strict=True))
         for digest, vector in fresh.items():
             found[digest] = vector
-            _memorise(model_id, digest, vector)
+            _memo.put((model_id, digest), vector)
         if store is not None:
             try:
                 await store.put_text_vectors(model_id, {d: _to_bytes(v) for d, v in fresh.items()})

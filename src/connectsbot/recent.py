@@ -1,0 +1,50 @@
+"""What a long-running process remembers without growing: the most recently used keys, up to a size."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Hashable
+from typing import Generic, TypeVar
+
+K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+
+
+class Recent(Generic[K, V]):
+    """At most `size` keys with their values (0: none, a cache turned off). Storing or reading a key
+    makes it the most recent; past `size` the least recent is forgotten. A set of recent ids is a
+    `Recent[int, None]`."""
+
+    def __init__(self, size: int) -> None:
+        if size < 0:
+            raise ValueError("a Recent cannot keep fewer than no keys")
+        self.size = size
+        self._items: OrderedDict[K, V] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __contains__(self, key: object) -> bool:
+        """Whether `key` is remembered (asking does not make it more recent)."""
+        return key in self._items
+
+    def __getitem__(self, key: K) -> V:
+        value = self._items[key]
+        self._items.move_to_end(key)
+        return value
+
+    def get(self, key: K) -> V | None:
+        """The value of `key`, or None when it is not remembered."""
+        return self[key] if key in self._items else None
+
+    def put(self, key: K, value: V) -> None:
+        self._items[key] = value
+        self._items.move_to_end(key)
+        while len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+    def discard(self, key: K) -> None:
+        self._items.pop(key, None)
+
+    def clear(self) -> None:
+        self._items.clear()
