@@ -3,6 +3,7 @@ with the version it brings the database to."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import closing
@@ -106,3 +107,12 @@ async def test_the_shipped_migrations_make_the_schema_their_scripts_describe(tmp
             migrated.execute("SELECT type, name, sql FROM sqlite_master ORDER BY name").fetchall() == expected
         )
         assert migrated.execute("PRAGMA user_version").fetchone()[0] == shipped_migrations()[-1].version
+
+
+async def test_two_connections_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
+    path = tmp_path / "new.sqlite3"
+    opened = await asyncio.gather(KnowledgeStore.open(path), KnowledgeStore.open(path))
+    for store in opened:
+        await store.close()
+    with closing(sqlite3.connect(path)) as db:
+        assert db.execute("PRAGMA user_version").fetchone()[0] == shipped_migrations()[-1].version
