@@ -145,26 +145,33 @@ def sql_statements(script: str) -> list[str]:
     return statements
 
 
+async def _user_version(db: aiosqlite.Connection) -> int:
+    cursor = await db.execute("PRAGMA user_version")
+    row = await cursor.fetchone()
+    return int(row[0]) if row else 0
+
+
 async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration], patience: float) -> None:
     """Apply the migrations newer than the database's `user_version`, each in its own transaction with the
     version it brings the database to: a migration that fails leaves the schema and the version as they
     were. (Not `executescript`, which commits the open transaction first.)"""
-    cursor = await writer.execute("PRAGMA user_version")
-    row = await cursor.fetchone()
-    current = int(row[0]) if row else 0
+    current = await _user_version(writer)
     for migration in migrations:
         if migration.version <= current:
             continue
         await _patiently(writer, "BEGIN IMMEDIATE", patience)
         try:
-            for statement in sql_statements(migration.sql):
-                await writer.execute(statement)
-            await writer.execute(f"PRAGMA user_version = {int(migration.version)}")
+            # Read again under the write lock: another process opening the database may have migrated it.
+            current = await _user_version(writer)
+            if migration.version > current:
+                for statement in sql_statements(migration.sql):
+                    await writer.execute(statement)
+                await writer.execute(f"PRAGMA user_version = {int(migration.version)}")
+                current = migration.version
             await _patiently(writer, "COMMIT", patience)
         except BaseException:
             await _roll_back(writer)
             raise
-        current = migration.version
 
 
 async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
@@ -208,9 +215,7 @@ class Database:
         self.generation = 0
 
     @classmethod
-    async def open(
-        cls, path: Path, *, write_patience: float, migrations: Sequence[Migration] | None = None
-    ) -> Database:
+    async def open(cls, path: Path, *, write_patience: float) -> Database:
         """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
         the operator, when it cannot be opened or written (read-only, a full disk, not a database)."""
         try:
@@ -230,7 +235,7 @@ class Database:
                 "foreign_keys = ON",
             ):
                 await writer.execute(f"PRAGMA {pragma}")
-            await migrate(writer, shipped_migrations() if migrations is None else migrations, write_patience)
+            await migrate(writer, shipped_migrations(), write_patience)
             salt = await _asker_salt(writer, write_patience)
             reader = await aiosqlite.connect(path, isolation_level=None)
             opened.append(reader)

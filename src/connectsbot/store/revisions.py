@@ -195,9 +195,6 @@ class Revisions:
             raise NotFound(entry_id)
         return [_revision(row) for row in rows]
 
-    async def revision(self, entry_id: str, revision: int) -> Revision:
-        return await _revision_at(self._database.reader, entry_id, revision)
-
     # Changes: each one transaction, returning the head it replaced as read inside that transaction.
 
     async def add(

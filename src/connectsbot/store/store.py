@@ -94,9 +94,6 @@ class KnowledgeStore:
     async def history(self, entry_id: str) -> list[Revision]:
         return await self._revisions.history(entry_id)
 
-    async def revision(self, entry_id: str, revision: int) -> Revision:
-        return await self._revisions.revision(entry_id, revision)
-
     async def add(
         self, entry: Entry, author: str, reason: str, *, resolves: Sequence[int] = ()
     ) -> StoredChange:
