@@ -18,7 +18,7 @@ import aiosqlite
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectsbot.kbcheck import check_entries
-from connectsbot.kbfiles import Problem
+from connectsbot.kbfiles import Problem, validation_problems
 from connectsbot.knowledge import Entry, normalise_alias
 from connectsbot.store.database import Database
 from connectsbot.store.errors import AlreadyExists, InvalidEntry, NotFound, StaleRevision
@@ -155,9 +155,7 @@ def _with_fields(entry: Entry, **changes: object) -> Entry:
     try:
         return Entry.model_validate({**entry.model_dump(), **changes})
     except ValidationError as exc:
-        raise InvalidEntry(
-            [Problem(entry.id, ".".join(map(str, e["loc"])), e["msg"]) for e in exc.errors()]
-        ) from None
+        raise InvalidEntry(validation_problems(entry.id, exc)) from None
 
 
 class Revisions:
