@@ -17,6 +17,7 @@ from bot import components
 from bot.discord_internals import handler_tasks
 from bot.expired_controls import ExpiredControls
 from bot.failures import ConnectsTree
+from bot.permissions import warn_about_missing_permissions
 from bot.render import NO_MENTIONS
 from bot.replays import drop_replayed_events
 from connectsbot.answers import AnswerService
@@ -144,6 +145,7 @@ class ConnectsBot(commands.Bot):
         user = self.user
         log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
         self._warn_if_any_server_manages_the_knowledge_base()
+        warn_about_missing_permissions(self, self.settings.channels.configured_channel_ids)
 
     def _warn_if_any_server_manages_the_knowledge_base(self) -> None:
         """CONNECTSBOT_GUILDS empty means any server: fine for one, but in several a moderator of any

@@ -19,6 +19,7 @@ from typing import Any, Protocol
 
 import discord
 
+from bot import logging_setup
 from bot.client import ConnectsBot
 from bot.discord_internals import discord_version_problem
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
@@ -173,7 +174,7 @@ async def run_from_cli(
     except SettingsError as error:
         print(f"connectsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
-    configure_logging(settings.discord.token.get_secret_value())
+    logging_setup.configure_logging(settings.discord.token.get_secret_value(), settings.logs)
     return await run_bot(settings)
 
 

@@ -1,26 +1,10 @@
 """The bot's configuration: the core's sections (`connectsbot.settings`) and the Discord ones, each a
 pydantic-settings class read from the environment and `.env` in the same way.
 
-| variable | section | meaning |
-| --- | --- | --- |
-| `DISCORD_TOKEN` | discord | the bot token (required to run the bot) |
-| `DEV_GUILD_ID` | discord | sync the commands to this server only (instant; for development) |
-| `CONNECTSBOT_SYNC_COMMANDS` | discord | sync the slash commands at start (default true) |
-| `CONNECTSBOT_DB` | store (core) | the SQLite database (default under `~/.local/share/connectsbot/`) |
-| `CONNECTSBOT_KNOWLEDGE` | store (core) | the knowledge folder (default: the shipped one) |
-| `CONNECTSBOT_HELP_CHANNELS` | channels | text channel ids where questions are answered automatically |
-| `CONNECTSBOT_FORUM_CHANNELS` | channels | forum channel ids whose new posts are answered automatically |
-| `CONNECTSBOT_MODLOG_CHANNEL` | channels | channel id where every knowledge-base change is posted |
-| `CONNECTSBOT_MODERATOR_ROLES` | moderation | `GUILD:ROLE,ROLE;GUILD:ROLE` (or JSON `{"GUILD": [ROLE]}`) |
-| `CONNECTSBOT_GUILDS` | moderation | servers where moderator commands work (empty: any server; see below) |
-| `CONTEXT_MENU_MODERATORS_ONLY` | moderation | "Answer with FAQ" for moderators only (default false) |
-| `CONNECTSBOT_COOLDOWN_SECONDS` | answers | auto-answer: one reply per member per this many seconds (60) |
-| `CONNECTSBOT_QUESTION_LIMIT` | answers | /ask and @mention: questions per member per window (5) |
-| `CONNECTSBOT_QUESTION_WINDOW_SECONDS` | answers | the window of that limit, in seconds (30) |
-| `CONNECTSBOT_ANSWER_THRESHOLD` | answers | lexical fallback (no answer model trained): override, 0..100 |
-| `CONNECTSBOT_SUGGEST_THRESHOLD` | answers | lexical-fallback override, 0..100 (likewise) |
-| `CONNECTSBOT_MIN_MARGIN` | answers | lexical-fallback override, 0..100 (likewise) |
-| `CONNECTSBOT_SEMANTIC` | semantic (core) | `off` answers with the lexical signal only (default on) |
+Every variable, its default and what it does: `.env.example` (generated from these models by
+`connectsbot config example`; a test fails when it drifts). `connectsbot config check` prints the
+settings in effect and every problem. Two variables were renamed with the `CONNECTSBOT_` prefix;
+the old names (`DEV_GUILD_ID`, `CONTEXT_MENU_MODERATORS_ONLY`) still work, with a warning.
 
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
@@ -33,17 +17,35 @@ more than one server with the setting empty.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import logging
+import os
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, field_validator, model_validator
+from dotenv import dotenv_values
+from pydantic import AliasChoices, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode
 
 from connectsbot.matching import MatcherConfig
 from connectsbot.settings import DEFAULT_ENV_FILE as DEFAULT_ENV_FILE
+from connectsbot.settings import (
+    TOKEN_DESCRIPTION,
+    LogSettings,
+    SemanticSettings,
+    StoreSettings,
+    read_section,
+    settings_config,
+)
 from connectsbot.settings import SettingsError as SettingsError
-from connectsbot.settings import StoreSettings, read_section, settings_config
+
+log = logging.getLogger(__name__)
+
+# Old name -> new name. The old names still work; `renamed_variables_in_use` says which are used.
+RENAMED_VARIABLES = {
+    "DEV_GUILD_ID": "CONNECTSBOT_DEV_GUILD_ID",
+    "CONTEXT_MENU_MODERATORS_ONLY": "CONNECTSBOT_CONTEXT_MENU_MODERATORS_ONLY",
+}
 
 IdList = Annotated[list[int], NoDecode]
 RoleMap = Annotated[dict[int, list[int]], NoDecode]
@@ -103,9 +105,18 @@ def parse_role_map(value: Any) -> dict[int, list[int]]:
 class DiscordSettings(BaseSettings):
     model_config = settings_config()
 
-    token: SecretStr = Field(validation_alias="DISCORD_TOKEN", min_length=1)
-    dev_guild_id: int | None = Field(default=None, validation_alias="DEV_GUILD_ID")
-    sync_commands: bool = Field(default=True, validation_alias="CONNECTSBOT_SYNC_COMMANDS")
+    token: SecretStr = Field(validation_alias="DISCORD_TOKEN", min_length=1, description=TOKEN_DESCRIPTION)
+    dev_guild_id: int | None = Field(
+        default=None,
+        validation_alias=AliasChoices("CONNECTSBOT_DEV_GUILD_ID", "DEV_GUILD_ID"),
+        description="sync the slash commands to this one server (a server id): instant, for testing",
+    )
+    sync_commands: bool = Field(
+        default=True,
+        validation_alias="CONNECTSBOT_SYNC_COMMANDS",
+        description="register the slash commands with Discord at start (globally: may take up to an hour "
+        "to show; false once they are registered and unchanged)",
+    )
 
     @field_validator("token")
     @classmethod
@@ -128,9 +139,22 @@ class DiscordSettings(BaseSettings):
 class ChannelSettings(BaseSettings):
     model_config = settings_config()
 
-    help_channel_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_HELP_CHANNELS")
-    forum_channel_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_FORUM_CHANNELS")
-    mod_log_channel_id: int | None = Field(default=None, validation_alias="CONNECTSBOT_MODLOG_CHANNEL")
+    help_channel_ids: IdList = Field(
+        default_factory=list,
+        validation_alias="CONNECTSBOT_HELP_CHANNELS",
+        description="text channel ids where questions are answered automatically (needs the Message "
+        "Content intent); comma-separated",
+    )
+    forum_channel_ids: IdList = Field(
+        default_factory=list,
+        validation_alias="CONNECTSBOT_FORUM_CHANNELS",
+        description="forum channel ids whose new posts are answered automatically (likewise)",
+    )
+    mod_log_channel_id: int | None = Field(
+        default=None,
+        validation_alias="CONNECTSBOT_MODLOG_CHANNEL",
+        description="channel id where every knowledge-base change is posted",
+    )
 
     @field_validator("help_channel_ids", "forum_channel_ids", mode="before")
     @classmethod
@@ -141,6 +165,12 @@ class ChannelSettings(BaseSettings):
     def auto_answer(self) -> bool:
         """Auto-answer is on when any help or forum channel is configured."""
         return bool(self.help_channel_ids or self.forum_channel_ids)
+
+    @property
+    def configured_channel_ids(self) -> list[int]:
+        """Every channel the bot posts in of its own accord: help, forum and mod-log."""
+        mod_log = [] if self.mod_log_channel_id is None else [self.mod_log_channel_id]
+        return [*self.help_channel_ids, *self.forum_channel_ids, *mod_log]
 
     @field_validator("mod_log_channel_id", mode="before")
     @classmethod
@@ -153,9 +183,24 @@ class ChannelSettings(BaseSettings):
 class ModerationSettings(BaseSettings):
     model_config = settings_config()
 
-    moderator_roles: RoleMap = Field(default_factory=dict, validation_alias="CONNECTSBOT_MODERATOR_ROLES")
-    guild_ids: IdList = Field(default_factory=list, validation_alias="CONNECTSBOT_GUILDS")
-    context_menu_moderators_only: bool = Field(default=False, validation_alias="CONTEXT_MENU_MODERATORS_ONLY")
+    moderator_roles: RoleMap = Field(
+        default_factory=dict,
+        validation_alias="CONNECTSBOT_MODERATOR_ROLES",
+        description="moderator roles per server: SERVER_ID:ROLE_ID,ROLE_ID;SERVER_ID:ROLE_ID (Manage "
+        "Server always counts)",
+    )
+    guild_ids: IdList = Field(
+        default_factory=list,
+        validation_alias="CONNECTSBOT_GUILDS",
+        description="server ids where moderator commands work (empty: any server the bot is in)",
+    )
+    context_menu_moderators_only: bool = Field(
+        default=False,
+        validation_alias=AliasChoices(
+            "CONNECTSBOT_CONTEXT_MENU_MODERATORS_ONLY", "CONTEXT_MENU_MODERATORS_ONLY"
+        ),
+        description='the "Answer with FAQ" message menu for moderators only',
+    )
 
     @field_validator("moderator_roles", mode="before")
     @classmethod
@@ -179,20 +224,49 @@ class AnswerSettings(BaseSettings):
     model_config = settings_config()
 
     cooldown_seconds: float = Field(
-        default=60.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_COOLDOWN_SECONDS"
+        default=60.0,
+        ge=0,
+        le=86_400,
+        validation_alias="CONNECTSBOT_COOLDOWN_SECONDS",
+        description="auto-answer: at most one reply per member per this many seconds",
     )
     # Flood limit on questions put to the bot (/ask, @mention), per member: see connectsbot.question_limit.
-    question_limit: int = Field(default=5, ge=1, le=1000, validation_alias="CONNECTSBOT_QUESTION_LIMIT")
+    question_limit: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        validation_alias="CONNECTSBOT_QUESTION_LIMIT",
+        description="/ask and @mention: questions per member per window",
+    )
     question_window_seconds: float = Field(
-        default=30.0, ge=0, le=86_400, validation_alias="CONNECTSBOT_QUESTION_WINDOW_SECONDS"
+        default=30.0,
+        ge=0,
+        le=86_400,
+        validation_alias="CONNECTSBOT_QUESTION_WINDOW_SECONDS",
+        description="the window of that limit, in seconds",
     )
     answer_threshold: float | None = Field(
-        default=None, ge=0, le=100, validation_alias="CONNECTSBOT_ANSWER_THRESHOLD"
+        default=None,
+        ge=0,
+        le=100,
+        validation_alias="CONNECTSBOT_ANSWER_THRESHOLD",
+        description="0..100: the lexical matcher's answer score, used only when no answer model is "
+        "trained (a knowledge base the labelled questions do not cover)",
     )
     suggest_threshold: float | None = Field(
-        default=None, ge=0, le=100, validation_alias="CONNECTSBOT_SUGGEST_THRESHOLD"
+        default=None,
+        ge=0,
+        le=100,
+        validation_alias="CONNECTSBOT_SUGGEST_THRESHOLD",
+        description="0..100: likewise, the score for suggestions (not above the answer threshold)",
     )
-    min_margin: float | None = Field(default=None, ge=0, le=100, validation_alias="CONNECTSBOT_MIN_MARGIN")
+    min_margin: float | None = Field(
+        default=None,
+        ge=0,
+        le=100,
+        validation_alias="CONNECTSBOT_MIN_MARGIN",
+        description="0..100: likewise, how far the best entry must lead the next to be answered",
+    )
 
     @model_validator(mode="after")
     def _ordered(self) -> AnswerSettings:
@@ -221,6 +295,7 @@ class BotSettings:
     channels: ChannelSettings
     moderation: ModerationSettings
     answers: AnswerSettings
+    logs: LogSettings = field(default_factory=LogSettings)
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {
@@ -229,12 +304,38 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "channels": ChannelSettings,
     "moderation": ModerationSettings,
     "answers": AnswerSettings,
+    "logs": LogSettings,
 }
+
+# Every section the bot and the command line read, in the order .env.example lists them.
+ALL_SECTIONS: tuple[tuple[str, type[BaseSettings]], ...] = (
+    ("Discord", DiscordSettings),
+    ("Channels", ChannelSettings),
+    ("Moderation", ModerationSettings),
+    ("Answers", AnswerSettings),
+    ("Store", StoreSettings),
+    ("Semantic signal", SemanticSettings),
+    ("Logs", LogSettings),
+)
+
+
+def renamed_variables_in_use(env_file: Path | None = DEFAULT_ENV_FILE) -> list[str]:
+    """A warning for each old variable name set in the environment or `env_file`."""
+    given = {name.upper() for name in os.environ}
+    if env_file is not None and env_file.is_file():
+        given |= {name.upper() for name in dotenv_values(env_file)}
+    return [
+        f"{old} is deprecated: rename it to {new} (the old name still works for now)"
+        for old, new in RENAMED_VARIABLES.items()
+        if old in given
+    ]
 
 
 def load_settings(env_file: Path | None = DEFAULT_ENV_FILE, **overrides: dict[str, Any]) -> BotSettings:
     """Every section from the environment and `env_file`; `overrides` per section (e.g.
     `store={"db": path}`) win over both. Raises SettingsError naming every bad variable."""
+    for warning in renamed_variables_in_use(env_file):
+        log.warning("%s", warning)
     problems: list[str] = []
     built: dict[str, BaseSettings] = {}
     for name, section in SECTIONS.items():

@@ -12,7 +12,7 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from connectsbot import chat
+from connectsbot import chat, ops_cli
 from connectsbot.answers import AnswerService
 from connectsbot.curation import sync_files
 from connectsbot.diagnosis import command as diagnose_command
@@ -225,7 +225,9 @@ async def cmd_run(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="connectsbot", description=__doc__)
     parser.add_argument(
-        "--db", help="database file (default: $CONNECTSBOT_DB or ~/.local/share/connectsbot/)"
+        "--db",
+        help="database file (default: $CONNECTSBOT_DB, else connectsbot/connectsbot.sqlite3 under "
+        "$XDG_DATA_HOME or ~/.local/share)",
     )
     parser.add_argument(
         "--knowledge", help="knowledge folder (default: $CONNECTSBOT_KNOWLEDGE or the shipped one)"
@@ -266,6 +268,7 @@ def build_parser() -> argparse.ArgumentParser:
         handler=cmd_run
     )
     diagnose_command.register(commands)
+    ops_cli.register(commands)
     return parser
 
 

@@ -1,24 +1,22 @@
 """The configuration, read in one place: pydantic-settings sections filled from the environment and `.env`.
 
-The core's sections are here (the store, the semantic signal, whether to start Discord); `bot.settings`
-adds the Discord sections on the same footing. The environment wins over `.env`; explicit overrides
-(command-line options) win over both.
-
-| variable | section | meaning |
-| --- | --- | --- |
-| `CONNECTSBOT_DB` | store | the SQLite database (default under `$XDG_DATA_HOME` or `~/.local/share`) |
-| `CONNECTSBOT_KNOWLEDGE` | store | the knowledge folder (default: the shipped one) |
-| `CONNECTSBOT_SEMANTIC` | semantic | `off` answers with the lexical signal only (default on) |
-| `DISCORD_TOKEN` | run | set: `connectsbot run` starts the Discord bot; unset: the local chat |
+The core's sections are here (the store, the semantic signal, whether to start Discord, the logs);
+`bot.settings` adds the Discord sections on the same footing. The environment wins over `.env`; explicit
+overrides (command-line options) win over both. Every field has a `description`: `.env.example` and
+`connectsbot config check` are made from the models (`env_example`, `effective_settings`), so the
+variables are listed in one place only, here and in `bot.settings`.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectsbot.field_errors import field_errors
@@ -67,8 +65,17 @@ def default_database_path() -> Path:
 class StoreSettings(BaseSettings):
     model_config = settings_config()
 
-    db: Path = Field(default_factory=default_database_path, validation_alias="CONNECTSBOT_DB")
-    knowledge: Path = Field(default_factory=shipped_knowledge_dir, validation_alias="CONNECTSBOT_KNOWLEDGE")
+    db: Path = Field(
+        default_factory=default_database_path,
+        validation_alias="CONNECTSBOT_DB",
+        description="the SQLite database file (default: $XDG_DATA_HOME/connectsbot/connectsbot.sqlite3, "
+        "XDG_DATA_HOME defaulting to ~/.local/share)",
+    )
+    knowledge: Path = Field(
+        default_factory=shipped_knowledge_dir,
+        validation_alias="CONNECTSBOT_KNOWLEDGE",
+        description="the knowledge folder (entries/, policy.yaml, sources.yaml; default: the shipped one)",
+    )
 
     @field_validator("knowledge")
     @classmethod
@@ -91,7 +98,17 @@ class SemanticSettings(BaseSettings):
     model_config = settings_config()
 
     # As written: connectsbot.semantic says which words mean on and off, and refuses the others.
-    semantic: str | None = Field(default=None, validation_alias=SEMANTIC_VARIABLE)
+    semantic: str | None = Field(
+        default=None,
+        validation_alias=SEMANTIC_VARIABLE,
+        description="off: answer with the lexical signal only (a very small machine); default on",
+    )
+
+
+TOKEN_DESCRIPTION = (
+    "the bot's token (developer portal > your application > Bot > Reset Token); set: `connectsbot run` "
+    "starts the Discord bot, unset: the local chat"
+)
 
 
 class RunSettings(BaseSettings):
@@ -99,12 +116,64 @@ class RunSettings(BaseSettings):
 
     model_config = settings_config()
 
-    discord_token: SecretStr = Field(default=SecretStr(""), validation_alias="DISCORD_TOKEN")
+    discord_token: SecretStr = Field(
+        default=SecretStr(""), validation_alias="DISCORD_TOKEN", description=TOKEN_DESCRIPTION
+    )
 
     @property
     def discord(self) -> bool:
         """Whether a Discord token is configured (else the local chat starts)."""
         return bool(self.discord_token.get_secret_value().strip())
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class LogSettings(BaseSettings):
+    """Where the logs go: stderr always (journald and `docker logs` read it), and a rotated file if set."""
+
+    model_config = settings_config()
+
+    level: str = Field(
+        default="INFO",
+        validation_alias="CONNECTSBOT_LOG_LEVEL",
+        description="DEBUG, INFO, WARNING or ERROR (message contents are never logged at INFO)",
+    )
+    file: Path | None = Field(
+        default=None,
+        validation_alias="CONNECTSBOT_LOG_FILE",
+        description="also log to this file, rotated at 10 MB with 5 old files kept (default: stderr only)",
+    )
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level(cls, value: Any) -> str:
+        level = str(value).strip().upper()
+        if level not in LOG_LEVELS:
+            raise ValueError(f"should be one of {', '.join(LOG_LEVELS)}")
+        return level
+
+    @field_validator("file", mode="before")
+    @classmethod
+    def _file(cls, value: Any) -> Path | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        path = Path(str(value)).expanduser()
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; give the log file's path")
+        return path
+
+    @property
+    def level_number(self) -> int:
+        return logging.getLevelName(self.level)  # type: ignore[no-any-return]
+
+
+def variable_name(field_name: str, info: FieldInfo) -> str:
+    """The environment variable a field is read from (the first, current name when it has several)."""
+    alias = info.validation_alias
+    if isinstance(alias, AliasChoices):
+        alias = alias.choices[0]
+    return alias if isinstance(alias, str) else field_name.upper()
 
 
 def variable_of(section: type[BaseSettings], location: tuple[int | str, ...]) -> str:
@@ -113,9 +182,9 @@ def variable_of(section: type[BaseSettings], location: tuple[int | str, ...]) ->
         return section.__name__
     name = str(location[0])
     for field_name, info in section.model_fields.items():
-        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
-        if name in (field_name, alias) or (alias and name.lower() == alias.lower()):
-            return alias or field_name.upper()
+        variable = variable_name(field_name, info)
+        if name.lower() in (field_name, variable.lower()):
+            return variable
     return name.upper()
 
 
@@ -147,3 +216,64 @@ def read_section(
         return section(_env_file=env_file, **overrides)
     except ValidationError as error:
         raise SettingsError(section_problems(section, error)) from None
+
+
+# What the models say about themselves: the .env.example file and `connectsbot config check`.
+
+ENV_EXAMPLE_HEADER = """\
+# connectsbot's settings. Copy this file to .env (next to where you start the bot) and uncomment what
+# you change; the environment wins over .env. Every line shows the default.
+# Generated from the settings models: `connectsbot config example > .env.example`.
+"""
+
+
+def default_text(info: FieldInfo) -> str:
+    """A field's default as it would be written in .env; empty when there is none or it depends on the
+    machine (the description says what it is then)."""
+    if info.is_required() or info.default_factory is not None or info.default is None:
+        return ""
+    default = info.default
+    if isinstance(default, SecretStr):
+        return default.get_secret_value()
+    if isinstance(default, bool):
+        return str(default).lower()
+    if isinstance(default, float):
+        return f"{default:g}"
+    return str(default)
+
+
+def env_example(sections: Sequence[tuple[str, type[BaseSettings]]]) -> str:
+    """`.env.example`: each section's variables with their default and what they do, each variable
+    once (the first section that reads it describes it)."""
+    lines = [ENV_EXAMPLE_HEADER.rstrip("\n")]
+    seen: set[str] = set()
+    for title, section in sections:
+        block = []
+        for field_name, info in section.model_fields.items():
+            variable = variable_name(field_name, info)
+            if variable in seen:
+                continue
+            seen.add(variable)
+            block += [f"# {info.description}", f"# {variable}={default_text(info)}"]
+        if block:
+            lines += [f"\n## {title}", *block]
+    return "\n".join(lines) + "\n"
+
+
+def shown_value(value: Any) -> str:
+    """A setting's value for the screen: secrets masked, keeping only whether one is set."""
+    if isinstance(value, SecretStr):
+        return "(set, hidden)" if value.get_secret_value() else "(not set)"
+    if isinstance(value, bool):
+        return str(value).lower()
+    if value is None or value == [] or value == {}:
+        return "(not set)"
+    return str(value)
+
+
+def effective_settings(section: BaseSettings) -> list[tuple[str, str]]:
+    """Each variable of a section read from the configuration, with the value in effect."""
+    return [
+        (variable_name(field_name, info), shown_value(getattr(section, field_name)))
+        for field_name, info in type(section).model_fields.items()
+    ]

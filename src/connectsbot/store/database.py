@@ -22,6 +22,7 @@ from pathlib import Path
 
 import aiosqlite
 
+from connectsbot.store.backup import backup_database, timestamped
 from connectsbot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -151,11 +152,18 @@ async def _user_version(db: aiosqlite.Connection) -> int:
     return int(row[0]) if row else 0
 
 
-async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration], patience: float) -> None:
+async def migrate(
+    writer: aiosqlite.Connection, migrations: Sequence[Migration], patience: float, path: Path | None = None
+) -> None:
     """Apply the migrations newer than the database's `user_version`, each in its own transaction with the
     version it brings the database to: a migration that fails leaves the schema and the version as they
-    were. (Not `executescript`, which commits the open transaction first.)"""
+    were. (Not `executescript`, which commits the open transaction first.) An existing database at `path`
+    is backed up beside itself first, when there is something to migrate."""
     current = await _user_version(writer)
+    if path is not None and current > 0 and any(m.version > current for m in migrations):
+        saved = timestamped(path, f"before-migration-v{current}")
+        await asyncio.to_thread(backup_database, path, saved)
+        log.info("the database is at schema version %d; backed up to %s before migrating", current, saved)
     for migration in migrations:
         if migration.version <= current:
             continue
@@ -235,7 +243,7 @@ class Database:
                 "foreign_keys = ON",
             ):
                 await writer.execute(f"PRAGMA {pragma}")
-            await migrate(writer, shipped_migrations(), write_patience)
+            await migrate(writer, shipped_migrations(), write_patience, path)
             salt = await _asker_salt(writer, write_patience)
             reader = await aiosqlite.connect(path, isolation_level=None)
             opened.append(reader)
