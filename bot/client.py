@@ -39,6 +39,7 @@ EXTENSIONS: tuple[str, ...] = (
     "bot.exts.autoanswer",
     "bot.exts.answer_with_faq",
     "bot.exts.modlog",
+    "bot.exts.help",
 )
 
 

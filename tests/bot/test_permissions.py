@@ -40,7 +40,7 @@ MENU = "Answer with FAQ"
 
 # Every chat-input command either is for members (listed here) or carries the moderator check: a new
 # command missing from both lists, or a moderator command that lost its check, fails the guard below.
-MEMBER_COMMANDS = {"ask", "diagnose", "diagnose-help", "faq list", "faq show"}
+MEMBER_COMMANDS = {"ask", "diagnose", "diagnose-help", "faq list", "faq show", "help"}
 MODERATOR_COMMANDS = {
     "faq add",
     "faq alias add",
