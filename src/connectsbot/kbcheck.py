@@ -10,7 +10,7 @@ from itertools import combinations
 from rapidfuzz import fuzz
 
 from connectsbot.dating import is_old
-from connectsbot.kbfiles import POLICY_FILE, SOURCES_FILE, LoadedFolder, Problem
+from connectsbot.kbfiles import CATEGORIES_FILE, POLICY_FILE, SOURCES_FILE, LoadedFolder, Problem
 from connectsbot.knowledge import (
     POLICY_PARAMETER_NAMES,
     Citation,
@@ -103,7 +103,34 @@ def validate_folder(loaded: LoadedFolder, today: date) -> list[Problem]:
     citations = (
         check_citations(loaded.entries, files, loaded.policy, loaded.sources) if loaded.sources else []
     )
-    return [*loaded.problems, *check_entries(loaded.entries, files, today), *citations]
+    return [
+        *loaded.problems,
+        *check_entries(loaded.entries, files, today),
+        *citations,
+        *check_categories(loaded.entries, files, loaded.categories),
+    ]
+
+
+def check_categories(
+    entries: Mapping[str, Entry], files: Mapping[str, str], categories: Mapping[str, str] | None
+) -> list[Problem]:
+    """Each entry whose category categories.yaml does not list, with the closest known one."""
+    if categories is None:
+        return []
+    problems = []
+    for entry_id, entry in entries.items():
+        if entry.category not in categories:
+            closest = max(categories, key=lambda known: fuzz.ratio(known, entry.category), default=None)
+            hint = f" (did you mean {closest!r}?)" if closest else ""
+            problems.append(
+                Problem(
+                    files.get(entry_id, entry_id),
+                    "category",
+                    f"unknown category {entry.category!r}{hint}; the categories are listed in "
+                    f"{CATEGORIES_FILE}",
+                )
+            )
+    return problems
 
 
 # Figures the answers state. A sentence that mentions older or third-party sources is

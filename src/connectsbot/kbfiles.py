@@ -22,6 +22,7 @@ from connectsbot.knowledge import Entry, Policy, SourceRecord
 ENTRIES_DIR = "entries"
 POLICY_FILE = "policy.yaml"
 SOURCES_FILE = "sources.yaml"
+CATEGORIES_FILE = "categories.yaml"
 FRONT_MATTER_FENCE = "---"
 # Front matter keys in the order they are written.
 FRONT_MATTER_KEYS = ("id", "question", "category", "as_of", "aliases", "keywords", "sources", "related")
@@ -64,6 +65,7 @@ class LoadedFolder:
     digests: dict[str, str] = field(default_factory=dict)  # entry id -> sha256 of the file
     policy: Policy | None = None
     sources: dict[str, SourceRecord] = field(default_factory=dict)  # the registry, by source id
+    categories: dict[str, str] | None = None  # category -> what belongs in it; None: no categories.yaml
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -201,6 +203,22 @@ def load_sources(folder: Path) -> dict[str, SourceRecord]:
     return parse_sources(_read_text(path), str(path))
 
 
+def parse_categories(text: str, file: str = CATEGORIES_FILE) -> dict[str, str]:
+    """The known categories: a mapping of category id to one line on what belongs in it."""
+    data = _yaml_document(text, file)
+    if not isinstance(data, dict) or not all(
+        isinstance(key, str) and isinstance(value, str) for key, value in data.items()
+    ):
+        raise EntryFileError([Problem(file, "", "must map each category to a line on what it holds")])
+    return dict(data)
+
+
+def load_categories(folder: Path) -> dict[str, str] | None:
+    """The folder's categories.yaml, or None when it has none (no categories are checked then)."""
+    path = folder / CATEGORIES_FILE
+    return parse_categories(_read_text(path), str(path)) if path.is_file() else None
+
+
 def load_folder(folder: Path) -> LoadedFolder:
     """Read every entry file and the policy; collect problems instead of stopping at the first."""
     loaded = LoadedFolder()
@@ -240,6 +258,10 @@ def load_folder(folder: Path) -> LoadedFolder:
         loaded.problems.extend(exc.problems)
     try:
         loaded.sources = load_sources(folder)
+    except EntryFileError as exc:
+        loaded.problems.extend(exc.problems)
+    try:
+        loaded.categories = load_categories(folder)
     except EntryFileError as exc:
         loaded.problems.extend(exc.problems)
     return loaded
