@@ -332,7 +332,7 @@ def _readme_install_commands() -> list[str]:
 
 def test_the_dockerfile_installs_exactly_as_the_readme_does() -> None:
     dockerfile = (REPO / "Dockerfile").read_text(encoding="utf-8")
-    assert dockerfile.startswith("FROM python:3.11-slim")
+    assert re.findall(r"^FROM .*", dockerfile, flags=re.MULTILINE) == ["FROM python:3.11-slim"]
     run_lines = [
         line.removeprefix("RUN ").strip()
         for line in dockerfile.splitlines()
