@@ -58,7 +58,10 @@ def warn_about_missing_permissions(client: discord.Client, channel_ids: Iterable
         if not isinstance(channel, discord.abc.GuildChannel):
             log.warning("configured channel %s: not found in any server the bot is in", channel_id)
             continue
-        missing = missing_permissions(channel.permissions_for(channel.guild.me))
+        me = channel.guild.me
+        if me is None:  # the bot's own member is not cached yet: nothing to check against
+            continue
+        missing = missing_permissions(channel.permissions_for(me))
         if missing:
             log.warning(
                 "configured channel #%s (%s): the bot lacks %s; invite it again with "
