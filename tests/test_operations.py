@@ -7,7 +7,10 @@ from __future__ import annotations
 import logging
 import os
 import re
+import shlex
 import sqlite3
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import closing
@@ -343,6 +346,32 @@ def test_the_dockerfile_installs_exactly_as_the_readme_does() -> None:
     assert re.search(r"^HEALTHCHECK ", dockerfile, flags=re.MULTILINE)
     assert "ENV CONNECTSBOT_DB=/data/connectsbot.sqlite3" in dockerfile
     assert 'VOLUME ["/data"]' in dockerfile
+
+
+def test_the_readme_install_gives_a_working_connectsbot_outside_the_repository(tmp_path: Path) -> None:
+    """What the Dockerfile's install produces, short of the image: the package installed from the
+    repository (dependencies are already in this environment) runs from elsewhere, with the shipped
+    knowledge and the Discord layer inside it."""
+    first = shlex.split(_readme_install_commands()[0])
+    assert first == ["python", "-m", "pip", "install", "."]
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, *first[1:], "--quiet", "--no-deps", "--target", str(target)],
+        cwd=REPO,
+        check=True,
+        capture_output=True,
+    )
+    environment = {**os.environ, "PYTHONPATH": str(target)}
+
+    def installed(*arguments: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, str(target / "bin" / "connectsbot"), *arguments]
+        return subprocess.run(command, cwd=tmp_path, env=environment, capture_output=True, text=True)
+
+    validated = installed("kb", "validate")
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert str(target / "connectsbot" / "_knowledge") in installed("config", "check").stdout
+    assert installed("config", "example").stdout == (REPO / ".env.example").read_text(encoding="utf-8")
+    assert installed("invite-url", "--application-id", SERVER).stdout.startswith("https://discord.com/")
 
 
 def test_compose_names_the_volume_and_the_env_file() -> None:
