@@ -94,16 +94,7 @@ class KnowledgeFiles:
         head = await head_of(db, entry.id)
         reason = f"imported from {Path(file).name}"
         if head is None:
-            revision = await self._revisions.write_revision(
-                db,
-                entry,
-                action="import",
-                author=author,
-                reason=reason,
-                retired=False,
-                expected=None,
-                before=None,
-            )
+            revision = await self._revisions.write_new(db, entry, "import", author, reason)
             await self._mark_imported(db, entry.id, file_digest, revision.revision)
             report.added.append(entry.id)
             return

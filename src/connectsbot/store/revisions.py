@@ -198,16 +198,7 @@ class Revisions:
             if await head_of(db, entry.id) is not None:
                 raise AlreadyExists(f"an entry {entry.id!r} already exists (retired entries keep their id)")
             await self._check_against_live(db, entry)
-            revision = await self.write_revision(
-                db,
-                entry,
-                action="add",
-                author=author,
-                reason=reason,
-                retired=False,
-                expected=None,
-                before=None,
-            )
+            revision = await self.write_new(db, entry, "add", author, reason)
             resolved = await mark_resolved(db, resolves, entry.id, self._clock())
         return StoredChange(before=None, revision=revision, resolved_questions=resolved)
 
@@ -271,7 +262,7 @@ class Revisions:
             updated = _with_fields(current.entry, aliases=kept)
             return await self.write_change(db, current, updated, "alias_remove", author, reason)
 
-    async def write_revision(
+    async def _write_revision(
         self,
         db: aiosqlite.Connection,
         entry: Entry,
@@ -329,6 +320,14 @@ class Revisions:
             entry=entry,
         )
 
+    async def write_new(
+        self, db: aiosqlite.Connection, entry: Entry, action: Action, author: str, reason: str
+    ) -> Revision:
+        """The first revision of an entry the store does not hold yet, in the transaction `db`."""
+        return await self._write_revision(
+            db, entry, action=action, author=author, reason=reason, retired=False, expected=None, before=None
+        )
+
     async def write_change(
         self,
         db: aiosqlite.Connection,
@@ -341,7 +340,7 @@ class Revisions:
     ) -> StoredChange:
         """The next revision of an existing entry, in the transaction `db`, from the head `current` read
         in it (retired state kept unless given)."""
-        revision = await self.write_revision(
+        revision = await self._write_revision(
             db,
             entry,
             action=action,
