@@ -138,6 +138,8 @@ _LEADING_FILLER = re.compile(
 _CLIENT = r"(?:the\s+|my\s+|a\s+)?client\s+"
 _I = r"(?:i\s+)?"
 _A = r"(?:an?\s+|the\s+|my\s+)?"
+_TO_INTERVIEW = r"(?:\s+to\s+(?:an?\s+)?interview)?"
+_FROM_CLIENT = r"(?:\s+from\s+(?:the\s+)?client)?"
 
 
 @dataclass(frozen=True)
@@ -164,17 +166,12 @@ _WORDINGS: tuple[_Wording, ...] = (
     ),
     _wording("proposal", r"proposal\s+(?:sent|submitted)"),
     _wording("proposal", _I + r"(?:applied|apply|bid|bidded)"),
-    _wording("invite", _CLIENT + r"(?:invited|invites)\s+me(?:\s+to\s+(?:an?\s+)?interview)?"),
-    _wording(
-        "invite", _CLIENT + r"sent\s+(?:me\s+)?" + _A + r"invit(?:e|ation)(?:\s+to\s+(?:an?\s+)?interview)?"
-    ),
-    _wording("invite", _I + r"(?:was\s+|got\s+|been\s+)?invited(?:\s+to\s+(?:an?\s+)?interview)?"),
+    _wording("invite", _CLIENT + r"(?:invited|invites)\s+me" + _TO_INTERVIEW),
+    _wording("invite", _CLIENT + r"sent\s+(?:me\s+)?" + _A + r"invit(?:e|ation)" + _TO_INTERVIEW),
+    _wording("invite", _I + r"(?:was\s+|got\s+|been\s+)?invited" + _TO_INTERVIEW),
     _wording(
         "invite",
-        _I
-        + r"(?:got|received|had)\s+"
-        + _A
-        + r"(?:interview\s+)?invit(?:e|ation)(?:\s+to\s+(?:an?\s+)?interview)?",
+        _I + r"(?:got|received|had)\s+" + _A + r"(?:interview\s+)?invit(?:e|ation)" + _TO_INTERVIEW,
     ),
     _wording("invite", r"invit(?:e|ation)\s+to\s+(?:an?\s+)?interview"),
     _wording("invite", r"invitation"),
@@ -200,10 +197,10 @@ _WORDINGS: tuple[_Wording, ...] = (
     _wording("interview", _CLIENT + r"(?:replied|responded|answered|got\s+back)"),
     _wording(
         "interview",
-        _I + r"(?:got|received|had)\s+" + _A + r"interview\s+request(?:\s+from\s+(?:the\s+)?client)?",
+        _I + r"(?:got|received|had)\s+" + _A + r"interview\s+request" + _FROM_CLIENT,
     ),
     _wording("interview", _I + r"(?:got|received|had)\s+" + _A + r"message\s+from\s+(?:the\s+)?client"),
-    _wording("interview", r"interview\s+request(?:\s+from\s+(?:the\s+)?client)?"),
+    _wording("interview", r"interview\s+request" + _FROM_CLIENT),
     _wording("interview", r"(?:a\s+)?message\s+from\s+(?:the\s+)?client"),
     _wording(
         "respond",
@@ -224,7 +221,7 @@ _WORDINGS: tuple[_Wording, ...] = (
     _wording("offer", r"offer\s+from\s+(?:the\s+)?client"),
     _wording(
         "offer",
-        _I + r"(?:got|received|accepted|had)\s+" + _A + r"(?:job\s+)?offer(?:\s+from\s+(?:the\s+)?client)?",
+        _I + r"(?:got|received|accepted|had)\s+" + _A + r"(?:job\s+)?offer" + _FROM_CLIENT,
     ),
     _wording("offer", r"(?:the\s+)?contract\s+(?:started|began|begun)"),
     _wording("offer", _I + r"started\s+(?:the\s+)?contract"),
