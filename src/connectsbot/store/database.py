@@ -105,6 +105,18 @@ async def _roll_back(db: aiosqlite.Connection) -> None:
         log.warning("the database could not roll back a failed transaction: %s", error)
 
 
+@asynccontextmanager
+async def _whole(db: aiosqlite.Connection, patience: float) -> AsyncIterator[None]:
+    """A write transaction on `db`, taken up front (BEGIN IMMEDIATE), committed or rolled back whole."""
+    await _patiently(db, "BEGIN IMMEDIATE", patience)
+    try:
+        yield
+        await _patiently(db, "COMMIT", patience)
+    except BaseException:
+        await _roll_back(db)
+        raise
+
+
 # Migrations
 
 
@@ -159,8 +171,7 @@ async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration],
     for migration in migrations:
         if migration.version <= current:
             continue
-        await _patiently(writer, "BEGIN IMMEDIATE", patience)
-        try:
+        async with _whole(writer, patience):
             # Read again under the write lock: another process opening the database may have migrated it.
             current = await _user_version(writer)
             if migration.version > current:
@@ -168,25 +179,16 @@ async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration],
                     await writer.execute(statement)
                 await writer.execute(f"PRAGMA user_version = {int(migration.version)}")
                 current = migration.version
-            await _patiently(writer, "COMMIT", patience)
-        except BaseException:
-            await _roll_back(writer)
-            raise
 
 
 async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
     """The salt askers are hashed with, made once per database."""
-    await _patiently(writer, "BEGIN IMMEDIATE", patience)
-    try:
+    async with _whole(writer, patience):
         await writer.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
         )
         cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
         salt = await cursor.fetchone()
-        await _patiently(writer, "COMMIT", patience)
-    except BaseException:
-        await _roll_back(writer)
-        raise
     assert salt is not None
     return str(salt[0])
 
@@ -269,30 +271,21 @@ class Database:
     async def locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`transaction` for a caller that already holds `write_lock`."""
         self._entries_written = False
-        await self._patiently("BEGIN IMMEDIATE")
         try:
-            yield self.writer
-            await self._patiently("COMMIT")
+            async with _whole(self.writer, self.write_patience):
+                yield self.writer
+        except StoreUnavailable as error:  # BEGIN or COMMIT waited too long, or failed
+            _log_refused(error)
+            raise
         except sqlite3.Error as error:
-            await _roll_back(self.writer)
             unavailable = _unavailable(error)
             if unavailable is None:
                 raise
             _log_refused(unavailable)
             raise unavailable from error
-        except BaseException:
-            await _roll_back(self.writer)
-            raise
         if self._entries_written:
             self.generation += 1
 
     def entries_written(self) -> None:
         """The open transaction changed the entries: move `generation` when it commits."""
         self._entries_written = True
-
-    async def _patiently(self, statement: str) -> None:
-        try:
-            await _patiently(self.writer, statement, self.write_patience)
-        except StoreUnavailable as error:
-            _log_refused(error)
-            raise

@@ -94,16 +94,7 @@ class KnowledgeFiles:
         head = await head_of(db, entry.id)
         reason = f"imported from {Path(file).name}"
         if head is None:
-            revision = await self._revisions.write_revision(
-                db,
-                entry,
-                action="import",
-                author=author,
-                reason=reason,
-                retired=False,
-                expected=None,
-                before=None,
-            )
+            revision = await self._revisions.write_new(db, entry, "import", author, reason)
             await self._mark_imported(db, entry.id, file_digest, revision.revision)
             report.added.append(entry.id)
             return
@@ -119,17 +110,10 @@ class KnowledgeFiles:
         if head.revision != head.imported_revision and not force:
             report.conflicts.append(entry.id)
             return
-        revision = await self._revisions.write_revision(
-            db,
-            entry,
-            action="import",
-            author=author,
-            reason=reason,
-            retired=False,
-            expected=head.revision,
-            before=current.entry,
+        change = await self._revisions.write_change(
+            db, current, entry, "import", author, reason, retired=False
         )
-        await self._mark_imported(db, entry.id, file_digest, revision.revision)
+        await self._mark_imported(db, entry.id, file_digest, change.revision.revision)
         report.updated.append(entry.id)
 
     @staticmethod
@@ -153,19 +137,13 @@ class KnowledgeFiles:
             if entry_id in present or head_revision != imported_revision:
                 continue
             current = await entry_at_head(db, entry_id, include_retired=False)
-            revision = await self._revisions.write_revision(
-                db,
-                current.entry,
-                action="retire",
-                author=author,
-                reason="its knowledge file was removed",
-                retired=True,
-                expected=head_revision,
-                before=current.entry,
+            reason = "its knowledge file was removed"
+            change = await self._revisions.write_change(
+                db, current, current.entry, "retire", author, reason, retired=True
             )
             await db.execute(
                 "UPDATE entries SET file_digest = NULL, imported_revision = ? WHERE id = ?",
-                (revision.revision, entry_id),
+                (change.revision.revision, entry_id),
             )
             report.retired.append(entry_id)
 
