@@ -15,9 +15,9 @@ from discord.ext import commands
 
 from bot import components
 from bot.discord_internals import handler_tasks
+from bot.discord_text import NO_MENTIONS
 from bot.expired_controls import ExpiredControls
 from bot.failures import ConnectsTree
-from bot.render import NO_MENTIONS
 from bot.replays import drop_replayed_events
 from connectsbot.answers import AnswerService
 from connectsbot.curation import Actor, Curator

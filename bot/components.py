@@ -1,4 +1,6 @@
-"""The persistent answer controls, and what reads interactions and messages addressed to the bot.
+"""How an answer is presented (the answer embed, "Did you mean…"), its persistent controls, and what
+reads interactions and messages addressed to the bot. /ask, @mentions, /faq show, the auto-answer and
+"Answer with FAQ" all present answers through here.
 
 Persistent controls are `DynamicItem`s: their state lives in the custom_id, so they keep working after a
 restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
@@ -20,18 +22,35 @@ from typing import Any, Protocol, Self, cast
 
 import discord
 
-from bot import render
+from bot.discord_text import (
+    ANSWER_COLOUR,
+    NO_MENTIONS,
+    SELECT_DESCRIPTION,
+    SELECT_LABEL,
+    SELECT_OPTIONS,
+    SELECT_VALUE,
+    fit_embed,
+    one_line,
+    reveal_links,
+    truncate,
+)
 from bot.failures import reports_failures
-from bot.render import NO_MENTIONS
 from bot.replies import respond
 from connectsbot.answers import Answer, AnswerService
+from connectsbot.dating import dating_lines
 from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
 from connectsbot.store import KnowledgeStore, NotFound, StoreError
+from connectsbot.terminal_text import today_utc
 
 log = logging.getLogger(__name__)
 
 INVALID_CONTROL = "That button or menu is not valid (anymore). Ask again with /ask."
+SUGGEST_TEXT = "I'm not sure I understood. Did you mean…"
+DIAGNOSE_HINT = (
+    "Run **/diagnose** and paste your timeline: I'll check each interview and tell you what to do next "
+    "(how to write it: **/diagnose-help**)."
+)
 _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 
 
@@ -154,10 +173,41 @@ def answer_view(entry_id: str) -> discord.ui.View:
     return view
 
 
+def answer_embed(
+    entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
+) -> discord.Embed:
+    """An entry as members see it: the question as title, the answer, then its sources by title with
+    the dates their facts were stated (and the warning when those are old) in the footer.
+
+    Moderators write the text; links in it show where they go (see `reveal_links`)."""
+    embed = discord.Embed(
+        title=reveal_links(entry.question), description=reveal_links(entry.answer), colour=ANSWER_COLOUR
+    )
+    if diagnose_hint:
+        embed.add_field(name="Check your own case", value=DIAGNOSE_HINT, inline=False)
+    embed.set_footer(text=dating_lines(entry, sources, today_utc()))
+    return fit_embed(embed)
+
+
+def suggestions_text(entries: Sequence[Entry]) -> str:
+    """ "Did you mean…" as plain text, for when the select cannot be offered."""
+    titles = "\n".join(f"• {one_line(entry.question, SELECT_LABEL) or entry.id}" for entry in entries[:5])
+    return f"{SUGGEST_TEXT}\n{titles}\n(**/faq show** opens any of them.)"
+
+
+def suggestion_option(entry: Entry) -> discord.SelectOption:
+    return discord.SelectOption(
+        # Discord refuses an empty label: a title of control characters alone has none left.
+        label=one_line(entry.question, SELECT_LABEL) or entry.id,
+        value=truncate(entry.id, SELECT_VALUE),
+        description=one_line(entry.answer.replace("*", ""), SELECT_DESCRIPTION),
+    )
+
+
 def answer_parts(
     entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
 ) -> tuple[discord.Embed, discord.ui.View]:
-    return render.answer_embed(entry, sources, diagnose_hint=diagnose_hint), answer_view(entry.id)
+    return answer_embed(entry, sources, diagnose_hint=diagnose_hint), answer_view(entry.id)
 
 
 # Did you mean…
@@ -217,7 +267,7 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
 
 def suggest_view(question_id: int, entries: Sequence[Entry]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    options = [render.suggestion_option(entry) for entry in entries[: render.SELECT_OPTIONS]]
+    options = [suggestion_option(entry) for entry in entries[:SELECT_OPTIONS]]
     view.add_item(PickSelect(str(question_id), options))
     return view
 
@@ -232,11 +282,11 @@ def answer_message(
         embed, view = answer_parts(answer.entry, sources, diagnose_hint=answer.points_to_diagnosis)
         return None, embed, view
     if answer.suggestions and answer.question_id is not None:
-        return render.SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
+        return SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
     if answer.suggestions:
         # The question could not be recorded (database busy or full): the select needs its id, so
         # list the titles instead; /faq show opens any of them.
-        return render.suggestions_text(answer.suggestions), None, None
+        return suggestions_text(answer.suggestions), None, None
     return None, None, None
 
 

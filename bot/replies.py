@@ -12,8 +12,8 @@ from typing import Any
 
 import discord
 
-from bot import render
-from bot.render import NO_MENTIONS
+from bot import discord_text
+from bot.discord_text import NO_MENTIONS
 
 log = logging.getLogger(__name__)
 
@@ -31,10 +31,10 @@ async def respond(
     """Answer the interaction (or follow up if it was answered), mentioning nobody."""
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
     if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+        kwargs["content"] = discord_text.truncate(content, discord_text.MESSAGE_LIMIT)
     all_embeds = [embed] if embed is not None else list(embeds)
     if all_embeds:
-        kwargs["embeds"] = [render.fit_embed(e) for e in all_embeds[:10]]
+        kwargs["embeds"] = [discord_text.fit_embed(e) for e in all_embeds[:10]]
     if view is not None:
         kwargs["view"] = view
     if files:
@@ -63,7 +63,7 @@ async def respond_text(
 ) -> None:
     """Long text as several messages (code blocks closed and reopened), each within 2,000 characters;
     `view` goes under the last one."""
-    chunks = render.split_message(text) or ["(nothing to show)"]
+    chunks = discord_text.split_message(text) or ["(nothing to show)"]
     for number, chunk in enumerate(chunks, start=1):
         await respond(interaction, chunk, ephemeral=ephemeral, view=view if number == len(chunks) else None)
 
@@ -77,8 +77,8 @@ async def update(
 ) -> None:
     """Replace the message the component is on (callback type 7)."""
     await interaction.response.edit_message(
-        content=render.truncate(content, render.MESSAGE_LIMIT) if content is not None else None,
-        embeds=[render.fit_embed(embed)] if embed is not None else [],
+        content=discord_text.truncate(content, discord_text.MESSAGE_LIMIT) if content is not None else None,
+        embeds=[discord_text.fit_embed(embed)] if embed is not None else [],
         view=view,
         allowed_mentions=NO_MENTIONS,
     )
@@ -98,9 +98,9 @@ async def reply_to(
     """
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "mention_author": False}
     if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+        kwargs["content"] = discord_text.truncate(content, discord_text.MESSAGE_LIMIT)
     if embed is not None:
-        kwargs["embed"] = render.fit_embed(embed)
+        kwargs["embed"] = discord_text.fit_embed(embed)
     if view is not None:
         kwargs["view"] = view
     try:

@@ -17,10 +17,11 @@ from typing import TYPE_CHECKING, Any, Self
 
 import discord
 
-from bot import checks, render
+from bot import checks, discord_text
 from bot.client import actor_of, client_of
-from bot.components import INVALID_CONTROL, offered_values, on_own_message, parse_number
+from bot.components import INVALID_CONTROL, offered_values, on_own_message, parse_number, suggestion_option
 from bot.exts.faq._modals import NewFromQuestionsModal
+from bot.exts.faq._render import entry_list_embed
 from bot.failures import reports_failures
 from bot.replies import respond, update
 from connectsbot.knowledge import Entry
@@ -52,7 +53,7 @@ def list_page(
     )
     pages = max(1, -(-len(chosen) // PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    embed = render.entry_list_embed(chosen[page * PER_PAGE : (page + 1) * PER_PAGE], page, pages, category)
+    embed = entry_list_embed(chosen[page * PER_PAGE : (page + 1) * PER_PAGE], page, pages, category)
     if pages == 1:
         return embed, None
     view = discord.ui.View(timeout=None)
@@ -113,8 +114,10 @@ def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
         view.add_item(UnansweredButton(f"new:{qid}", label=f"{number} · New entry", row=number - 1))
         view.add_item(UnansweredButton(f"alias:{qid}", label=f"{number} · Add as alias of…", row=number - 1))
         for entry_id, count in group.picked[:2]:
-            label = render.one_line(f"{number} · Alias of {entry_id} (picked ×{count})", render.BUTTON_LABEL)
-            if len(f"cb:un:pa:{qid}:{entry_id}") <= render.CUSTOM_ID:
+            label = discord_text.one_line(
+                f"{number} · Alias of {entry_id} (picked ×{count})", discord_text.BUTTON_LABEL
+            )
+            if len(f"cb:un:pa:{qid}:{entry_id}") <= discord_text.CUSTOM_ID:
                 view.add_item(UnansweredButton(f"pa:{qid}:{entry_id}", label=label, row=number - 1))
     return view
 
@@ -127,7 +130,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     """Add the group's phrasing as an alias of `entry_id`, its questions marked as dealt with in the
     same transaction."""
     bot = client_of(interaction)
-    alias = render.one_line(group.text, 300)
+    alias = discord_text.one_line(group.text, 300)
     reason = (
         f"alias from {group.count} unanswered question{'s' if group.count != 1 else ''} (/faq unanswered)"
     )
@@ -143,7 +146,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
         return
     await respond(
         interaction,
-        f"Added “{render.member_text(alias, 200)}” as an alias of `{entry_id}` "
+        f"Added “{discord_text.member_text(alias, 200)}” as an alias of `{entry_id}` "
         f"(revision {change.revision.revision}); "
         f"{group.count} question{'s' if group.count != 1 else ''} marked as dealt with.",
         ephemeral=True,
@@ -194,10 +197,10 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         else:
             candidates = await alias_targets(bot, group)
             view = discord.ui.View(timeout=None)
-            view.add_item(AliasTargetSelect(qid_text, [render.suggestion_option(e) for e in candidates]))
+            view.add_item(AliasTargetSelect(qid_text, [suggestion_option(e) for e in candidates]))
             await respond(
                 interaction,
-                f"Add “{render.member_text(group.text, 300)}” as an alias of which entry?",
+                f"Add “{discord_text.member_text(group.text, 300)}” as an alias of which entry?",
                 view=view,
                 ephemeral=True,
             )
@@ -210,9 +213,9 @@ async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     for entry_id, _ in [*group.picked, *group.suggested]:
         if entry_id in entries:
             ordered.setdefault(entry_id, entries[entry_id])
-    for entry in await bot.ranker.rank(group.text, render.SELECT_OPTIONS):
+    for entry in await bot.ranker.rank(group.text, discord_text.SELECT_OPTIONS):
         ordered.setdefault(entry.id, entry)
-    return list(ordered.values())[: render.SELECT_OPTIONS]
+    return list(ordered.values())[: discord_text.SELECT_OPTIONS]
 
 
 class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:ut:(?P<rest>.*)"):
