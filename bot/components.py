@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, Self, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 import discord
 
@@ -96,33 +96,62 @@ def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set
     }
 
 
+ControlT = TypeVar("ControlT", bound=discord.ui.Item[Any])
+
+
+class PersistentControl(discord.ui.DynamicItem[ControlT], template=r"(?s)cb:(?P<rest>.*)"):
+    """A persistent control whose state is the rest of its custom_id, after `cb:{prefix}:`.
+
+    A subclass names its prefix (`class PageButton(PersistentControl[Button[Any]], prefix="page")`) and
+    builds its item with `custom_id=self.custom_id_for(rest)`; discord.py rebuilds it from a click with the
+    state alone, so every other argument of the subclass's constructor has a default.
+    """
+
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, *, prefix: str) -> None:
+        super().__init_subclass__(template=rf"(?s)cb:{re.escape(prefix)}:(?P<rest>.*)")
+        cls.prefix = prefix
+
+    def __init__(self, rest: str, item: ControlT, *, row: int | None = None) -> None:
+        super().__init__(item, row=row)
+        self.rest = rest
+
+    @classmethod
+    def custom_id_for(cls, rest: str) -> str:
+        return f"cb:{cls.prefix}:{rest}"
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        # The subclass's constructor, which takes the state alone (see the class's docstring).
+        rebuild = cast(Callable[[str], Self], cls)
+        return rebuild(match["rest"])
+
+
+def options_or_placeholder(options: Sequence[discord.SelectOption]) -> list[discord.SelectOption]:
+    """A select's options; a select rebuilt from a click has none (Discord sends only the values
+    chosen), and discord.py wants at least one."""
+    return list(options) or [discord.SelectOption(label="-", value="-")]
+
+
 # Helpful / Not helpful
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:fb:(?P<rest>.*)"):
+class FeedbackButton(PersistentControl[discord.ui.Button[Any]], prefix="fb"):
     def __init__(self, rest: str, *, label: str = "Helpful", emoji: str | None = None) -> None:
         helpful = rest.endswith(":1")
+        style = discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji=emoji,
-                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
-                custom_id=f"cb:fb:{rest}",
-            )
+            rest, discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=self.custom_id_for(rest))
         )
-        self.rest = rest
 
     @classmethod
     def for_entry(cls, entry_id: str, helpful: bool) -> FeedbackButton:
         if helpful:
             return cls(f"{entry_id}:1", label="Helpful", emoji="👍")
         return cls(f"{entry_id}:0", label="Not helpful", emoji="👎")
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     def parsed(self) -> tuple[str, bool] | None:
         entry_id, sep, vote = self.rest.rpartition(":")
@@ -213,24 +242,18 @@ def answer_parts(
 # Did you mean…
 
 
-class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:pick:(?P<rest>.*)"):
+class PickSelect(PersistentControl[discord.ui.Select[Any]], prefix="pick"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
         super().__init__(
+            rest,
             discord.ui.Select(
                 placeholder="Did you mean…",
-                custom_id=f"cb:pick:{rest}",
-                options=list(options) or [discord.SelectOption(label="-", value="-")],
+                custom_id=self.custom_id_for(rest),
+                options=options_or_placeholder(options),
                 min_values=1,
                 max_values=1,
-            )
+            ),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("the “Did you mean…” menu")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:

@@ -13,13 +13,21 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import discord
 
 from bot import checks, discord_text
 from bot.client import actor_of, client_of
-from bot.components import INVALID_CONTROL, offered_values, on_own_message, parse_number, suggestion_option
+from bot.components import (
+    INVALID_CONTROL,
+    PersistentControl,
+    offered_values,
+    on_own_message,
+    options_or_placeholder,
+    parse_number,
+    suggestion_option,
+)
 from bot.exts.faq._modals import NewFromQuestionsModal
 from bot.exts.faq._render import entry_list_embed
 from bot.failures import reports_failures
@@ -63,23 +71,15 @@ def list_page(
     return embed, view
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:page:(?P<rest>.*)"):
+class PageButton(PersistentControl[discord.ui.Button[Any]], prefix="page"):
     def __init__(self, rest: str, *, label: str = "Page", disabled: bool = False) -> None:
+        style = discord.ButtonStyle.secondary
         super().__init__(
+            rest,
             discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"cb:page:{rest}",
-                disabled=disabled,
-            )
+                label=label, style=style, custom_id=self.custom_id_for(rest), disabled=disabled
+            ),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("/faq list page")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -153,19 +153,12 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     )
 
 
-class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:un:(?P<rest>.*)"):
+class UnansweredButton(PersistentControl[discord.ui.Button[Any]], prefix="un"):
     def __init__(self, rest: str, *, label: str = "…", row: int | None = None) -> None:
+        style = discord.ButtonStyle.primary
         super().__init__(
-            discord.ui.Button(label=label, style=discord.ButtonStyle.primary, custom_id=f"cb:un:{rest}"),
-            row=row,
+            rest, discord.ui.Button(label=label, style=style, custom_id=self.custom_id_for(rest)), row=row
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("/faq unanswered button")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -218,22 +211,14 @@ async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     return list(ordered.values())[: discord_text.SELECT_OPTIONS]
 
 
-class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:ut:(?P<rest>.*)"):
+class AliasTargetSelect(PersistentControl[discord.ui.Select[Any]], prefix="ut"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
-        super().__init__(
-            discord.ui.Select(
-                placeholder="Choose the entry",
-                custom_id=f"cb:ut:{rest}",
-                options=list(options) or [discord.SelectOption(label="-", value="-")],
-            )
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            placeholder="Choose the entry",
+            custom_id=self.custom_id_for(rest),
+            options=options_or_placeholder(options),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
+        super().__init__(rest, select)
 
     @reports_failures("/faq unanswered alias")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
