@@ -122,8 +122,13 @@ def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
     return view
 
 
-def _group_of(groups: Sequence[QuestionGroup], question_id: int) -> QuestionGroup | None:
-    return next((group for group in groups if question_id in group.ids), None)
+async def _open_group(interaction: discord.Interaction[Any], question_id: int) -> QuestionGroup | None:
+    """The open group the question is in, or None after telling the moderator it was dealt with."""
+    groups = await open_groups(client_of(interaction))
+    group = next((group for group in groups if question_id in group.ids), None)
+    if group is None:
+        await respond(interaction, ALREADY_DONE, ephemeral=True)
+    return group
 
 
 async def add_group_alias(interaction: discord.Interaction[Any], group: QuestionGroup, entry_id: str) -> None:
@@ -171,11 +176,10 @@ class UnansweredButton(PersistentControl[discord.ui.Button[Any]], prefix="un"):
         if question_id is None or not well_formed or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = await _open_group(interaction, question_id)
         if group is None:
-            await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
+        bot = client_of(interaction)
         if action == "pa":
             # The button is offered only for entries members picked for this group.
             if entry_id not in dict(group.picked):
@@ -231,10 +235,8 @@ class AliasTargetSelect(PersistentControl[discord.ui.Select[Any]], prefix="ut"):
         if question_id is None or entry_id not in offered or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = await _open_group(interaction, question_id)
         if group is None:
-            await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
         await add_group_alias(interaction, group, entry_id)
 
