@@ -22,7 +22,8 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 import discord
 
-from bot.discord_text import (
+from bot.failures import reports_failures
+from bot.replies import (
     ANSWER_COLOUR,
     NO_MENTIONS,
     SELECT_DESCRIPTION,
@@ -31,11 +32,10 @@ from bot.discord_text import (
     SELECT_VALUE,
     fit_embed,
     one_line,
+    respond,
     reveal_links,
     truncate,
 )
-from bot.failures import reports_failures
-from bot.replies import respond
 from connectsbot.answers import Answer, AnswerService
 from connectsbot.dating import dating_lines
 from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry, SourceRecord

@@ -14,11 +14,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks, discord_text
+from bot import checks
 from bot.client import ConnectsBot, client_of
 from bot.components import answer_embed, answer_view, suggestion_option
 from bot.failures import report_failure
-from bot.replies import reply_to, respond, update
+from bot.replies import SELECT_OPTIONS, reply_to, respond, update
 from connectsbot.knowledge import Entry
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class PreviewView(discord.ui.View):
         self.clear_items()
         options = [suggestion_option(e) for e in self.choices if self.entry is None or e.id != self.entry.id]
         select: discord.ui.Select[PreviewView] = discord.ui.Select(
-            placeholder="Choose the entry to post", options=options[: discord_text.SELECT_OPTIONS]
+            placeholder="Choose the entry to post", options=options[:SELECT_OPTIONS]
         )
         select.callback = self.chosen  # type: ignore[method-assign]
         self._select = select
@@ -163,10 +163,10 @@ class AnswerWithFaqCog(commands.Cog):
         )
         entry = answer.entry or (answer.suggestions[0] if answer.suggestions else None)
         choices = [*answer.suggestions]
-        for ranked in await self.bot.ranker.rank(text, discord_text.SELECT_OPTIONS):
+        for ranked in await self.bot.ranker.rank(text, SELECT_OPTIONS):
             if all(ranked.id != c.id for c in choices):
                 choices.append(ranked)
-        view = PreviewView(interaction.user.id, message, entry, choices[: discord_text.SELECT_OPTIONS + 1])
+        view = PreviewView(interaction.user.id, message, entry, choices[: SELECT_OPTIONS + 1])
         if entry is None:
             await respond(interaction, "No entry fits well. Pick one to post:", view=view, ephemeral=True)
         else:

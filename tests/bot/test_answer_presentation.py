@@ -7,14 +7,14 @@ import discord
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import discord_text
+from bot import replies
 from bot.components import answer_embed, answer_message, suggest_view, suggestion_option
 from bot.exts.faq._render import entry_list_embed
 from connectsbot.answers import Answer
 from connectsbot.kbfiles import load_sources
 from connectsbot.knowledge import Entry, normalise_alias
 from connectsbot.matching import Matcher
-from tests.bot.test_discord_text import MASKED_LINKS, PART, check_embed
+from tests.bot.test_replies import MASKED_LINKS, PART, check_embed
 from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 from tests.test_fuzz_member_text import ENTRIES, MATCHER, MEMBER_LINE, MEMBER_TEXT, PIECES
 
@@ -25,7 +25,7 @@ def test_a_huge_entry_fits_an_embed() -> None:
     entry = build_entry("huge-entry", question="Q" * 300, answer="A" * 4000)
     embed = answer_embed(entry, SOURCES, diagnose_hint=True)
     assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
-    assert discord_text.embed_size(embed) <= 6000
+    assert replies.embed_size(embed) <= 6000
     assert embed.footer.text and embed.footer.text.startswith("Sources:")
 
 
@@ -78,11 +78,8 @@ def test_any_entry_renders_to_a_valid_embed_that_hides_no_link(entry: Entry, dia
     assert (embed.footer.text or "").startswith("Sources:")
     assert [f.name for f in embed.fields] == (["Check your own case"] if diagnose_hint else [])
     option = suggestion_option(entry)
-    assert (
-        1 <= len(option.label) <= discord_text.SELECT_LABEL
-        and 1 <= len(option.value) <= discord_text.SELECT_VALUE
-    )
-    assert len(option.description or "") <= discord_text.SELECT_DESCRIPTION
+    assert 1 <= len(option.label) <= replies.SELECT_LABEL and 1 <= len(option.value) <= replies.SELECT_VALUE
+    assert len(option.description or "") <= replies.SELECT_DESCRIPTION
     listing = entry_list_embed([entry] * 20, 0, 1, None)
     check_embed(listing)
     assert "](" not in (listing.description or "")
@@ -125,13 +122,13 @@ def test_the_answer_to_any_question_is_a_valid_message(question: str) -> None:
         question_id=1,
     )
     content, embed, view = answer_message(answer, SOURCES)
-    assert content is None or len(content) <= discord_text.MESSAGE_LIMIT
+    assert content is None or len(content) <= replies.MESSAGE_LIMIT
     if embed is not None:
         check_embed(embed)
     for item in view.children if view is not None else []:
         component = item.to_component_dict()
-        assert len(component.get("custom_id", "")) <= discord_text.CUSTOM_ID
-        assert len(component.get("options", [])) <= discord_text.SELECT_OPTIONS
+        assert len(component.get("custom_id", "")) <= replies.CUSTOM_ID
+        assert len(component.get("options", [])) <= replies.SELECT_OPTIONS
         for option in component.get("options", []):
             assert 1 <= len(option["label"]) <= 100 and 1 <= len(option["value"]) <= 100
             assert len(option.get("description", "")) <= 100

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from bot import discord_text
+from bot import replies
 from bot.exts.faq._render import history_embed, stats_embed, unanswered_embed
 from connectsbot.question_reports import QuestionGroup, StatsReport
 from connectsbot.store import DayCount, RecordedQuestion
@@ -13,7 +13,7 @@ from tests.bot.helpers import edit_revision
 
 def test_faq_moderator_embeds_fit() -> None:
     history = history_embed("x", [edit_revision(n, "why " * 80) for n in range(1, 60)])
-    assert discord_text.embed_size(history) <= 6000 and len(history.description or "") <= 4096
+    assert replies.embed_size(history) <= 6000 and len(history.description or "") <= 4096
     question = RecordedQuestion(
         id=1,
         asked_at=datetime(2026, 11, 21, tzinfo=UTC),
@@ -26,9 +26,7 @@ def test_faq_moderator_embeds_fit() -> None:
     )
     groups = [QuestionGroup(text=question.question, key="k", questions=[question]) for _ in range(40)]
     unanswered = unanswered_embed(groups, 40)
-    assert discord_text.embed_size(unanswered) <= 6000 and "\\*\\*bold\\*\\*" in (
-        unanswered.description or ""
-    )
+    assert replies.embed_size(unanswered) <= 6000 and "\\*\\*bold\\*\\*" in (unanswered.description or "")
     days = [
         DayCount(day=date(2026, 11, d), asked=d, answered=d // 2, suggested=0, picked=0) for d in range(1, 22)
     ]
@@ -43,4 +41,4 @@ def test_faq_moderator_embeds_fit() -> None:
         entries=[],
     )
     stats = stats_embed(report, {}, "stats.png")
-    assert discord_text.embed_size(stats) <= 6000 and stats.image.url == "attachment://stats.png"
+    assert replies.embed_size(stats) <= 6000 and stats.image.url == "attachment://stats.png"

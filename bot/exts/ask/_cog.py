@@ -15,10 +15,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import discord_text
 from bot.client import ConnectsBot
 from bot.components import answer_message, from_a_person, question_for_bot
-from bot.replies import reply_to, respond
+from bot.replies import CHOICE_VALUE, CHOICES, entry_choices, one_line, reply_to, respond
 from connectsbot.question_limit import LimitDecision
 
 log = logging.getLogger(__name__)
@@ -83,9 +82,9 @@ class AskCog(commands.Cog):
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
         matcher = (await self.bot.answers.ready()).lexical
-        candidates = matcher.complete(current[:200], discord_text.CHOICES)
-        titles = [discord_text.one_line(c.matched_text, discord_text.CHOICE_VALUE) for c in candidates]
-        return discord_text.entry_choices((title, title) for title in titles)
+        candidates = matcher.complete(current[:200], CHOICES)
+        titles = [one_line(c.matched_text, CHOICE_VALUE) for c in candidates]
+        return entry_choices((title, title) for title in titles)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:

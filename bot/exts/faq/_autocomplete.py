@@ -12,7 +12,7 @@ from discord import app_commands
 
 from bot import checks
 from bot.client import client_of
-from bot.discord_text import CHOICE_NAME, CHOICES, entry_choices, one_line
+from bot.replies import CHOICE_NAME, CHOICES, entry_choices, one_line
 from connectsbot.answers import complete_any
 from connectsbot.store import NotFound
 

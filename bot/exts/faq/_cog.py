@@ -16,7 +16,6 @@ from discord.ext import commands
 from bot import checks
 from bot.client import actor_of
 from bot.components import answer_parts
-from bot.discord_text import member_text
 from bot.exts.faq._autocomplete import (
     alias_autocomplete,
     any_entry_autocomplete,
@@ -35,7 +34,7 @@ from bot.exts.faq._render import (
     unanswered_embed,
 )
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
-from bot.replies import respond, respond_text
+from bot.replies import member_text, respond, respond_text
 from connectsbot.chart import bar_chart_png
 from connectsbot.knowledge import ENTRY_ID_PATTERN
 from connectsbot.question_reports import build_stats

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import discord
 
-from bot.discord_text import ANSWER_COLOUR, MOD_COLOUR, fit_embed, member_text, one_line, reveal_links
+from bot.replies import ANSWER_COLOUR, MOD_COLOUR, fit_embed, member_text, one_line, reveal_links
 from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, StatsReport

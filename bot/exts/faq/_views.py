@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import checks, discord_text
+from bot import checks
 from bot.client import actor_of, client_of
 from bot.components import (
     INVALID_CONTROL,
@@ -31,7 +31,7 @@ from bot.components import (
 from bot.exts.faq._modals import NewFromQuestionsModal
 from bot.exts.faq._render import entry_list_embed
 from bot.failures import reports_failures
-from bot.replies import respond, update
+from bot.replies import BUTTON_LABEL, CUSTOM_ID, SELECT_OPTIONS, member_text, one_line, respond, update
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, group_questions
 from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
@@ -114,10 +114,8 @@ def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
         view.add_item(UnansweredButton(f"new:{qid}", label=f"{number} · New entry", row=number - 1))
         view.add_item(UnansweredButton(f"alias:{qid}", label=f"{number} · Add as alias of…", row=number - 1))
         for entry_id, count in group.picked[:2]:
-            label = discord_text.one_line(
-                f"{number} · Alias of {entry_id} (picked ×{count})", discord_text.BUTTON_LABEL
-            )
-            if len(f"cb:un:pa:{qid}:{entry_id}") <= discord_text.CUSTOM_ID:
+            label = one_line(f"{number} · Alias of {entry_id} (picked ×{count})", BUTTON_LABEL)
+            if len(f"cb:un:pa:{qid}:{entry_id}") <= CUSTOM_ID:
                 view.add_item(UnansweredButton(f"pa:{qid}:{entry_id}", label=label, row=number - 1))
     return view
 
@@ -135,7 +133,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
     """Add the group's phrasing as an alias of `entry_id`, its questions marked as dealt with in the
     same transaction."""
     bot = client_of(interaction)
-    alias = discord_text.one_line(group.text, 300)
+    alias = one_line(group.text, 300)
     reason = (
         f"alias from {group.count} unanswered question{'s' if group.count != 1 else ''} (/faq unanswered)"
     )
@@ -151,7 +149,7 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
         return
     await respond(
         interaction,
-        f"Added “{discord_text.member_text(alias, 200)}” as an alias of `{entry_id}` "
+        f"Added “{member_text(alias, 200)}” as an alias of `{entry_id}` "
         f"(revision {change.revision.revision}); "
         f"{group.count} question{'s' if group.count != 1 else ''} marked as dealt with.",
         ephemeral=True,
@@ -197,7 +195,7 @@ class UnansweredButton(PersistentControl[discord.ui.Button[Any]], prefix="un"):
             view.add_item(AliasTargetSelect(qid_text, [suggestion_option(e) for e in candidates]))
             await respond(
                 interaction,
-                f"Add “{discord_text.member_text(group.text, 300)}” as an alias of which entry?",
+                f"Add “{member_text(group.text, 300)}” as an alias of which entry?",
                 view=view,
                 ephemeral=True,
             )
@@ -210,9 +208,9 @@ async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     for entry_id, _ in [*group.picked, *group.suggested]:
         if entry_id in entries:
             ordered.setdefault(entry_id, entries[entry_id])
-    for entry in await bot.ranker.rank(group.text, discord_text.SELECT_OPTIONS):
+    for entry in await bot.ranker.rank(group.text, SELECT_OPTIONS):
         ordered.setdefault(entry.id, entry)
-    return list(ordered.values())[: discord_text.SELECT_OPTIONS]
+    return list(ordered.values())[:SELECT_OPTIONS]
 
 
 class AliasTargetSelect(PersistentControl[discord.ui.Select[Any]], prefix="ut"):

@@ -13,8 +13,8 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.discord_text import NO_MENTIONS
 from bot.exts.modlog._render import import_embed, modlog_embed
+from bot.replies import NO_MENTIONS
 from connectsbot.curation import EntryChanged, FilesImported, KnowledgeEvent
 from connectsbot.entry_diff import short_diff
 

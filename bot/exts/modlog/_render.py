@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.discord_text import FIELD_VALUE, MOD_COLOUR, fit_embed, member_text, one_line, truncate
+from bot.replies import FIELD_VALUE, MOD_COLOUR, fit_embed, member_text, one_line, truncate
 from connectsbot.store import IMPORT_AUTHOR, ImportFailed, ImportReport, Revision
 
 

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot import discord_text
+from bot import replies
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.kbfiles import load_sources
 from tests.helpers import SHIPPED_KNOWLEDGE
@@ -55,17 +55,17 @@ PRINTABLE = st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp"))
 )
 def test_split_message_never_exceeds_the_limit(lines: list[str], limit: int) -> None:
     text = "\n".join(lines)
-    chunks = discord_text.split_message(text, limit)
+    chunks = replies.split_message(text, limit)
     assert all(len(chunk) <= limit for chunk in chunks)
     assert all(chunk.strip() for chunk in chunks)
     assert _content("\n".join(chunks)) == _content(text.strip("\n"))
 
 
 def test_split_message_keeps_short_text_whole_and_closes_code_blocks() -> None:
-    assert discord_text.split_message("hello") == ["hello"]
-    assert discord_text.split_message("\n\n") == []
+    assert replies.split_message("hello") == ["hello"]
+    assert replies.split_message("\n\n") == []
     text = "intro\n```text\n" + "\n".join(f"line {i} " + "x" * 60 for i in range(80)) + "\n```\nafter"
-    chunks = discord_text.split_message(text)
+    chunks = replies.split_message(text)
     assert len(chunks) >= 3
     assert all(len(chunk) <= 2000 and _fence_balanced(chunk) for chunk in chunks)
     assert chunks[1].startswith("```text")
@@ -73,12 +73,10 @@ def test_split_message_keeps_short_text_whole_and_closes_code_blocks() -> None:
 
 
 def test_truncate() -> None:
-    assert discord_text.truncate("abc", 5) == "abc"
-    assert (
-        discord_text.truncate("abcdef", 4) == "abc…" and len(discord_text.truncate("x" * 9000, 4096)) == 4096
-    )
-    assert discord_text.truncate("abc", 0) == ""
-    assert discord_text.one_line("a \n b", 10) == "a b"
+    assert replies.truncate("abc", 5) == "abc"
+    assert replies.truncate("abcdef", 4) == "abc…" and len(replies.truncate("x" * 9000, 4096)) == 4096
+    assert replies.truncate("abc", 0) == ""
+    assert replies.one_line("a \n b", 10) == "a b"
 
 
 def test_fit_embed_enforces_every_limit() -> None:
@@ -86,21 +84,21 @@ def test_fit_embed_enforces_every_limit() -> None:
     for i in range(30):
         embed.add_field(name="N" * 300, value="V" * 2000 + str(i))
     embed.set_footer(text="F" * 3000)
-    discord_text.fit_embed(embed)
+    replies.fit_embed(embed)
     assert len(embed.title or "") <= 256 and len(embed.description or "") <= 4096
     assert len(embed.fields) <= 25
     assert all(len(f.name or "") <= 256 and len(f.value or "") <= 1024 for f in embed.fields)
     assert len(embed.footer.text or "") <= 2048
-    assert discord_text.embed_size(embed) <= 6000
+    assert replies.embed_size(embed) <= 6000
 
 
 def test_autocomplete_choices_are_capped() -> None:
     pairs = [(f"Title {i} " + "x" * 150, f"value-{i}") for i in range(60)]
     pairs.append(("too long a value", "v" * 101))
-    choices = discord_text.entry_choices(pairs)
+    choices = replies.entry_choices(pairs)
     assert len(choices) == 25
     assert all(len(c.name) <= 100 and len(c.value) <= 100 for c in choices)
-    assert discord_text.entry_choices([("a", "x"), ("b", "x")]) == [
+    assert replies.entry_choices([("a", "x"), ("b", "x")]) == [
         discord.app_commands.Choice(name="a", value="x")
     ]
 
@@ -110,27 +108,26 @@ MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 
 def check_embed(embed: discord.Embed) -> None:
     """Every part of `embed` within Discord's limits, no field blank."""
-    assert len(embed.title or "") <= discord_text.EMBED_TITLE
-    assert len(embed.description or "") <= discord_text.EMBED_DESCRIPTION
+    assert len(embed.title or "") <= replies.EMBED_TITLE
+    assert len(embed.description or "") <= replies.EMBED_DESCRIPTION
     assert (
-        len(embed.footer.text or "") <= discord_text.FOOTER
-        and len(embed.author.name or "") <= discord_text.AUTHOR_NAME
+        len(embed.footer.text or "") <= replies.FOOTER and len(embed.author.name or "") <= replies.AUTHOR_NAME
     )
-    assert len(embed.fields) <= discord_text.EMBED_FIELDS
+    assert len(embed.fields) <= replies.EMBED_FIELDS
     for field in embed.fields:
-        assert 0 < len(field.name or "") <= discord_text.FIELD_NAME and (field.name or "").strip()
-        assert 0 < len(field.value or "") <= discord_text.FIELD_VALUE and (field.value or "").strip()
-    assert discord_text.embed_size(embed) <= discord_text.EMBED_TOTAL
+        assert 0 < len(field.name or "") <= replies.FIELD_NAME and (field.name or "").strip()
+        assert 0 < len(field.value or "") <= replies.FIELD_VALUE and (field.value or "").strip()
+    assert replies.embed_size(embed) <= replies.EMBED_TOTAL
 
 
 @settings(max_examples=150, deadline=None)
 @given(MEMBER_TEXT, st.integers(min_value=1, max_value=5000))
 def test_truncate_and_one_line_respect_any_limit(text: str, limit: int) -> None:
-    cut = discord_text.truncate(text, limit)
+    cut = replies.truncate(text, limit)
     assert len(cut) <= limit
-    assert cut == text if len(text) <= limit else cut.endswith(discord_text.ELLIPSIS)
-    assert text.startswith(cut.removesuffix(discord_text.ELLIPSIS))
-    line = discord_text.one_line(text, limit)
+    assert cut == text if len(text) <= limit else cut.endswith(replies.ELLIPSIS)
+    assert text.startswith(cut.removesuffix(replies.ELLIPSIS))
+    line = replies.one_line(text, limit)
     assert len(line) <= limit and "\n" not in line and line == line.strip()
     assert not re.search(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]", line)
 
@@ -138,28 +135,28 @@ def test_truncate_and_one_line_respect_any_limit(text: str, limit: int) -> None:
 @settings(max_examples=150, deadline=None)
 @given(MEMBER_TEXT, st.integers(min_value=5, max_value=5000))
 def test_a_cut_never_leaves_a_code_block_open(text: str, limit: int) -> None:
-    cut = discord_text.truncate_markdown(text, limit)
+    cut = replies.truncate_markdown(text, limit)
     assert len(cut) <= limit
     assert cut == text or cut.count("```") % 2 == 0
 
 
 def test_a_cut_code_block_is_closed() -> None:
     text = "Paste this:\n```text\n" + "Hello support, " * 300 + "\n```\nThanks."
-    cut = discord_text.truncate_markdown(text, 1000)
+    cut = replies.truncate_markdown(text, 1000)
     assert len(cut) <= 1000 and cut.endswith("…\n```") and cut.count("```") == 2
 
 
 @settings(max_examples=150, deadline=None)
 @given(MEMBER_TEXT, st.integers(min_value=1, max_value=2000))
 def test_member_text_is_one_line_that_pings_nobody(text: str, limit: int) -> None:
-    shown = discord_text.member_text(text, limit)
+    shown = replies.member_text(text, limit)
     assert len(shown) <= limit and "\n" not in shown
     assert not MENTION.search(shown)
 
 
 def test_mentions_in_member_text_are_shown_but_broken() -> None:
     text = "@everyone @here <@123456789012345678> <@!123456789012345678> <@&123456789012345678>"
-    shown = discord_text.member_text(text, 200)
+    shown = replies.member_text(text, 200)
     assert shown.replace("\u200b", "") == text
     assert not MENTION.search(shown)
 
@@ -187,7 +184,7 @@ MASKED_LINKS = st.builds(
 )
 def test_no_link_in_moderator_text_can_hide_where_it_goes(parts: list[str]) -> None:
     text = "".join(parts)
-    shown = discord_text.reveal_links(text)
+    shown = replies.reveal_links(text)
     # Discord reads a masked link only where "](" stands: none is left unescaped.
     assert "](" not in shown
     assert not re.search(r"[\u202a-\u202e\u2066-\u2069]", shown)
@@ -211,7 +208,7 @@ def test_no_link_in_moderator_text_can_hide_where_it_goes(parts: list[str]) -> N
     ],
 )
 def test_masked_links_show_their_destination(written: str, shown: str) -> None:
-    assert discord_text.reveal_links(written) == shown
+    assert replies.reveal_links(written) == shown
 
 
 # Cheap to draw, and long enough to reach every limit.
@@ -231,17 +228,16 @@ def embeds(draw: st.DrawFn) -> discord.Embed:
 @settings(max_examples=80, deadline=None)
 @given(embeds())
 def test_fit_embed_makes_any_embed_valid(embed: discord.Embed) -> None:
-    check_embed(discord_text.fit_embed(embed))
+    check_embed(replies.fit_embed(embed))
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(PART, st.one_of(PART, st.sampled_from(["x", "y"]))), max_size=40))
 def test_entry_choices_are_valid_for_any_names_and_values(pairs: list[tuple[str, str]]) -> None:
-    choices = discord_text.entry_choices(pairs)
-    assert len(choices) <= discord_text.CHOICES
+    choices = replies.entry_choices(pairs)
+    assert len(choices) <= replies.CHOICES
     assert all(
-        1 <= len(c.name) <= discord_text.CHOICE_NAME and 1 <= len(c.value) <= discord_text.CHOICE_VALUE
-        for c in choices
+        1 <= len(c.name) <= replies.CHOICE_NAME and 1 <= len(c.value) <= replies.CHOICE_VALUE for c in choices
     )
     assert len({c.value for c in choices}) == len(choices)
 
@@ -250,11 +246,9 @@ def test_entry_choices_are_valid_for_any_names_and_values(pairs: list[tuple[str,
 @given(TIMELINES)
 def test_a_diagnosis_of_any_timeline_fits_messages_that_ping_and_link_nothing(text: str) -> None:
     diagnosis = diagnose(parse_timeline(text, NOW), POLICY, NOW)
-    chunks = discord_text.split_message(
-        discord_text.safe_echo(render_text(diagnosis, advise(diagnosis), SOURCES))
-    )
+    chunks = replies.split_message(replies.safe_echo(render_text(diagnosis, advise(diagnosis), SOURCES)))
     assert chunks
     for chunk in chunks:
-        assert 0 < len(chunk) <= discord_text.MESSAGE_LIMIT and chunk.strip()
+        assert 0 < len(chunk) <= replies.MESSAGE_LIMIT and chunk.strip()
         assert _fence_balanced(chunk), "a code block cut across messages is closed and reopened"
         assert not MENTION.search(chunk) and "](" not in chunk
