@@ -99,6 +99,8 @@ def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set
 ControlT = TypeVar("ControlT", bound=discord.ui.Item[Any])
 
 
+# discord.py wants a template on every subclass of DynamicItem; this one's is never registered (each
+# subclass gets its own from its prefix).
 class PersistentControl(discord.ui.DynamicItem[ControlT], template=r"(?s)cb:(?P<rest>.*)"):
     """A persistent control whose state is the rest of its custom_id, after `cb:{prefix}:`.
 
