@@ -33,19 +33,35 @@ class ImportReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.retired)
 
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.added)} added",
-            f"{len(self.updated)} updated",
-            f"{len(self.retired)} retired",
-            f"{self.unchanged} unchanged",
+    def counts(self) -> str:
+        """How many entries each kind of change touched: "1 added, 0 updated, 0 retired, 40 unchanged"."""
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
+            f"{self.unchanged} unchanged"
+        )
+
+    @staticmethod
+    def kept_heading(how_to_overwrite: str = "") -> str:
+        """The heading of the conflicts; `how_to_overwrite` says how, where the reader can."""
+        overwrite = f"; {how_to_overwrite}" if how_to_overwrite else ""
+        return f"Kept moderator edits (the file changed too{overwrite})"
+
+    def groups(self, how_to_overwrite: str = "") -> list[tuple[str, list[str]]]:
+        """The entries the import touched as (heading, entry ids), in the order every surface (CLI, /faq
+        import, mod-log) shows them; kinds of change that touched nothing are left out."""
+        named = [
+            ("Added", self.added),
+            ("Updated", self.updated),
+            ("Retired", self.retired),
+            (self.kept_heading(how_to_overwrite), self.conflicts),
         ]
-        text = "import: " + ", ".join(parts)
+        return [(heading, ids) for heading, ids in named if ids]
+
+    def summary(self) -> str:
+        """The counts, and the entries whose moderator edits were kept: for the CLI and the logs."""
+        text = f"import: {self.counts()}"
         if self.conflicts:
-            text += (
-                f"\nkept moderator edits (file changed too; use --force to overwrite): "
-                f"{', '.join(self.conflicts)}"
-            )
+            text += f"\n{self.kept_heading('--force overwrites them')}: {', '.join(self.conflicts)}"
         return text
 
 
