@@ -71,8 +71,9 @@ def _cannot_open(path: Path, error: StoreUnavailable) -> StoreUnavailable:
 
 
 async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
-    """Run BEGIN IMMEDIATE or COMMIT, retrying with backoff while another connection holds the write lock
-    (a COMMIT refused as busy leaves the transaction open, so it may be retried too)."""
+    """Run a statement that takes the write lock (BEGIN IMMEDIATE, COMMIT, switching to WAL), retrying with
+    backoff while another connection holds it (a COMMIT refused as busy leaves the transaction open, so it
+    may be retried too)."""
     deadline = time.monotonic() + patience
     pause = FIRST_RETRY_SECONDS
     while True:
@@ -230,12 +231,11 @@ class Database:
             writer = await aiosqlite.connect(path, isolation_level=None)
             opened.append(writer)
             writer.row_factory = sqlite3.Row
-            for pragma in (
-                f"busy_timeout = {LOCK_ATTEMPT_MS}",
-                "journal_mode = WAL",
-                "synchronous = FULL",
-                "foreign_keys = ON",
-            ):
+            await writer.execute(f"PRAGMA busy_timeout = {LOCK_ATTEMPT_MS}")
+            # Switching a new database to WAL takes its lock: another process opening it at the same
+            # moment waits for it like for any write.
+            await _patiently(writer, "PRAGMA journal_mode = WAL", write_patience)
+            for pragma in ("synchronous = FULL", "foreign_keys = ON"):
                 await writer.execute(f"PRAGMA {pragma}")
             await migrate(writer, shipped_migrations(), write_patience)
             salt = await _asker_salt(writer, write_patience)
