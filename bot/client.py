@@ -18,8 +18,8 @@ from bot.discord_internals import handler_tasks
 from bot.expired_controls import ExpiredControls
 from bot.failures import ConnectsTree
 from bot.permissions import warn_about_missing_permissions
-from bot.render import NO_MENTIONS
 from bot.replays import drop_replayed_events
+from bot.replies import NO_MENTIONS
 from connectsbot.answers import AnswerService
 from connectsbot.curation import Actor, Curator
 from connectsbot.entry_ranking import EntryRanker

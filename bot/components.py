@@ -1,4 +1,6 @@
-"""The persistent answer controls, and what reads interactions and messages addressed to the bot.
+"""How an answer is presented (the answer embed, "Did you mean…"), its persistent controls, and what
+reads interactions and messages addressed to the bot. /ask, @mentions, /faq show, the auto-answer and
+"Answer with FAQ" all present answers through here.
 
 Persistent controls are `DynamicItem`s: their state lives in the custom_id, so they keep working after a
 restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
@@ -15,23 +17,40 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any, Protocol, Self, cast
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 import discord
 
-from bot import render
 from bot.failures import reports_failures
-from bot.render import NO_MENTIONS
-from bot.replies import respond
+from bot.replies import (
+    ANSWER_COLOUR,
+    NO_MENTIONS,
+    SELECT_DESCRIPTION,
+    SELECT_LABEL,
+    SELECT_OPTIONS,
+    SELECT_VALUE,
+    fit_embed,
+    one_line,
+    respond,
+    reveal_links,
+    truncate,
+)
 from connectsbot.answers import Answer, AnswerService
+from connectsbot.dating import dating_lines
 from connectsbot.knowledge import ENTRY_ID_PATTERN, Entry, SourceRecord
 from connectsbot.matching.smalltalk import SMALLTALK_REPLY
 from connectsbot.store import KnowledgeStore, NotFound, StoreError
+from connectsbot.terminal_text import today_utc
 
 log = logging.getLogger(__name__)
 
 INVALID_CONTROL = "That button or menu is not valid (anymore). Ask again with /ask."
+SUGGEST_TEXT = "I'm not sure I understood. Did you mean…"
+DIAGNOSE_HINT = (
+    "Run **/diagnose** and paste your timeline: I'll check each interview and tell you what to do next "
+    "(how to write it: **/diagnose-help**)."
+)
 _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 
 
@@ -77,33 +96,64 @@ def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set
     }
 
 
+ControlT = TypeVar("ControlT", bound=discord.ui.Item[Any])
+
+
+# discord.py wants a template on every subclass of DynamicItem; this one's is never registered (each
+# subclass gets its own from its prefix).
+class PersistentControl(discord.ui.DynamicItem[ControlT], template=r"(?s)cb:(?P<rest>.*)"):
+    """A persistent control whose state is the rest of its custom_id, after `cb:{prefix}:`.
+
+    A subclass names its prefix (`class PageButton(PersistentControl[Button[Any]], prefix="page")`) and
+    builds its item with `custom_id=self.custom_id_for(rest)`; discord.py rebuilds it from a click with the
+    state alone, so every other argument of the subclass's constructor has a default.
+    """
+
+    prefix: ClassVar[str]
+
+    def __init_subclass__(cls, *, prefix: str) -> None:
+        super().__init_subclass__(template=rf"(?s)cb:{re.escape(prefix)}:(?P<rest>.*)")
+        cls.prefix = prefix
+
+    def __init__(self, rest: str, item: ControlT, *, row: int | None = None) -> None:
+        super().__init__(item, row=row)
+        self.rest = rest
+
+    @classmethod
+    def custom_id_for(cls, rest: str) -> str:
+        return f"cb:{cls.prefix}:{rest}"
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
+    ) -> Self:
+        # The subclass's constructor, which takes the state alone (see the class's docstring).
+        rebuild = cast(Callable[[str], Self], cls)
+        return rebuild(match["rest"])
+
+
+def options_or_placeholder(options: Sequence[discord.SelectOption]) -> list[discord.SelectOption]:
+    """A select's options; a select rebuilt from a click has none (Discord sends only the values
+    chosen), and discord.py wants at least one."""
+    return list(options) or [discord.SelectOption(label="-", value="-")]
+
+
 # Helpful / Not helpful
 
 
-class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:fb:(?P<rest>.*)"):
+class FeedbackButton(PersistentControl[discord.ui.Button[Any]], prefix="fb"):
     def __init__(self, rest: str, *, label: str = "Helpful", emoji: str | None = None) -> None:
         helpful = rest.endswith(":1")
+        style = discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary
         super().__init__(
-            discord.ui.Button(
-                label=label,
-                emoji=emoji,
-                style=discord.ButtonStyle.success if helpful else discord.ButtonStyle.secondary,
-                custom_id=f"cb:fb:{rest}",
-            )
+            rest, discord.ui.Button(label=label, emoji=emoji, style=style, custom_id=self.custom_id_for(rest))
         )
-        self.rest = rest
 
     @classmethod
     def for_entry(cls, entry_id: str, helpful: bool) -> FeedbackButton:
         if helpful:
             return cls(f"{entry_id}:1", label="Helpful", emoji="👍")
         return cls(f"{entry_id}:0", label="Not helpful", emoji="👎")
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     def parsed(self) -> tuple[str, bool] | None:
         entry_id, sep, vote = self.rest.rpartition(":")
@@ -154,33 +204,58 @@ def answer_view(entry_id: str) -> discord.ui.View:
     return view
 
 
+def answer_embed(
+    entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
+) -> discord.Embed:
+    """An entry as members see it: the question as title, the answer, then its sources by title with
+    the dates their facts were stated (and the warning when those are old) in the footer.
+
+    Moderators write the text; links in it show where they go (see `reveal_links`)."""
+    embed = discord.Embed(
+        title=reveal_links(entry.question), description=reveal_links(entry.answer), colour=ANSWER_COLOUR
+    )
+    if diagnose_hint:
+        embed.add_field(name="Check your own case", value=DIAGNOSE_HINT, inline=False)
+    embed.set_footer(text=dating_lines(entry, sources, today_utc()))
+    return fit_embed(embed)
+
+
+def suggestions_text(entries: Sequence[Entry]) -> str:
+    """ "Did you mean…" as plain text, for when the select cannot be offered."""
+    titles = "\n".join(f"• {one_line(entry.question, SELECT_LABEL) or entry.id}" for entry in entries[:5])
+    return f"{SUGGEST_TEXT}\n{titles}\n(**/faq show** opens any of them.)"
+
+
+def suggestion_option(entry: Entry) -> discord.SelectOption:
+    return discord.SelectOption(
+        # Discord refuses an empty label: a title of control characters alone has none left.
+        label=one_line(entry.question, SELECT_LABEL) or entry.id,
+        value=truncate(entry.id, SELECT_VALUE),
+        description=one_line(entry.answer.replace("*", ""), SELECT_DESCRIPTION),
+    )
+
+
 def answer_parts(
     entry: Entry, sources: Mapping[str, SourceRecord], *, diagnose_hint: bool = False
 ) -> tuple[discord.Embed, discord.ui.View]:
-    return render.answer_embed(entry, sources, diagnose_hint=diagnose_hint), answer_view(entry.id)
+    return answer_embed(entry, sources, diagnose_hint=diagnose_hint), answer_view(entry.id)
 
 
 # Did you mean…
 
 
-class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:pick:(?P<rest>.*)"):
+class PickSelect(PersistentControl[discord.ui.Select[Any]], prefix="pick"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
         super().__init__(
+            rest,
             discord.ui.Select(
                 placeholder="Did you mean…",
-                custom_id=f"cb:pick:{rest}",
-                options=list(options) or [discord.SelectOption(label="-", value="-")],
+                custom_id=self.custom_id_for(rest),
+                options=options_or_placeholder(options),
                 min_values=1,
                 max_values=1,
-            )
+            ),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("the “Did you mean…” menu")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -217,7 +292,7 @@ class PickSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)
 
 def suggest_view(question_id: int, entries: Sequence[Entry]) -> discord.ui.View:
     view = discord.ui.View(timeout=None)
-    options = [render.suggestion_option(entry) for entry in entries[: render.SELECT_OPTIONS]]
+    options = [suggestion_option(entry) for entry in entries[:SELECT_OPTIONS]]
     view.add_item(PickSelect(str(question_id), options))
     return view
 
@@ -232,11 +307,11 @@ def answer_message(
         embed, view = answer_parts(answer.entry, sources, diagnose_hint=answer.points_to_diagnosis)
         return None, embed, view
     if answer.suggestions and answer.question_id is not None:
-        return render.SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
+        return SUGGEST_TEXT, None, suggest_view(answer.question_id, answer.suggestions)
     if answer.suggestions:
         # The question could not be recorded (database busy or full): the select needs its id, so
         # list the titles instead; /faq show opens any of them.
-        return render.suggestions_text(answer.suggestions), None, None
+        return suggestions_text(answer.suggestions), None, None
     return None, None, None
 
 

@@ -1,21 +1,265 @@
-"""Every reply the bot sends: within Discord's limits, mentioning nobody.
+"""Every reply the bot sends, and the text in it: within Discord's limits, mentioning nobody, hiding no link.
 
 `respond` answers an interaction (or follows up when it was answered already); `tell_privately` is the
 ephemeral reply of error paths, which never raises; `reply_to` answers a member's message.
+
+Discord refuses (HTTP 400) a message over 2,000 characters, an embed title over 256, a description over
+4,096, more than 25 fields, an embed over 6,000 characters in all, select labels and values over 100,
+more than 25 options or autocomplete choices: every text is split or cut here (`split_message`,
+`truncate`, `fit_embed`, `one_line`, `entry_choices`). Member and moderator text is flattened, its
+mentions broken (`member_text`) and its masked links revealed (`reveal_links`, `safe_echo`). These text
+helpers are pure functions over discord.py's data classes, unit-tested on their own.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+import re
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import discord
-
-from bot import render
-from bot.render import NO_MENTIONS
+from discord import app_commands
 
 log = logging.getLogger(__name__)
+
+MESSAGE_LIMIT = 2000
+EMBED_TITLE = 256
+EMBED_DESCRIPTION = 4096
+EMBED_FIELDS = 25
+FIELD_NAME = 256
+FIELD_VALUE = 1024
+FOOTER = 2048
+AUTHOR_NAME = 256
+EMBED_TOTAL = 6000
+SELECT_OPTIONS = 25
+SELECT_LABEL = 100
+SELECT_VALUE = 100
+SELECT_DESCRIPTION = 100
+BUTTON_LABEL = 80
+CHOICES = 25
+CHOICE_NAME = 100
+CHOICE_VALUE = 100
+MODAL_TITLE = 45
+INPUT_LABEL = 45
+INPUT_PLACEHOLDER = 100
+INPUT_VALUE = 4000
+CUSTOM_ID = 100
+
+ELLIPSIS = "…"
+CLOSE_FENCE = "\n```"
+BLANK = "\u200b"  # a zero-width space: what Discord accepts where text is required but there is none
+# Room kept in every chunk for closing and reopening a code fence split across messages.
+FENCE_ROOM = 24
+
+# The bot's embed colours
+ANSWER_COLOUR = discord.Colour(0x14A800)  # Upwork green
+MOD_COLOUR = discord.Colour(0x5865F2)
+
+NO_MENTIONS = discord.AllowedMentions.none()
+
+
+def truncate(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, ending with "…" when cut."""
+    if limit <= 0:
+        return ""
+    if len(text) <= limit:
+        return text
+    return text[: limit - 1].rstrip() + ELLIPSIS
+
+
+def truncate_markdown(text: str, limit: int) -> str:
+    """`truncate`, closing a code block the cut leaves open: the rest of an embed keeps its formatting."""
+    cut = truncate(text, limit)
+    if cut == text or cut.count("```") % 2 == 0:
+        return cut
+    shorter = truncate(text, limit - len(CLOSE_FENCE))
+    if shorter.count("```") % 2 == 0:  # now cut before the block opens
+        return shorter
+    return shorter + CLOSE_FENCE
+
+
+# Control characters, and the bidi embeddings, overrides and isolates that make text display in another
+# order than it is written (a URL shown backwards, two words swapped).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+_BIDI_OVERRIDE = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+
+
+def _flat(text: str) -> str:
+    """`text` on one line: whitespace collapsed, control characters and bidi overrides dropped."""
+    return " ".join(_BIDI_OVERRIDE.sub("", _CONTROL.sub(" ", text)).split())
+
+
+def one_line(text: str, limit: int) -> str:
+    """`text` on one line (see `_flat`), cut: for labels, titles and list items."""
+    return truncate(_flat(text), limit)
+
+
+def quiet_mentions(text: str) -> str:
+    """@everyone, @here, <@user> and <@&role> broken by a zero-width space: shown, never a ping, even
+    if a message were ever sent without `allowed_mentions`."""
+    return discord.utils.escape_mentions(text)
+
+
+def member_text(text: str, limit: int) -> str:
+    """Text a member wrote, shown to others: on one line, markdown escaped, mentions broken, cut."""
+    return truncate(quiet_mentions(discord.utils.escape_markdown(_flat(text))), limit)
+
+
+# [label](url), [label](<url>) and [label](url "title") as Discord reads them: the label may hold one
+# level of brackets, the URL one level of parentheses.
+_MASKED_LINK = re.compile(
+    r"\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*<?(?P<url>(?:\([^()\s]*\)|[^()\s<>])*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+)
+_SPOILER = re.compile(r"\|\|(?P<inside>.+?)\|\|", re.DOTALL)
+
+
+def _shown_link(link: re.Match[str]) -> str:
+    label, url = link["label"].strip(), link["url"]
+    if not url:
+        return link[0]  # "[x]()" is no link; the escape in reveal_links keeps it that way
+    return url if label in ("", url) else f"{label} ({url})"
+
+
+def _unwrapped_spoiler(spoiler: re.Match[str]) -> str:
+    inside = spoiler["inside"]
+    return inside if "://" in inside or "](" in inside else spoiler[0]
+
+
+def reveal_links(text: str) -> str:
+    """Markdown in which no link can hide where it goes.
+
+    A masked link shows only its label, so "[https://upwork.com](https://evil.example)" would pass for
+    an Upwork link: it becomes "label (url)", and Discord links the label and the URL each to what
+    they say. A spoiler holding a link is unwrapped, bidi overrides (a URL shown backwards) are
+    dropped, and whatever still reads as a masked link ("](") is escaped so that it shows as text.
+    """
+    text = _SPOILER.sub(_unwrapped_spoiler, _BIDI_OVERRIDE.sub("", text))
+    return _MASKED_LINK.sub(_shown_link, text).replace("](", "]\\(")
+
+
+def safe_echo(text: str) -> str:
+    """Bot text that quotes members (a diagnosis names their jobs): links revealed, mentions broken."""
+    return quiet_mentions(reveal_links(text))
+
+
+def _wrap(line: str, width: int) -> list[str]:
+    """A line cut into pieces of at most `width`, at spaces where possible."""
+    pieces = []
+    while len(line) > width:
+        cut = line.rfind(" ", width // 2, width + 1)
+        if cut <= 0:
+            cut = width
+        pieces.append(line[:cut].rstrip())
+        line = line[cut:].lstrip()
+    pieces.append(line)
+    return pieces
+
+
+_FENCE = re.compile(r"^\s*```")
+
+
+def split_message(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
+    """`text` as messages of at most `limit` characters each, cut between lines where possible.
+
+    A code block cut in two is closed at the end of one message and reopened (same language) at the
+    start of the next, so every message renders on its own. Empty text gives no message.
+    """
+    if limit <= FENCE_ROOM * 2:
+        raise ValueError("limit too small")
+    text = text.strip("\n")
+    if not text.strip():
+        return []
+    if len(text) <= limit:
+        return [text]
+    chunks: list[str] = []
+    current: list[str] = []
+    size = 0
+    fence: str | None = None  # the opening line of the code block we are in
+
+    def flush() -> None:
+        nonlocal current, size
+        body = "\n".join(current)
+        if fence is not None:
+            body += "\n```"
+        if body.strip() and body.strip() not in ("```", fence):
+            chunks.append(body)
+        current = [fence] if fence is not None else []
+        size = len(fence) if fence is not None else 0
+
+    for line in text.split("\n"):
+        for piece in _wrap(line, limit - FENCE_ROOM):
+            extra = len(piece) + (1 if current else 0)
+            if size + extra + 4 > limit:  # always room to close a code block this line may open
+                flush()
+                extra = len(piece) + (1 if current else 0)
+            current.append(piece)
+            size += extra
+            if _FENCE.match(piece):
+                fence = None if fence is not None else piece.strip()[: FENCE_ROOM - 8]
+    if current:
+        body = "\n".join(current)
+        if body.strip() and body.strip() != fence:
+            chunks.append(body)
+    return chunks
+
+
+def embed_size(embed: discord.Embed) -> int:
+    """What Discord counts towards the 6,000 characters of an embed."""
+    total = len(embed.title or "") + len(embed.description or "")
+    total += len(embed.footer.text or "") + len(embed.author.name or "")
+    total += sum(len(field.name or "") + len(field.value or "") for field in embed.fields)
+    return total
+
+
+def fit_embed(embed: discord.Embed) -> discord.Embed:
+    """Cut every part of `embed` to Discord's limits (in place) and return it."""
+    if embed.title:
+        embed.title = one_line(embed.title, EMBED_TITLE)
+    if embed.description:
+        embed.description = truncate_markdown(embed.description, EMBED_DESCRIPTION)
+    if embed.footer.text:
+        embed.set_footer(text=truncate(embed.footer.text, FOOTER), icon_url=embed.footer.icon_url)
+    if embed.author.name:
+        embed.set_author(name=truncate(embed.author.name, AUTHOR_NAME))
+    fields = [(f.name or "", f.value or "", bool(f.inline)) for f in embed.fields][:EMBED_FIELDS]
+    embed.clear_fields()
+    for name, value, inline in fields:
+        # Discord refuses a field whose name or value is empty or blank.
+        embed.add_field(
+            name=one_line(name, FIELD_NAME) or BLANK,
+            value=truncate_markdown(value, FIELD_VALUE) if value.strip() else BLANK,
+            inline=inline,
+        )
+    excess = embed_size(embed) - EMBED_TOTAL
+    if excess > 0 and embed.description:
+        embed.description = truncate_markdown(embed.description, max(len(embed.description) - excess, 1))
+        excess = embed_size(embed) - EMBED_TOTAL
+    while excess > 0 and embed.fields:
+        embed.remove_field(len(embed.fields) - 1)
+        excess = embed_size(embed) - EMBED_TOTAL
+    return embed
+
+
+def entry_choices(pairs: Iterable[tuple[str, str]]) -> list[app_commands.Choice[str]]:
+    """Autocomplete choices from (name, value) pairs: at most 25, each within 100 characters.
+
+    A value longer than 100 characters cannot be cut without changing its meaning: it is skipped.
+    """
+    out: list[app_commands.Choice[str]] = []
+    seen: set[str] = set()
+    for name, value in pairs:
+        if len(value) > CHOICE_VALUE or not value or value in seen:
+            continue
+        seen.add(value)
+        out.append(app_commands.Choice(name=one_line(name, CHOICE_NAME) or value, value=value))
+        if len(out) == CHOICES:
+            break
+    return out
+
+
+# Sending
 
 
 async def respond(
@@ -31,10 +275,10 @@ async def respond(
     """Answer the interaction (or follow up if it was answered), mentioning nobody."""
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "ephemeral": ephemeral}
     if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+        kwargs["content"] = truncate(content, MESSAGE_LIMIT)
     all_embeds = [embed] if embed is not None else list(embeds)
     if all_embeds:
-        kwargs["embeds"] = [render.fit_embed(e) for e in all_embeds[:10]]
+        kwargs["embeds"] = [fit_embed(e) for e in all_embeds[:10]]
     if view is not None:
         kwargs["view"] = view
     if files:
@@ -63,7 +307,7 @@ async def respond_text(
 ) -> None:
     """Long text as several messages (code blocks closed and reopened), each within 2,000 characters;
     `view` goes under the last one."""
-    chunks = render.split_message(text) or ["(nothing to show)"]
+    chunks = split_message(text) or ["(nothing to show)"]
     for number, chunk in enumerate(chunks, start=1):
         await respond(interaction, chunk, ephemeral=ephemeral, view=view if number == len(chunks) else None)
 
@@ -77,8 +321,8 @@ async def update(
 ) -> None:
     """Replace the message the component is on (callback type 7)."""
     await interaction.response.edit_message(
-        content=render.truncate(content, render.MESSAGE_LIMIT) if content is not None else None,
-        embeds=[render.fit_embed(embed)] if embed is not None else [],
+        content=truncate(content, MESSAGE_LIMIT) if content is not None else None,
+        embeds=[fit_embed(embed)] if embed is not None else [],
         view=view,
         allowed_mentions=NO_MENTIONS,
     )
@@ -98,9 +342,9 @@ async def reply_to(
     """
     kwargs: dict[str, Any] = {"allowed_mentions": NO_MENTIONS, "mention_author": False}
     if content is not None:
-        kwargs["content"] = render.truncate(content, render.MESSAGE_LIMIT)
+        kwargs["content"] = truncate(content, MESSAGE_LIMIT)
     if embed is not None:
-        kwargs["embed"] = render.fit_embed(embed)
+        kwargs["embed"] = fit_embed(embed)
     if view is not None:
         kwargs["view"] = view
     try:

@@ -111,7 +111,8 @@ async def test_the_shipped_migrations_make_the_schema_their_scripts_describe(tmp
 
 async def test_two_connections_opening_a_new_database_at_once_migrate_it_once(tmp_path: Path) -> None:
     path = tmp_path / "new.sqlite3"
-    opened = await asyncio.gather(KnowledgeStore.open(path), KnowledgeStore.open(path))
+    # Patient enough for a loaded machine: the point is that the second waits, then finds it migrated.
+    opened = await asyncio.gather(*(KnowledgeStore.open(path, write_patience=30) for _ in range(2)))
     for store in opened:
         await store.close()
     with closing(sqlite3.connect(path)) as db:

@@ -14,11 +14,11 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks, render
+from bot import checks
 from bot.client import ConnectsBot, client_of
-from bot.components import answer_view
+from bot.components import answer_embed, answer_view, suggestion_option
 from bot.failures import report_failure
-from bot.replies import reply_to, respond, update
+from bot.replies import SELECT_OPTIONS, reply_to, respond, update
 from connectsbot.knowledge import Entry
 
 log = logging.getLogger(__name__)
@@ -72,11 +72,9 @@ class PreviewView(discord.ui.View):
 
     def _show_select(self) -> None:
         self.clear_items()
-        options = [
-            render.suggestion_option(e) for e in self.choices if self.entry is None or e.id != self.entry.id
-        ]
+        options = [suggestion_option(e) for e in self.choices if self.entry is None or e.id != self.entry.id]
         select: discord.ui.Select[PreviewView] = discord.ui.Select(
-            placeholder="Choose the entry to post", options=options[: render.SELECT_OPTIONS]
+            placeholder="Choose the entry to post", options=options[:SELECT_OPTIONS]
         )
         select.callback = self.chosen  # type: ignore[method-assign]
         self._select = select
@@ -98,9 +96,7 @@ class PreviewView(discord.ui.View):
             await respond(interaction, "Already posted.", ephemeral=True)
             return
         sources = client_of(interaction).answers.sources
-        posted = await reply_to(
-            self.target, embed=render.answer_embed(entry, sources), view=answer_view(entry.id)
-        )
+        posted = await reply_to(self.target, embed=answer_embed(entry, sources), view=answer_view(entry.id))
         if posted is None:
             await respond(
                 interaction,
@@ -133,7 +129,7 @@ class PreviewView(discord.ui.View):
             return
         self.entry = entry
         self._show_buttons()
-        await update(interaction, PREVIEW_NOTE, embed=render.answer_embed(entry, snapshot.sources), view=self)
+        await update(interaction, PREVIEW_NOTE, embed=answer_embed(entry, snapshot.sources), view=self)
 
     async def on_error(self, interaction: discord.Interaction[Any], error: Exception, item: Any, /) -> None:
         await report_failure(
@@ -167,17 +163,17 @@ class AnswerWithFaqCog(commands.Cog):
         )
         entry = answer.entry or (answer.suggestions[0] if answer.suggestions else None)
         choices = [*answer.suggestions]
-        for ranked in await self.bot.ranker.rank(text, render.SELECT_OPTIONS):
+        for ranked in await self.bot.ranker.rank(text, SELECT_OPTIONS):
             if all(ranked.id != c.id for c in choices):
                 choices.append(ranked)
-        view = PreviewView(interaction.user.id, message, entry, choices[: render.SELECT_OPTIONS + 1])
+        view = PreviewView(interaction.user.id, message, entry, choices[: SELECT_OPTIONS + 1])
         if entry is None:
             await respond(interaction, "No entry fits well. Pick one to post:", view=view, ephemeral=True)
         else:
             await respond(
                 interaction,
                 PREVIEW_NOTE,
-                embed=render.answer_embed(entry, self.bot.answers.sources),
+                embed=answer_embed(entry, self.bot.answers.sources),
                 view=view,
                 ephemeral=True,
             )

@@ -10,10 +10,9 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
 from bot.client import ConnectsBot, client_of
 from bot.failures import report_failure
-from bot.replies import respond, respond_text
+from bot.replies import INPUT_PLACEHOLDER, respond, respond_text, safe_echo
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class TimelineModal(discord.ui.Modal):
         custom_id="timeline",
         label="Your timeline, one event per line",
         style=discord.TextStyle.paragraph,
-        placeholder=PLACEHOLDER[: render.INPUT_PLACEHOLDER],
+        placeholder=PLACEHOLDER[:INPUT_PLACEHOLDER],
         max_length=TIMELINE_MAX,
         required=True,
     )
@@ -84,7 +83,7 @@ class TimelineModal(discord.ui.Modal):
         )
         # The reply names the member's jobs as written: a job "[free Connects](https://evil.example)"
         # must not become a masked link posted by the bot, nor "@everyone" a ping-looking mention.
-        reply = render.safe_echo(render_text(result, advise(result), bot.answers.sources))
+        reply = safe_echo(render_text(result, advise(result), bot.answers.sources))
         view = EditView(interaction.user.id, text, self.public)
         await respond_text(interaction, reply, ephemeral=not self.public, view=view)
 

@@ -84,18 +84,21 @@ class _Fit:
         key = _fingerprint(matcher.lexical, questions, encoder)
         return cls(key, matcher, questions, vectors, development)
 
+    @classmethod
+    def without_vectors(
+        cls, matcher: HybridMatcher, questions: list[LabelledQuestion], development: list[LabelledQuestion]
+    ) -> _Fit:
+        """A training of a lexical-only matcher: no question has a vector."""
+        return cls.make(
+            matcher, questions, [None] * len(questions), (development, [None] * len(development)), None
+        )
+
     def fits(self) -> list[_Fit]:
         """This training, and for a semantic matcher the lexical-only one of its fallback model."""
         if not self.matcher.semantic:
             return [self]
         questions, (development, _) = self.questions, self.development
-        lexical = _Fit.make(
-            self.matcher.without_vectors(),
-            questions,
-            [None] * len(questions),
-            (development, [None] * len(development)),
-            None,
-        )
+        lexical = _Fit.without_vectors(self.matcher.without_vectors(), questions, development)
         return [self, lexical]
 
 
@@ -418,14 +421,7 @@ class AnswerService:
                 log.exception(
                     "the semantic signal failed while building: answering with the lexical one only"
                 )
-        return await asyncio.to_thread(
-            _Fit.make,
-            HybridMatcher(lexical),
-            questions,
-            [None] * len(questions),
-            (development, [None] * len(development)),
-            None,
-        )
+        return await asyncio.to_thread(_Fit.without_vectors, HybridMatcher(lexical), questions, development)
 
     async def _train(self, fit: _Fit) -> AnswerModel | None:
         """Fit the model in a worker thread (never on the event loop) and remember it."""

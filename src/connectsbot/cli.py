@@ -39,12 +39,19 @@ def _database(args: argparse.Namespace) -> Path:
     return _store_settings(args).db
 
 
+def _print_failure(heading: str, failure: ImportFailed, stream: TextIO) -> None:
+    """Why an import wrote nothing: `heading`, then every problem."""
+    print(heading, file=stream)
+    for problem in failure.problems:
+        print(f"  {problem}", file=stream)
+
+
 def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
     """Tell the user about knowledge files that were not taken into the live store."""
     if isinstance(outcome, ImportFailed):
-        print("The knowledge files have problems; still answering from the last good import:", file=stream)
-        for problem in outcome.problems:
-            print(f"  {problem}", file=stream)
+        _print_failure(
+            "The knowledge files have problems; still answering from the last good import:", outcome, stream
+        )
     elif outcome.conflicts:
         print(outcome.summary(), file=stream)
 
@@ -105,9 +112,9 @@ async def cmd_kb_import(args: argparse.Namespace) -> int:
         try:
             report = await sync_files(store, _knowledge(args), force=args.force)
         except ImportFailed as failure:
-            print("Nothing was imported; the live knowledge base is unchanged. Problems:", file=sys.stderr)
-            for problem in failure.problems:
-                print(f"  {problem}", file=sys.stderr)
+            _print_failure(
+                "Nothing was imported; the live knowledge base is unchanged. Problems:", failure, sys.stderr
+            )
             return EXIT_PROBLEMS
     print(report.summary())
     return EXIT_OK

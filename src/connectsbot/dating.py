@@ -46,7 +46,11 @@ def newest_stated(entry: Entry, sources: Mapping[str, SourceRecord]) -> date | N
 
 def is_old(entry: Entry, sources: Mapping[str, SourceRecord], today: date) -> bool:
     """Whether the answer rests on facts stated more than two years ago, or on undated ones only."""
-    newest = newest_stated(entry, sources)
+    return _outdated(newest_stated(entry, sources), today)
+
+
+def _outdated(newest: date | None, today: date) -> bool:
+    """Whether facts last stated on `newest` (None: never dated) may have changed since."""
     return newest is None or today - newest > OLD_AFTER
 
 
@@ -81,17 +85,6 @@ def dating_lines(entry: Entry, sources: Mapping[str, SourceRecord], today: date)
     return sources_line(entry, sources) + (f"\n{note}" if note else "")
 
 
-FULL_MONTHS = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
-
-
-def _month_year(stated: str) -> str:
-    first, _ = stated_span(stated)
-    return f"{FULL_MONTHS[first.month - 1]} {first.year}"
-
-
 def policy_basis(source_ids: list[str], sources: Mapping[str, SourceRecord], today: date) -> str:
     """ "Rules as announced in the Upwork Community announcement of December 2020 (updated July 2021);
     Upwork may have changed them since: check …". The project's own defaults are not Upwork's rules
@@ -105,13 +98,15 @@ def policy_basis(source_ids: list[str], sources: Mapping[str, SourceRecord], tod
             continue
         if record.kind == "project default":
             continue
-        when = f" of {_month_year(record.published)}" if record.published else " (undated)"
+        when = (
+            f" of {stated_label(record.published, abbreviated=False)}" if record.published else " (undated)"
+        )
         if record.updated:
-            when += f" (updated {_month_year(record.updated)})"
+            when += f" (updated {stated_label(record.updated, abbreviated=False)})"
         parts.append(f"the {record.label}{when}")
         for day in record.dates:
             newest = max(newest or stated_span(day)[1], stated_span(day)[1])
     text = "rules as announced in " + " and ".join(parts) if parts else "the project's own rules"
-    if newest is None or today - newest > OLD_AFTER:
+    if _outdated(newest, today):
         text += f"; Upwork may have changed them since: check {WHERE_TO_CHECK}"
     return text

@@ -15,6 +15,8 @@ from pydantic import (
     model_validator,
 )
 
+from connectsbot.calendar_words import month_and_year
+
 # Discord embeds allow 4,096 description characters; keep a margin for the sources line.
 ANSWER_MAX_CHARS = 4000
 ENTRY_ID_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
@@ -31,7 +33,6 @@ def normalise_alias(text: str) -> str:
 # A date as precise as the source gives it: "2021-07-23", or "2020-12" for "In December [2020]".
 STATED_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])(-\d{2})?$"
 SOURCE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
-MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 def _real_date(text: str) -> str:
@@ -56,10 +57,10 @@ def stated_span(stated: str) -> tuple[date, date]:
     return first, following - timedelta(days=1)
 
 
-def stated_label(stated: str) -> str:
-    """ "Dec 2020": members read the month and year, not the day."""
+def stated_label(stated: str, *, abbreviated: bool = True) -> str:
+    """ "Dec 2020" ("December 2020" not abbreviated): members read the month and year, not the day."""
     first, _ = stated_span(stated)
-    return f"{MONTHS[first.month - 1]} {first.year}"
+    return month_and_year(first, abbreviated=abbreviated)
 
 
 class Citation(BaseModel):

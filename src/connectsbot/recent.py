@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 from typing import Generic, TypeVar
@@ -13,13 +14,15 @@ V = TypeVar("V")
 class Recent(Generic[K, V]):
     """At most `size` keys with their values (0: none, a cache turned off). Storing or reading a key
     makes it the most recent; past `size` the least recent is forgotten. A set of recent ids is a
-    `Recent[int, None]`."""
+    `Recent[int, None]`. Safe from several threads (the matcher's memories are read while the model
+    is retrained over the same index)."""
 
     def __init__(self, size: int) -> None:
         if size < 0:
             raise ValueError("a Recent cannot keep fewer than no keys")
         self.size = size
         self._items: OrderedDict[K, V] = OrderedDict()
+        self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._items)
@@ -29,22 +32,30 @@ class Recent(Generic[K, V]):
         return key in self._items
 
     def __getitem__(self, key: K) -> V:
-        value = self._items[key]
-        self._items.move_to_end(key)
-        return value
+        with self._lock:
+            value = self._items[key]
+            self._items.move_to_end(key)
+            return value
 
     def get(self, key: K) -> V | None:
         """The value of `key`, or None when it is not remembered."""
-        return self[key] if key in self._items else None
+        with self._lock:
+            if key not in self._items:
+                return None
+            self._items.move_to_end(key)
+            return self._items[key]
 
     def put(self, key: K, value: V) -> None:
-        self._items[key] = value
-        self._items.move_to_end(key)
-        while len(self._items) > self.size:
-            self._items.popitem(last=False)
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
 
     def discard(self, key: K) -> None:
-        self._items.pop(key, None)
+        with self._lock:
+            self._items.pop(key, None)
 
     def clear(self) -> None:
-        self._items.clear()
+        with self._lock:
+            self._items.clear()

@@ -20,9 +20,10 @@ from bot.settings import (
     ModerationSettings,
     StoreSettings,
 )
+from connectsbot.store import Revision
 from fakediscord.harness import FakeDiscord
 from fakediscord.payloads import JSON
-from tests.helpers import SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE, build_entry
 
 TOKEN = "fake-bot-token.for-tests.only"
 START = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
@@ -112,3 +113,21 @@ def make_settings(world: World, db: Path, **changes: dict[str, Any]) -> BotSetti
 def bot_of(fake: FakeDiscord) -> ConnectsBot:
     assert isinstance(fake.bot, ConnectsBot)
     return fake.bot
+
+
+# Texts
+
+
+def edit_revision(number: int, reason: str) -> Revision:
+    """A moderator's edit of connects-rollover, as the history and the mod-log show it."""
+    return Revision(
+        entry_id="connects-rollover",
+        revision=number,
+        action="edit",
+        author="moderator (1)",
+        reason=reason,
+        created_at=datetime(2026, 11, 21, tzinfo=UTC),
+        retired=False,
+        changed_fields=["answer"],
+        entry=build_entry("connects-rollover"),
+    )

@@ -16,7 +16,7 @@ from typing import Any
 import discord
 from hypothesis import HealthCheck, given, settings
 
-from bot import render
+from bot import replies
 from fakediscord.harness import (
     CALLBACK_ROUTE,
     MESSAGE_WRITES,
@@ -41,22 +41,22 @@ MENTION = re.compile(r"@(everyone|here)|<@[!&]?\d+>")
 def _embed_problems(embed: Mapping[str, Any]) -> list[str]:
     fields = embed.get("fields") or []
     sizes = {
-        "title": (len(embed.get("title") or ""), render.EMBED_TITLE),
-        "description": (len(embed.get("description") or ""), render.EMBED_DESCRIPTION),
-        "footer": (len((embed.get("footer") or {}).get("text") or ""), render.FOOTER),
-        "author": (len((embed.get("author") or {}).get("name") or ""), render.AUTHOR_NAME),
-        "fields": (len(fields), render.EMBED_FIELDS),
+        "title": (len(embed.get("title") or ""), replies.EMBED_TITLE),
+        "description": (len(embed.get("description") or ""), replies.EMBED_DESCRIPTION),
+        "footer": (len((embed.get("footer") or {}).get("text") or ""), replies.FOOTER),
+        "author": (len((embed.get("author") or {}).get("name") or ""), replies.AUTHOR_NAME),
+        "fields": (len(fields), replies.EMBED_FIELDS),
     }
     problems = [f"embed {part} {size} > {limit}" for part, (size, limit) in sizes.items() if size > limit]
     for field in fields:
         name, value = field.get("name") or "", field.get("value") or ""
-        if not name.strip() or len(name) > render.FIELD_NAME:
+        if not name.strip() or len(name) > replies.FIELD_NAME:
             problems.append(f"field name {name[:40]!r} ({len(name)})")
-        if not value.strip() or len(value) > render.FIELD_VALUE:
+        if not value.strip() or len(value) > replies.FIELD_VALUE:
             problems.append(f"field value {value[:40]!r} ({len(value)})")
     total = sum(size for part, (size, _) in sizes.items() if part != "fields")
     total += sum(len(f.get("name") or "") + len(f.get("value") or "") for f in fields)
-    if total > render.EMBED_TOTAL:
+    if total > replies.EMBED_TOTAL:
         problems.append(f"embed of {total} characters")
     return problems
 
@@ -64,19 +64,19 @@ def _embed_problems(embed: Mapping[str, Any]) -> list[str]:
 def _component_problems(components: list[Any]) -> list[str]:
     problems = []
     for component in walk_components(components):
-        if len(component.get("custom_id") or "") > render.CUSTOM_ID:
+        if len(component.get("custom_id") or "") > replies.CUSTOM_ID:
             problems.append(f"custom_id {component['custom_id'][:40]!r}…")
-        if component.get("type") == 2 and len(component.get("label") or "") > render.BUTTON_LABEL:
+        if component.get("type") == 2 and len(component.get("label") or "") > replies.BUTTON_LABEL:
             problems.append(f"button label {component['label'][:40]!r}…")
         options = component.get("options") or []
-        if len(options) > render.SELECT_OPTIONS:
+        if len(options) > replies.SELECT_OPTIONS:
             problems.append(f"{len(options)} select options")
         for option in options:
-            if not 1 <= len(option["label"]) <= render.SELECT_LABEL:
+            if not 1 <= len(option["label"]) <= replies.SELECT_LABEL:
                 problems.append(f"option label {option['label'][:40]!r}")
-            if not 1 <= len(option["value"]) <= render.SELECT_VALUE:
+            if not 1 <= len(option["value"]) <= replies.SELECT_VALUE:
                 problems.append(f"option value {option['value'][:40]!r}")
-            if len(option.get("description") or "") > render.SELECT_DESCRIPTION:
+            if len(option.get("description") or "") > replies.SELECT_DESCRIPTION:
                 problems.append(f"option description {option['description'][:40]!r}…")
     return problems
 
@@ -84,7 +84,7 @@ def _component_problems(components: list[Any]) -> list[str]:
 def _message_problems(data: Mapping[str, Any], *, creates: bool) -> list[str]:
     content = data.get("content") or ""
     embeds = data.get("embeds") or []
-    problems = [f"content of {len(content)} characters"] if len(content) > render.MESSAGE_LIMIT else []
+    problems = [f"content of {len(content)} characters"] if len(content) > replies.MESSAGE_LIMIT else []
     if creates and not content.strip() and not embeds and not data.get("attachments"):
         problems.append("an empty message")
     if len(embeds) > 10:
@@ -95,31 +95,31 @@ def _message_problems(data: Mapping[str, Any], *, creates: bool) -> list[str]:
 
 
 def _choice_problems(choices: list[Mapping[str, Any]]) -> list[str]:
-    problems = [f"{len(choices)} choices"] if len(choices) > render.CHOICES else []
+    problems = [f"{len(choices)} choices"] if len(choices) > replies.CHOICES else []
     for choice in choices:
         name, value = choice["name"], choice["value"]
-        if not 1 <= len(name) <= render.CHOICE_NAME:
+        if not 1 <= len(name) <= replies.CHOICE_NAME:
             problems.append(f"choice name {name[:40]!r} ({len(name)})")
-        if isinstance(value, str) and not 1 <= len(value) <= render.CHOICE_VALUE:
+        if isinstance(value, str) and not 1 <= len(value) <= replies.CHOICE_VALUE:
             problems.append(f"choice value {value[:40]!r} ({len(value)})")
     return problems
 
 
 def _modal_problems(modal: Mapping[str, Any]) -> list[str]:
     problems = (
-        [f"modal title {modal['title']!r}"] if len(modal.get("title") or "") > render.MODAL_TITLE else []
+        [f"modal title {modal['title']!r}"] if len(modal.get("title") or "") > replies.MODAL_TITLE else []
     )
     for component in walk_components(modal.get("components") or []):
         if component.get("type") != 4:
             continue
         for key, limit in (
-            ("label", render.INPUT_LABEL),
-            ("value", render.INPUT_VALUE),
-            ("placeholder", render.INPUT_PLACEHOLDER),
+            ("label", replies.INPUT_LABEL),
+            ("value", replies.INPUT_VALUE),
+            ("placeholder", replies.INPUT_PLACEHOLDER),
         ):
             if len(component.get(key) or "") > limit:
                 problems.append(f"text input {component['custom_id']} {key} over {limit}")
-        if len(component.get("value") or "") > (component.get("max_length") or render.INPUT_VALUE):
+        if len(component.get("value") or "") > (component.get("max_length") or replies.INPUT_VALUE):
             problems.append(f"text input {component['custom_id']} prefilled beyond its max_length")
     return problems
 
@@ -379,7 +379,7 @@ async def test_a_moderators_nasty_entry_renders_safely(fake: FakeDiscord, ticks:
     )
     fields = {
         "question": "@everyone [Free Connects](https://evil.example)\u202e now?",
-        "answer": NASTY_ANSWER + "x" * (render.INPUT_VALUE - len(NASTY_ANSWER)),
+        "answer": NASTY_ANSWER + "x" * (replies.INPUT_VALUE - len(NASTY_ANSWER)),
         "aliases": "@here where are my free connects\n<@&123456789012345678> free connects please",
         "supports": "@everyone",
         "reason": "@everyone ||asked|| ```",

@@ -142,9 +142,10 @@ async def test_moderator_edits_are_kept_unless_forced(fake: FakeDiscord, folder:
 
     (kept,) = await run_import(fake)
     assert "0 updated" in (kept.content or "")
-    assert "Kept as moderators edited them" in (kept.content or "") and "`connects-rollover`" in (
-        kept.content or ""
-    )
+    assert (
+        "Kept moderator edits (the file changed too; `/faq import force:True` overwrites them): "
+        "`connects-rollover`"
+    ) in (kept.content or "")
     assert "connects leftovers" in (await bot.store.get("connects-rollover")).entry.aliases
 
     (forced,) = await run_import(fake, force=True)

@@ -23,8 +23,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from connectsbot.calendar_words import MONTH_NAMES
 from connectsbot.diagnosis import command, diagnose, parse_timeline
-from connectsbot.diagnosis.timeline import MONTH_NAMES, job_key
+from connectsbot.diagnosis.timeline import job_key
 from tests.diagnosis.support import SHIPPED_POLICY, judge
 
 HERE = Path(__file__).parent

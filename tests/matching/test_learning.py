@@ -37,6 +37,7 @@ def test_spelling_corrects_to_knowledge_base_words_only() -> None:
         speller.correct("do unsued conects roll ovr") == "do unused connects roll ovr"
     )  # "ovr": 4 letters, 1 edit
     assert speller.correct("intervew on zoom") == "interview on zoom"  # zoom is a word the model knows
+    assert speller.correct("Intervew") == "interview"  # remembered: asked again, answered the same
 
 
 def test_logistic_fit_separates_and_stays_finite() -> None:

@@ -145,6 +145,12 @@ def test_why_names_entry_score_and_rule(small: Matcher) -> None:
     assert "rollover" in why and "runner-up" in why
 
 
+def test_a_remembered_correction_and_a_remembered_lack_of_one_are_given_again(small: Matcher) -> None:
+    index = small.index
+    assert [index.correct("conects"), index.correct("qqqqqqq")] == ["connect", None]
+    assert [index.correct("conects"), index.correct("qqqqqqq")] == ["connect", None]
+
+
 def test_why_reports_typo_corrections(small: Matcher) -> None:
     result = small.match("do conects rolover")
     assert result.entry_id == "rollover"

@@ -1,4 +1,11 @@
-"""/ask and @mention: match the question, answer with an embed and feedback buttons, or suggest."""
+"""/ask and @mention: match the question, answer with an embed and feedback buttons, or suggest.
+
+Both are under the per-member question limit (see connectsbot.question_limit). Over the limit, a mention
+gets the "slow down" notice once and later ones are ignored, so a flood never makes the bot flood the
+channel. A slash command must be answered (Discord shows "the application did not respond" otherwise), so
+each refused /ask gets the notice privately: only the member sees it, and it costs neither a match nor a
+database write.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +15,21 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import render
 from bot.client import ConnectsBot
 from bot.components import answer_message, from_a_person, question_for_bot
-from bot.replies import reply_to, respond
-from bot.throttling import check_question, slow_down
+from bot.replies import CHOICE_VALUE, CHOICES, entry_choices, one_line, reply_to, respond
+from connectsbot.question_limit import LimitDecision
 
 log = logging.getLogger(__name__)
+
+NOT_FOUND_TEXT = (
+    "Sorry, I don't know that one yet. I can answer questions about Upwork Connects, interview Connects "
+    "and Upwork's communication rules. I've noted your question for the moderators."
+)
+SLOW_DOWN = (
+    "You're asking faster than I can answer: please wait {seconds} s before your next question. "
+    "Questions sent meanwhile are not answered."
+)
 
 QUESTION_MAX = 1000
 MENTION_HELP = (
@@ -27,9 +42,16 @@ def _where(guild_id: int | None, channel_id: int | None) -> tuple[str | None, st
     return (str(guild_id) if guild_id is not None else None), str(channel_id or "dm")
 
 
+def _slow_down(decision: LimitDecision) -> str:
+    return SLOW_DOWN.format(seconds=decision.wait_seconds)
+
+
 class AskCog(commands.Cog):
     def __init__(self, bot: ConnectsBot) -> None:
         self.bot = bot
+
+    def _check_question(self, member_id: int) -> LimitDecision:
+        return self.bot.question_throttle.check(str(member_id), self.bot.monotonic())
 
     @app_commands.command(name="ask", description="Ask a question about Upwork Connects and interviews")
     @app_commands.describe(
@@ -42,16 +64,16 @@ class AskCog(commands.Cog):
         question: app_commands.Range[str, 1, QUESTION_MAX],
         private: bool = False,
     ) -> None:
-        decision = check_question(self.bot, interaction.user.id)
+        decision = self._check_question(interaction.user.id)
         if not decision.allowed:
-            await respond(interaction, slow_down(decision), ephemeral=True)
+            await respond(interaction, _slow_down(decision), ephemeral=True)
             return
         guild, channel = _where(interaction.guild_id, interaction.channel_id)
         answer = await self.bot.answers.ask(question, str(interaction.user.id), guild, channel)
         log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
         content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
-            await respond(interaction, render.NOT_FOUND_TEXT, ephemeral=True)
+            await respond(interaction, NOT_FOUND_TEXT, ephemeral=True)
             return
         await respond(interaction, content, embed=embed, view=view, ephemeral=private)
 
@@ -60,9 +82,9 @@ class AskCog(commands.Cog):
         self, interaction: discord.Interaction[ConnectsBot], current: str
     ) -> list[app_commands.Choice[str]]:
         matcher = (await self.bot.answers.ready()).lexical
-        candidates = matcher.complete(current[:200], render.CHOICES)
-        titles = [render.one_line(c.matched_text, render.CHOICE_VALUE) for c in candidates]
-        return render.entry_choices((title, title) for title in titles)
+        candidates = matcher.complete(current[:200], CHOICES)
+        titles = [one_line(c.matched_text, CHOICE_VALUE) for c in candidates]
+        return entry_choices((title, title) for title in titles)
 
     @commands.Cog.listener()
     async def on_message(self, message: discord.Message) -> None:
@@ -72,9 +94,9 @@ class AskCog(commands.Cog):
         question = question_for_bot(message, me)
         if question is None:
             return
-        decision = check_question(self.bot, message.author.id)
+        decision = self._check_question(message.author.id)
         if decision.verdict == "warn":
-            await reply_to(message, slow_down(decision))
+            await reply_to(message, _slow_down(decision))
         if not decision.allowed:
             return
         if not question:
@@ -86,5 +108,5 @@ class AskCog(commands.Cog):
         log.info("mention: %s %s", answer.result.decision, answer.result.entry_id or "")
         content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
-            content = render.NOT_FOUND_TEXT
+            content = NOT_FOUND_TEXT
         await reply_to(message, content, embed=embed, view=view)

@@ -7,25 +7,38 @@ import io
 import logging
 import re
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 from discord.ext import commands
 
-from bot import checks, render
+from bot import checks
 from bot.client import actor_of
 from bot.components import answer_parts
+from bot.exts.faq._autocomplete import (
+    alias_autocomplete,
+    any_entry_autocomplete,
+    category_autocomplete,
+    entry_autocomplete,
+    revision_autocomplete,
+    source_autocomplete,
+)
 from bot.exts.faq._modals import AddModal, EditModal
+from bot.exts.faq._render import (
+    chart_labels,
+    history_embed,
+    import_problems_text,
+    import_report_text,
+    stats_embed,
+    unanswered_embed,
+)
 from bot.exts.faq._views import list_page, open_groups, unanswered_view
-from bot.replies import respond, respond_text
-from connectsbot.answers import complete_any
+from bot.replies import member_text, respond, respond_text
 from connectsbot.chart import bar_chart_png
-from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import ENTRY_ID_PATTERN
 from connectsbot.question_reports import build_stats
-from connectsbot.store import ImportFailed, ImportReport, LiveEntry, NotFound
+from connectsbot.store import ImportFailed, LiveEntry, NotFound
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -34,8 +47,6 @@ log = logging.getLogger(__name__)
 
 _ENTRY_ID = re.compile(ENTRY_ID_PATTERN)
 Reason = app_commands.Range[str, 3, 300]
-# A broken import lists at most this many problems (a few messages); the CLI's `kb validate` shows all.
-IMPORT_PROBLEMS_SHOWN = 20
 
 
 class FaqCog(
@@ -46,74 +57,6 @@ class FaqCog(
     def __init__(self, bot: ConnectsBot) -> None:
         self.bot = bot
         super().__init__()
-
-    # Autocomplete
-
-    async def entry_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        typed = current.strip().casefold()
-        snapshot = await self.bot.answers.snapshot()
-        return render.entry_choices(
-            (f"{entry.id} — {entry.question}" if entry.id.startswith(typed) else entry.question, entry.id)
-            for entry in snapshot.complete(current, render.CHOICES)
-        )
-
-    async def any_entry_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if not checks.is_moderator(interaction):
-            return []
-        return render.entry_choices(
-            (f"{live.entry.id}{' (retired)' if live.retired else ''} — {live.entry.question}", live.entry.id)
-            for live in complete_any(await self.bot.store.all_entries(), current)
-        )
-
-    async def category_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        categories = (await self.bot.answers.snapshot()).categories()
-        return render.entry_choices((c, c) for c in categories if current.casefold() in c)
-
-    async def source_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        wanted = current.casefold()
-        return render.entry_choices(
-            (f"{record.label}: {record.id}", record.id)
-            for record in sorted(self.bot.answers.sources.values(), key=lambda r: r.id)
-            if wanted in record.id.casefold() or wanted in record.label.casefold()
-        )
-
-    async def alias_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        if not checks.is_moderator(interaction):
-            return []
-        entry = (await self.bot.answers.snapshot()).entries.get(str(interaction.namespace.entry or ""))
-        if entry is None:
-            return []
-        return render.entry_choices((a, a) for a in entry.aliases if current.casefold() in a.casefold())
-
-    async def revision_autocomplete(
-        self, interaction: discord.Interaction[ConnectsBot], current: int | str
-    ) -> list[app_commands.Choice[int]]:
-        if not checks.is_moderator(interaction):
-            return []
-        try:
-            revisions = await self.bot.store.history(str(interaction.namespace.entry or ""))
-        except NotFound:
-            return []
-        choices = []
-        for revision in reversed(revisions[-render.CHOICES :]):
-            when = f"{revision.created_at:%Y-%m-%d}"
-            name = f"r{revision.revision} {when} {revision.action} by {revision.author}: "
-            choices.append(
-                app_commands.Choice(
-                    name=render.one_line(name + revision.reason, 100), value=revision.revision
-                )
-            )
-        return choices
 
     # Helpers
 
@@ -161,7 +104,7 @@ class FaqCog(
             known = ", ".join(sorted({e.category for e in entries}))
             await respond(
                 interaction,
-                f"No category “{render.member_text(category, 40)}”. Categories: {known}.",
+                f"No category “{member_text(category, 40)}”. Categories: {known}.",
                 ephemeral=True,
             )
             return
@@ -187,15 +130,13 @@ class FaqCog(
     ) -> None:
         problems = []
         if not _ENTRY_ID.fullmatch(entry_id):
-            problems.append(
-                f"the id “{render.member_text(entry_id, 64)}” must be lower-case words with dashes"
-            )
+            problems.append(f"the id “{member_text(entry_id, 64)}” must be lower-case words with dashes")
         if not _ENTRY_ID.fullmatch(category):
             problems.append(
-                f"the category “{render.member_text(category, 40)}” must be lower-case words with dashes"
+                f"the category “{member_text(category, 40)}” must be lower-case words with dashes"
             )
         if source.strip() not in self.bot.answers.sources:
-            problems.append(f"the source “{render.member_text(source, 64)}” is not in the sources registry")
+            problems.append(f"the source “{member_text(source, 64)}” is not in the sources registry")
         if not problems:
             try:
                 await self.bot.store.get(entry_id, include_retired=True)
@@ -247,7 +188,7 @@ class FaqCog(
         change = await self.bot.curator.add_alias(live.entry.id, alias, actor_of(interaction), reason)
         await respond(
             interaction,
-            f"Added the alias “{render.member_text(alias, 300)}” to `{live.entry.id}` "
+            f"Added the alias “{member_text(alias, 300)}” to `{live.entry.id}` "
             f"(revision {change.revision.revision}).",
             ephemeral=True,
         )
@@ -268,7 +209,7 @@ class FaqCog(
         change = await self.bot.curator.remove_alias(live.entry.id, alias, actor_of(interaction), reason)
         await respond(
             interaction,
-            f"Removed the alias “{render.member_text(alias, 300)}” from `{live.entry.id}` "
+            f"Removed the alias “{member_text(alias, 300)}” from `{live.entry.id}` "
             f"(revision {change.revision.revision}).",
             ephemeral=True,
         )
@@ -278,7 +219,7 @@ class FaqCog(
     @checks.moderator_only
     async def history(self, interaction: discord.Interaction[ConnectsBot], entry: str) -> None:
         revisions = await self.bot.store.history(entry)
-        await respond(interaction, embed=render.history_embed(entry, revisions), ephemeral=True)
+        await respond(interaction, embed=history_embed(entry, revisions), ephemeral=True)
 
     @app_commands.command(name="revert", description="Moderators: make an old revision live again")
     @app_commands.describe(revision="The revision to go back to (see /faq history)")
@@ -310,7 +251,7 @@ class FaqCog(
         total = sum(group.count for group in groups)
         await respond(
             interaction,
-            embed=render.unanswered_embed(groups, total),
+            embed=unanswered_embed(groups, total),
             view=unanswered_view(groups),
             ephemeral=True,
         )
@@ -331,7 +272,7 @@ class FaqCog(
             until,
         )
         png = bar_chart_png(
-            render.chart_labels([day.day for day in report.days]),
+            chart_labels([day.day for day in report.days]),
             [day.asked for day in report.days],
             highlight=[day.answered for day in report.days],
             title=f"Questions per day, last {days} days",
@@ -343,7 +284,7 @@ class FaqCog(
         chart = discord.File(io.BytesIO(png), filename="stats.png")
         await respond(
             interaction,
-            embed=render.stats_embed(report, titles, "stats.png", model.summary() if model else None),
+            embed=stats_embed(report, titles, "stats.png", model.summary() if model else None),
             files=[chart],
             ephemeral=True,
         )
@@ -368,47 +309,3 @@ class FaqCog(
         await respond_text(
             interaction, import_report_text(imported.report, imported.policy_changed), ephemeral=True
         )
-
-
-def import_problems_text(problems: list[Problem], folder: Path) -> str:
-    """Why an import wrote nothing: each problem with its file (relative to the folder) and field."""
-    count = len(problems)
-    lines = [
-        f"Nothing was imported: the knowledge files have {count} problem{'s' if count != 1 else ''}. "
-        "Members still get the answers from before. Fix these, then run /faq import again:"
-    ]
-    for problem in problems[:IMPORT_PROBLEMS_SHOWN]:
-        path = Path(problem.file)
-        where = path.relative_to(folder) if path.is_relative_to(folder) else path
-        field = f" · field {_code(problem.field)}" if problem.field else ""
-        lines.append(f"- {_code(str(where))}{field}: {render.member_text(problem.message, 300)}")
-    if count > IMPORT_PROBLEMS_SHOWN:
-        lines.append(f"…and {count - IMPORT_PROBLEMS_SHOWN} more: `connectsbot kb validate` lists them all.")
-    return "\n".join(lines)
-
-
-def _code(text: str) -> str:
-    """`text` as inline code (a backtick in it would end the code early)."""
-    return "`" + render.one_line(text, 200).replace("`", "'") + "`"
-
-
-def import_report_text(report: ImportReport, policy_reloaded: bool) -> str:
-    """What an import changed, for the moderator who ran it."""
-    if not report.changed and not report.conflicts:
-        lines = [f"The entry files have not changed since the last import ({report.unchanged} unchanged)."]
-    else:
-        lines = [
-            f"Imported the knowledge files: {len(report.added)} added, {len(report.updated)} updated, "
-            f"{len(report.retired)} retired, {report.unchanged} unchanged."
-        ]
-    for name, ids in (("Added", report.added), ("Updated", report.updated), ("Retired", report.retired)):
-        if ids:
-            lines.append(f"{name}: " + ", ".join(f"`{entry_id}`" for entry_id in ids))
-    if report.conflicts:
-        lines.append(
-            "Kept as moderators edited them (their file changed too; `/faq import force:True` overwrites "
-            "them): " + ", ".join(f"`{entry_id}`" for entry_id in report.conflicts)
-        )
-    if policy_reloaded:
-        lines.append("The interview-Connects policy (`policy.yaml`) changed: /diagnose uses the new one.")
-    return "\n".join(lines)

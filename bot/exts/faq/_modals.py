@@ -16,10 +16,19 @@ from typing import TYPE_CHECKING, Any
 import discord
 from pydantic import ValidationError
 
-from bot import checks, render
+from bot import checks
 from bot.client import actor_of, client_of
 from bot.failures import report_failure
-from bot.replies import respond
+from bot.replies import (
+    INPUT_LABEL,
+    INPUT_PLACEHOLDER,
+    INPUT_VALUE,
+    MODAL_TITLE,
+    member_text,
+    one_line,
+    respond,
+    truncate,
+)
 from connectsbot.curation import propose_entry_id
 from connectsbot.field_errors import field_errors
 from connectsbot.knowledge import Entry, SourceRecord
@@ -64,12 +73,12 @@ def _input(
 ) -> discord.ui.TextInput[Any]:
     return discord.ui.TextInput(
         custom_id=custom_id,
-        label=render.one_line(label, render.INPUT_LABEL),
+        label=one_line(label, INPUT_LABEL),
         style=discord.TextStyle.paragraph if paragraph else discord.TextStyle.short,
-        default=render.truncate(default, max_length) if default else None,
+        default=truncate(default, max_length) if default else None,
         required=required,
         max_length=max_length,
-        placeholder=render.one_line(placeholder, render.INPUT_PLACEHOLDER) if placeholder else None,
+        placeholder=one_line(placeholder, INPUT_PLACEHOLDER) if placeholder else None,
     )
 
 
@@ -101,7 +110,8 @@ class _ModeratorModal(discord.ui.Modal):
 class EditModal(_ModeratorModal):
     def __init__(self, live: LiveEntry) -> None:
         super().__init__(
-            title=render.one_line(f"Edit {live.entry.id}", render.MODAL_TITLE), timeout=MODAL_TIMEOUT
+            title=one_line(f"Edit {live.entry.id}", MODAL_TITLE),
+            timeout=MODAL_TIMEOUT,
         )
         entry = live.entry
         self.entry = entry
@@ -114,7 +124,7 @@ class EditModal(_ModeratorModal):
             "Answer (Discord markdown)",
             default=entry.answer,
             paragraph=True,
-            max_length=render.INPUT_VALUE,
+            max_length=INPUT_VALUE,
         )
         self.aliases: discord.ui.TextInput[Any] = _input(
             "aliases",
@@ -122,7 +132,7 @@ class EditModal(_ModeratorModal):
             default="\n".join(entry.aliases),
             paragraph=True,
             required=False,
-            max_length=render.INPUT_VALUE,
+            max_length=INPUT_VALUE,
         )
         self.keywords: discord.ui.TextInput[Any] = _input(
             "keywords",
@@ -200,7 +210,7 @@ def unknown_source(source: str, sources: Mapping[str, SourceRecord]) -> str:
     """Why a source id was refused, with the ids that would do."""
     known = ", ".join(f"`{key}`" for key in sorted(sources)) or "none: the registry could not be read"
     return (
-        f"Not added: “{render.member_text(source, 64)}” is not in the sources registry (sources.yaml). "
+        f"Not added: “{member_text(source, 64)}” is not in the sources registry (sources.yaml). "
         f"Known sources: {known}."
     )
 
@@ -208,19 +218,20 @@ def unknown_source(source: str, sources: Mapping[str, SourceRecord]) -> str:
 class AddModal(_ModeratorModal):
     def __init__(self, entry_id: str, category: str, source: str, today: date) -> None:
         super().__init__(
-            title=render.one_line(f"New entry {entry_id}", render.MODAL_TITLE), timeout=MODAL_TIMEOUT
+            title=one_line(f"New entry {entry_id}", MODAL_TITLE),
+            timeout=MODAL_TIMEOUT,
         )
         self.entry_id, self.category, self.source, self.today = entry_id, category, source, today
         self.question: discord.ui.TextInput[Any] = _input("question", "Question (the title)")
         self.answer: discord.ui.TextInput[Any] = _input(
-            "answer", "Answer (Discord markdown)", paragraph=True, max_length=render.INPUT_VALUE
+            "answer", "Answer (Discord markdown)", paragraph=True, max_length=INPUT_VALUE
         )
         self.aliases: discord.ui.TextInput[Any] = _input(
             "aliases",
             "Other ways members ask it, one per line",
             paragraph=True,
             required=False,
-            max_length=render.INPUT_VALUE,
+            max_length=INPUT_VALUE,
         )
         self.supports: discord.ui.TextInput[Any] = _input(
             "supports",
@@ -265,7 +276,7 @@ class NewFromQuestionsModal(_ModeratorModal):
             "question", "Question (the title)", default=group.text
         )
         self.answer: discord.ui.TextInput[Any] = _input(
-            "answer", "Answer (Discord markdown)", paragraph=True, max_length=render.INPUT_VALUE
+            "answer", "Answer (Discord markdown)", paragraph=True, max_length=INPUT_VALUE
         )
         self.source: discord.ui.TextInput[Any] = _input(
             "source",

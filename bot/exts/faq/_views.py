@@ -13,16 +13,25 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 import discord
 
-from bot import checks, render
+from bot import checks
 from bot.client import actor_of, client_of
-from bot.components import INVALID_CONTROL, offered_values, on_own_message, parse_number
+from bot.components import (
+    INVALID_CONTROL,
+    PersistentControl,
+    offered_values,
+    on_own_message,
+    options_or_placeholder,
+    parse_number,
+    suggestion_option,
+)
 from bot.exts.faq._modals import NewFromQuestionsModal
+from bot.exts.faq._render import entry_list_embed
 from bot.failures import reports_failures
-from bot.replies import respond, update
+from bot.replies import BUTTON_LABEL, CUSTOM_ID, SELECT_OPTIONS, member_text, one_line, respond, update
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, group_questions
 from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
@@ -52,7 +61,7 @@ def list_page(
     )
     pages = max(1, -(-len(chosen) // PER_PAGE))
     page = min(max(page, 0), pages - 1)
-    embed = render.entry_list_embed(chosen[page * PER_PAGE : (page + 1) * PER_PAGE], page, pages, category)
+    embed = entry_list_embed(chosen[page * PER_PAGE : (page + 1) * PER_PAGE], page, pages, category)
     if pages == 1:
         return embed, None
     view = discord.ui.View(timeout=None)
@@ -62,23 +71,15 @@ def list_page(
     return embed, view
 
 
-class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:page:(?P<rest>.*)"):
+class PageButton(PersistentControl[discord.ui.Button[Any]], prefix="page"):
     def __init__(self, rest: str, *, label: str = "Page", disabled: bool = False) -> None:
+        style = discord.ButtonStyle.secondary
         super().__init__(
+            rest,
             discord.ui.Button(
-                label=label,
-                style=discord.ButtonStyle.secondary,
-                custom_id=f"cb:page:{rest}",
-                disabled=disabled,
-            )
+                label=label, style=style, custom_id=self.custom_id_for(rest), disabled=disabled
+            ),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("/faq list page")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -113,21 +114,26 @@ def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
         view.add_item(UnansweredButton(f"new:{qid}", label=f"{number} · New entry", row=number - 1))
         view.add_item(UnansweredButton(f"alias:{qid}", label=f"{number} · Add as alias of…", row=number - 1))
         for entry_id, count in group.picked[:2]:
-            label = render.one_line(f"{number} · Alias of {entry_id} (picked ×{count})", render.BUTTON_LABEL)
-            if len(f"cb:un:pa:{qid}:{entry_id}") <= render.CUSTOM_ID:
+            label = one_line(f"{number} · Alias of {entry_id} (picked ×{count})", BUTTON_LABEL)
+            if len(f"cb:un:pa:{qid}:{entry_id}") <= CUSTOM_ID:
                 view.add_item(UnansweredButton(f"pa:{qid}:{entry_id}", label=label, row=number - 1))
     return view
 
 
-def _group_of(groups: Sequence[QuestionGroup], question_id: int) -> QuestionGroup | None:
-    return next((group for group in groups if question_id in group.ids), None)
+async def _open_group(interaction: discord.Interaction[Any], question_id: int) -> QuestionGroup | None:
+    """The open group the question is in, or None after telling the moderator it was dealt with."""
+    groups = await open_groups(client_of(interaction))
+    group = next((group for group in groups if question_id in group.ids), None)
+    if group is None:
+        await respond(interaction, ALREADY_DONE, ephemeral=True)
+    return group
 
 
 async def add_group_alias(interaction: discord.Interaction[Any], group: QuestionGroup, entry_id: str) -> None:
     """Add the group's phrasing as an alias of `entry_id`, its questions marked as dealt with in the
     same transaction."""
     bot = client_of(interaction)
-    alias = render.one_line(group.text, 300)
+    alias = one_line(group.text, 300)
     reason = (
         f"alias from {group.count} unanswered question{'s' if group.count != 1 else ''} (/faq unanswered)"
     )
@@ -143,26 +149,19 @@ async def add_group_alias(interaction: discord.Interaction[Any], group: Question
         return
     await respond(
         interaction,
-        f"Added “{render.member_text(alias, 200)}” as an alias of `{entry_id}` "
+        f"Added “{member_text(alias, 200)}” as an alias of `{entry_id}` "
         f"(revision {change.revision.revision}); "
         f"{group.count} question{'s' if group.count != 1 else ''} marked as dealt with.",
         ephemeral=True,
     )
 
 
-class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)cb:un:(?P<rest>.*)"):
+class UnansweredButton(PersistentControl[discord.ui.Button[Any]], prefix="un"):
     def __init__(self, rest: str, *, label: str = "…", row: int | None = None) -> None:
+        style = discord.ButtonStyle.primary
         super().__init__(
-            discord.ui.Button(label=label, style=discord.ButtonStyle.primary, custom_id=f"cb:un:{rest}"),
-            row=row,
+            rest, discord.ui.Button(label=label, style=style, custom_id=self.custom_id_for(rest)), row=row
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
 
     @reports_failures("/faq unanswered button")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -175,11 +174,10 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         if question_id is None or not well_formed or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = await _open_group(interaction, question_id)
         if group is None:
-            await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
+        bot = client_of(interaction)
         if action == "pa":
             # The button is offered only for entries members picked for this group.
             if entry_id not in dict(group.picked):
@@ -194,10 +192,10 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
         else:
             candidates = await alias_targets(bot, group)
             view = discord.ui.View(timeout=None)
-            view.add_item(AliasTargetSelect(qid_text, [render.suggestion_option(e) for e in candidates]))
+            view.add_item(AliasTargetSelect(qid_text, [suggestion_option(e) for e in candidates]))
             await respond(
                 interaction,
-                f"Add “{render.member_text(group.text, 300)}” as an alias of which entry?",
+                f"Add “{member_text(group.text, 300)}” as an alias of which entry?",
                 view=view,
                 ephemeral=True,
             )
@@ -210,27 +208,19 @@ async def alias_targets(bot: ConnectsBot, group: QuestionGroup) -> list[Entry]:
     for entry_id, _ in [*group.picked, *group.suggested]:
         if entry_id in entries:
             ordered.setdefault(entry_id, entries[entry_id])
-    for entry in await bot.ranker.rank(group.text, render.SELECT_OPTIONS):
+    for entry in await bot.ranker.rank(group.text, SELECT_OPTIONS):
         ordered.setdefault(entry.id, entry)
-    return list(ordered.values())[: render.SELECT_OPTIONS]
+    return list(ordered.values())[:SELECT_OPTIONS]
 
 
-class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template=r"(?s)cb:ut:(?P<rest>.*)"):
+class AliasTargetSelect(PersistentControl[discord.ui.Select[Any]], prefix="ut"):
     def __init__(self, rest: str, options: Sequence[discord.SelectOption] = ()) -> None:
-        super().__init__(
-            discord.ui.Select(
-                placeholder="Choose the entry",
-                custom_id=f"cb:ut:{rest}",
-                options=list(options) or [discord.SelectOption(label="-", value="-")],
-            )
+        select: discord.ui.Select[Any] = discord.ui.Select(
+            placeholder="Choose the entry",
+            custom_id=self.custom_id_for(rest),
+            options=options_or_placeholder(options),
         )
-        self.rest = rest
-
-    @classmethod
-    async def from_custom_id(
-        cls, interaction: discord.Interaction[Any], item: discord.ui.Item[Any], match: re.Match[str], /
-    ) -> Self:
-        return cls(match["rest"])
+        super().__init__(rest, select)
 
     @reports_failures("/faq unanswered alias")
     async def callback(self, interaction: discord.Interaction[Any]) -> None:
@@ -243,10 +233,8 @@ class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
         if question_id is None or entry_id not in offered or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = await _open_group(interaction, question_id)
         if group is None:
-            await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
         await add_group_alias(interaction, group, entry_id)
 

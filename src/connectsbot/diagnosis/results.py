@@ -7,6 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from connectsbot.calendar_words import day_and_month
+
 Verdict = Literal["due", "pending", "not_due"]
 Reason = Literal[
     "eligible",
@@ -27,8 +29,6 @@ StepAction = Literal[
     "contact_support",
     "nothing_to_do",
 ]
-
-MONTH_ABBREVIATIONS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
 class TimelineError(BaseModel):
@@ -163,7 +163,7 @@ def format_offset(moment: datetime) -> str:
 
 def format_day(day: date, reference_year: int | None = None) -> str:
     """A day as "3 Nov 2026", or "3 Nov" when the year is `reference_year` (the check's year)."""
-    text = f"{day.day} {MONTH_ABBREVIATIONS[day.month - 1]}"
+    text = day_and_month(day)
     return text if day.year == reference_year else f"{text} {day.year}"
 
 

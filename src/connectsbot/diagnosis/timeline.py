@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Literal
 
+from connectsbot.calendar_words import MONTH_ABBREVIATIONS, MONTH_NAMES
 from connectsbot.diagnosis.results import AssumedYear, TimelineError
 from connectsbot.knowledge import normalise_alias
 
@@ -63,13 +64,8 @@ _COMMENT = re.compile(r"(?:^|\s)#.*")
 _BULLET = re.compile(r"^(?:[-*•·▪‣◦+>]+(?=\s)|\(?[0-9]{1,3}[.)](?=\s))\s*")
 _QUOTE_PAIRS = {'"': '"', "'": "'", "“": "”", "‘": "’", "«": "»", "„": "“"}
 
-# English names, whatever the machine's locale: the format is documented in English.
-MONTH_NAMES = (
-    "January", "February", "March", "April", "May", "June",
-    "July", "August", "September", "October", "November", "December",
-)  # fmt: skip
 _MONTH_NUMBERS = {name.lower(): number for number, name in enumerate(MONTH_NAMES, start=1)}
-_MONTH_NUMBERS |= {name[:3].lower(): number for number, name in enumerate(MONTH_NAMES, start=1)}
+_MONTH_NUMBERS |= {name.lower(): number for number, name in enumerate(MONTH_ABBREVIATIONS, start=1)}
 _MONTH_NUMBERS["sept"] = 9
 _WEEKDAY = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?\.?"
 _WEEKDAY_ALONE = re.compile(r"(?<![a-z])" + _WEEKDAY + r"(?![a-z])", re.IGNORECASE)
@@ -107,29 +103,22 @@ _RELATIVE = re.compile(
     re.IGNORECASE,
 )
 
-_TIME = re.compile(
-    r"(?:\s*[,\-–—]?\s*(?:at|@)\s+|\s*[,\-–—]?\s+|T)"
+# A time of day ("9", "9:40", "9:40:05", "9:40am"), then its zone, if given ("Z", "+05:30", "UTC").
+_CLOCK = (
     r"(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
     r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
-    r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
-    r"(?=$|[\s,;:.!)\-–—])",
-    re.IGNORECASE,
 )
+_ZONE = (
+    r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
+)
+_AT = r"(?:at|@)\s+"
+# A time right after a date.
+_TIME = re.compile(r"(?:\s*[,\-–—]?\s*" + _AT + r"|\s*[,\-–—]?\s+|T)" + _CLOCK + _ZONE + _END, re.IGNORECASE)
 # A time anywhere in the line, introduced by "at".
-_AT_TIME = re.compile(
-    r"(?<![\w])(?:at|@)\s+(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
-    r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
-    r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT)(?![a-z]))?"
-    r"(?=$|[\s,;:.!)\-–—])",
-    re.IGNORECASE,
-)
+_AT_TIME = re.compile(r"(?<![\w])" + _AT + _CLOCK + _ZONE + _END, re.IGNORECASE)
 # A time written just before a date at the end of the line ("replied 9:40am Nov 4").
 _TIME_BEFORE = re.compile(
-    r"(?:(?<![\w])(?:at|@)\s+)?(?<![\w:])(?P<hour>[0-9]{1,2})(?::(?P<minute>[0-9]{2})(?::(?P<second>[0-9]{2}))?)?"
-    r"(?:\s*(?P<meridiem>[ap])\.?m\.?)?"
-    r"(?:\s*(?P<offset>Z|(?P<sign>[+-])(?P<off_h>[0-9]{2}):?(?P<off_m>[0-9]{2}))|\s*(?:UTC|GMT))?"
-    r"[\s,]*(?:on\s+)?$",
-    re.IGNORECASE,
+    r"(?:(?<![\w])" + _AT + r")?(?<![\w:])" + _CLOCK + _ZONE + r"[\s,]*(?:on\s+)?$", re.IGNORECASE
 )
 _LOOKS_LIKE_TIME = re.compile(r"(?:,?\s*|T)(?:at\s+)?[0-9]{1,2}:[0-9]", re.IGNORECASE)
 _SEPARATOR = re.compile(r"\s*[,;:\-–—]\s*|\s+")
@@ -149,6 +138,8 @@ _LEADING_FILLER = re.compile(
 _CLIENT = r"(?:the\s+|my\s+|a\s+)?client\s+"
 _I = r"(?:i\s+)?"
 _A = r"(?:an?\s+|the\s+|my\s+)?"
+_TO_INTERVIEW = r"(?:\s+to\s+(?:an?\s+)?interview)?"
+_FROM_CLIENT = r"(?:\s+from\s+(?:the\s+)?client)?"
 
 
 @dataclass(frozen=True)
@@ -175,17 +166,12 @@ _WORDINGS: tuple[_Wording, ...] = (
     ),
     _wording("proposal", r"proposal\s+(?:sent|submitted)"),
     _wording("proposal", _I + r"(?:applied|apply|bid|bidded)"),
-    _wording("invite", _CLIENT + r"(?:invited|invites)\s+me(?:\s+to\s+(?:an?\s+)?interview)?"),
-    _wording(
-        "invite", _CLIENT + r"sent\s+(?:me\s+)?" + _A + r"invit(?:e|ation)(?:\s+to\s+(?:an?\s+)?interview)?"
-    ),
-    _wording("invite", _I + r"(?:was\s+|got\s+|been\s+)?invited(?:\s+to\s+(?:an?\s+)?interview)?"),
+    _wording("invite", _CLIENT + r"(?:invited|invites)\s+me" + _TO_INTERVIEW),
+    _wording("invite", _CLIENT + r"sent\s+(?:me\s+)?" + _A + r"invit(?:e|ation)" + _TO_INTERVIEW),
+    _wording("invite", _I + r"(?:was\s+|got\s+|been\s+)?invited" + _TO_INTERVIEW),
     _wording(
         "invite",
-        _I
-        + r"(?:got|received|had)\s+"
-        + _A
-        + r"(?:interview\s+)?invit(?:e|ation)(?:\s+to\s+(?:an?\s+)?interview)?",
+        _I + r"(?:got|received|had)\s+" + _A + r"(?:interview\s+)?invit(?:e|ation)" + _TO_INTERVIEW,
     ),
     _wording("invite", r"invit(?:e|ation)\s+to\s+(?:an?\s+)?interview"),
     _wording("invite", r"invitation"),
@@ -211,10 +197,10 @@ _WORDINGS: tuple[_Wording, ...] = (
     _wording("interview", _CLIENT + r"(?:replied|responded|answered|got\s+back)"),
     _wording(
         "interview",
-        _I + r"(?:got|received|had)\s+" + _A + r"interview\s+request(?:\s+from\s+(?:the\s+)?client)?",
+        _I + r"(?:got|received|had)\s+" + _A + r"interview\s+request" + _FROM_CLIENT,
     ),
     _wording("interview", _I + r"(?:got|received|had)\s+" + _A + r"message\s+from\s+(?:the\s+)?client"),
-    _wording("interview", r"interview\s+request(?:\s+from\s+(?:the\s+)?client)?"),
+    _wording("interview", r"interview\s+request" + _FROM_CLIENT),
     _wording("interview", r"(?:a\s+)?message\s+from\s+(?:the\s+)?client"),
     _wording(
         "respond",
@@ -235,7 +221,7 @@ _WORDINGS: tuple[_Wording, ...] = (
     _wording("offer", r"offer\s+from\s+(?:the\s+)?client"),
     _wording(
         "offer",
-        _I + r"(?:got|received|accepted|had)\s+" + _A + r"(?:job\s+)?offer(?:\s+from\s+(?:the\s+)?client)?",
+        _I + r"(?:got|received|accepted|had)\s+" + _A + r"(?:job\s+)?offer" + _FROM_CLIENT,
     ),
     _wording("offer", r"(?:the\s+)?contract\s+(?:started|began|begun)"),
     _wording("offer", _I + r"started\s+(?:the\s+)?contract"),
@@ -682,7 +668,8 @@ def _month_and_day(first: int, second: int, written: str) -> tuple[int, int]:
     if not readings:
         raise _LineError(f"{written} is not a date: it needs a day (1–31) and a month (1–12)")
     raise _LineError(
-        f"{written} could be {first} {MONTH_NAMES[second - 1][:3]} or {second} {MONTH_NAMES[first - 1][:3]}: "
+        f"{written} could be {first} {MONTH_ABBREVIATIONS[second - 1]} "
+        f"or {second} {MONTH_ABBREVIATIONS[first - 1]}: "
         "write it as YYYY-MM-DD or with the month's name"
     )
 

@@ -31,6 +31,7 @@ from connectsbot.knowledge import Entry
 from connectsbot.matching.everyday_words import GENERIC
 from connectsbot.matching.normalize import SYNONYMS, WEAK_WORDS, Tokens, plain_words, term, tokenize
 from connectsbot.matching.pseudo_terms import cues
+from connectsbot.recent import Recent
 
 GENERIC_FACTOR = 0.75  # an everyday word known to the KB weighs at most this share of the top IDF
 WEAK_FACTOR = 0.35  # question words, single digits, speaker roles: kept, but weigh little
@@ -43,6 +44,8 @@ FREEZE_ENTRIES = 5000  # from this size on, the built index is moved out of the 
 NEGATION = "not"  # the term every negation maps to (normalize.SYNONYMS)
 ANSWER_WORDS = 40  # the answer terms indexed (its opening: a weak signal, kept cheap)
 ANSWER_CHARS = 600
+REMEMBERED_CORRECTIONS = 50_000  # typos and their corrections a matcher keeps
+REMEMBERED_HOLDER_SETS = 256  # the entry sets of the terms most recently counted together
 
 
 # One analysed term: (term, weak, the word it came from). Weak terms (question words, single
@@ -266,8 +269,9 @@ class Index:
         for t in sorted(self._target_term):
             if t.isalpha() and len(t) >= 3:
                 self._by_length[len(t)].append(t)
-        self._corrections: dict[str, str | None] = {}
-        self._holder_sets: dict[str, frozenset[int]] = {}
+        # Each typo's correction ("": none), and the holders of common terms: both asked again and again.
+        self._corrections: Recent[str, str] = Recent(REMEMBERED_CORRECTIONS)
+        self._holder_sets: Recent[str, frozenset[int]] = Recent(REMEMBERED_HOLDER_SETS)
 
         self._titles: _Titles | None = None  # autocomplete structures, built on first use
 
@@ -321,9 +325,9 @@ class Index:
 
     def correct(self, word: str) -> str | None:
         """The known term a misspelt word most likely stands for, or None."""
-        cached = self._corrections.get(word, "")
-        if cached != "":
-            return cached
+        cached = self._corrections.get(word)
+        if cached is not None:
+            return cached or None
         result: str | None = None
         if word.isalpha() and len(word) >= MIN_CORRECTABLE:
             budget = 1 if len(word) < 8 else 2
@@ -345,9 +349,7 @@ class Index:
             # Two edits are only trusted when the first letter agrees.
             if best is not None and not (best[0] == 2 and best[1] == 1):
                 result = self._target_term[best[3]]
-        if len(self._corrections) > 50_000:
-            self._corrections.clear()
-        self._corrections[word] = result
+        self._corrections.put(word, result or "")
         return result
 
     def candidates(self, weights: dict[str, float], limit: int, shortlist: int = 300) -> list[int]:
@@ -414,9 +416,7 @@ class Index:
         holders = self._holder_sets.get(t)
         if holders is None:
             holders = frozenset(self.postings.get(t, ()))
-            if len(self._holder_sets) > 256:
-                self._holder_sets.clear()
-            self._holder_sets[t] = holders
+            self._holder_sets.put(t, holders)
         return holders
 
     @property

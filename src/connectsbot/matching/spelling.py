@@ -17,9 +17,11 @@ from collections.abc import Iterable
 from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
+from connectsbot.recent import Recent
+
 MIN_LENGTH = 4  # shorter words are too easily "corrected" into another word
 _WORD = re.compile(r"[A-Za-z]+")
-_CACHE_SIZE = 20_000
+REMEMBERED_CORRECTIONS = 20_000
 
 
 class Speller:
@@ -28,7 +30,7 @@ class Speller:
         self._frequency = dict(counts)
         self._words = sorted(counts)
         self._dictionary = dictionary
-        self._fixed: dict[str, str] = {}
+        self._fixed: Recent[str, str] = Recent(REMEMBERED_CORRECTIONS)
 
     def correct(self, text: str) -> str:
         """The text with each misspelled word replaced by the knowledge base's word for it."""
@@ -45,7 +47,5 @@ class Speller:
                 folded, self._words, scorer=DamerauLevenshtein.distance, score_cutoff=limit, limit=5
             )
             fixed = min(close, key=lambda c: (c[1], -self._frequency[c[0]], c[0]))[0] if close else word
-            if len(self._fixed) >= _CACHE_SIZE:
-                self._fixed.clear()
-            self._fixed[folded] = fixed
+            self._fixed.put(folded, fixed)
         return fixed

@@ -72,8 +72,9 @@ def _cannot_open(path: Path, error: StoreUnavailable) -> StoreUnavailable:
 
 
 async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
-    """Run BEGIN IMMEDIATE or COMMIT, retrying with backoff while another connection holds the write lock
-    (a COMMIT refused as busy leaves the transaction open, so it may be retried too)."""
+    """Run a statement that takes the write lock (BEGIN IMMEDIATE, COMMIT, switching to WAL), retrying with
+    backoff while another connection holds it (a COMMIT refused as busy leaves the transaction open, so it
+    may be retried too)."""
     deadline = time.monotonic() + patience
     pause = FIRST_RETRY_SECONDS
     while True:
@@ -104,6 +105,18 @@ async def _roll_back(db: aiosqlite.Connection) -> None:
         await db.execute("ROLLBACK")
     except sqlite3.Error as error:
         log.warning("the database could not roll back a failed transaction: %s", error)
+
+
+@asynccontextmanager
+async def _whole(db: aiosqlite.Connection, patience: float) -> AsyncIterator[None]:
+    """A write transaction on `db`, taken up front (BEGIN IMMEDIATE), committed or rolled back whole."""
+    await _patiently(db, "BEGIN IMMEDIATE", patience)
+    try:
+        yield
+        await _patiently(db, "COMMIT", patience)
+    except BaseException:
+        await _roll_back(db)
+        raise
 
 
 # Migrations
@@ -167,8 +180,7 @@ async def migrate(
     for migration in migrations:
         if migration.version <= current:
             continue
-        await _patiently(writer, "BEGIN IMMEDIATE", patience)
-        try:
+        async with _whole(writer, patience):
             # Read again under the write lock: another process opening the database may have migrated it.
             current = await _user_version(writer)
             if migration.version > current:
@@ -176,25 +188,16 @@ async def migrate(
                     await writer.execute(statement)
                 await writer.execute(f"PRAGMA user_version = {int(migration.version)}")
                 current = migration.version
-            await _patiently(writer, "COMMIT", patience)
-        except BaseException:
-            await _roll_back(writer)
-            raise
 
 
 async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
     """The salt askers are hashed with, made once per database."""
-    await _patiently(writer, "BEGIN IMMEDIATE", patience)
-    try:
+    async with _whole(writer, patience):
         await writer.execute(
             "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
         )
         cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
         salt = await cursor.fetchone()
-        await _patiently(writer, "COMMIT", patience)
-    except BaseException:
-        await _roll_back(writer)
-        raise
     assert salt is not None
     return str(salt[0])
 
@@ -236,12 +239,11 @@ class Database:
             writer = await aiosqlite.connect(path, isolation_level=None)
             opened.append(writer)
             writer.row_factory = sqlite3.Row
-            for pragma in (
-                f"busy_timeout = {LOCK_ATTEMPT_MS}",
-                "journal_mode = WAL",
-                "synchronous = FULL",
-                "foreign_keys = ON",
-            ):
+            await writer.execute(f"PRAGMA busy_timeout = {LOCK_ATTEMPT_MS}")
+            # Switching a new database to WAL takes its lock: another process opening it at the same
+            # moment waits for it like for any write.
+            await _patiently(writer, "PRAGMA journal_mode = WAL", write_patience)
+            for pragma in ("synchronous = FULL", "foreign_keys = ON"):
                 await writer.execute(f"PRAGMA {pragma}")
             await migrate(writer, shipped_migrations(), write_patience, path)
             salt = await _asker_salt(writer, write_patience)
@@ -277,30 +279,21 @@ class Database:
     async def locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`transaction` for a caller that already holds `write_lock`."""
         self._entries_written = False
-        await self._patiently("BEGIN IMMEDIATE")
         try:
-            yield self.writer
-            await self._patiently("COMMIT")
+            async with _whole(self.writer, self.write_patience):
+                yield self.writer
+        except StoreUnavailable as error:  # BEGIN or COMMIT waited too long, or failed
+            _log_refused(error)
+            raise
         except sqlite3.Error as error:
-            await _roll_back(self.writer)
             unavailable = _unavailable(error)
             if unavailable is None:
                 raise
             _log_refused(unavailable)
             raise unavailable from error
-        except BaseException:
-            await _roll_back(self.writer)
-            raise
         if self._entries_written:
             self.generation += 1
 
     def entries_written(self) -> None:
         """The open transaction changed the entries: move `generation` when it commits."""
         self._entries_written = True
-
-    async def _patiently(self, statement: str) -> None:
-        try:
-            await _patiently(self.writer, statement, self.write_patience)
-        except StoreUnavailable as error:
-            _log_refused(error)
-            raise

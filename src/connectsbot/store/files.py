@@ -33,19 +33,35 @@ class ImportReport:
     def changed(self) -> bool:
         return bool(self.added or self.updated or self.retired)
 
-    def summary(self) -> str:
-        parts = [
-            f"{len(self.added)} added",
-            f"{len(self.updated)} updated",
-            f"{len(self.retired)} retired",
-            f"{self.unchanged} unchanged",
+    def counts(self) -> str:
+        """How many entries each kind of change touched: "1 added, 0 updated, 0 retired, 40 unchanged"."""
+        return (
+            f"{len(self.added)} added, {len(self.updated)} updated, {len(self.retired)} retired, "
+            f"{self.unchanged} unchanged"
+        )
+
+    @staticmethod
+    def kept_heading(how_to_overwrite: str = "") -> str:
+        """The heading of the conflicts; `how_to_overwrite` says how, where the reader can."""
+        overwrite = f"; {how_to_overwrite}" if how_to_overwrite else ""
+        return f"Kept moderator edits (the file changed too{overwrite})"
+
+    def groups(self, how_to_overwrite: str = "") -> list[tuple[str, list[str]]]:
+        """The entries the import touched as (heading, entry ids), in the order every surface (CLI, /faq
+        import, mod-log) shows them; kinds of change that touched nothing are left out."""
+        named = [
+            ("Added", self.added),
+            ("Updated", self.updated),
+            ("Retired", self.retired),
+            (self.kept_heading(how_to_overwrite), self.conflicts),
         ]
-        text = "import: " + ", ".join(parts)
+        return [(heading, ids) for heading, ids in named if ids]
+
+    def summary(self) -> str:
+        """The counts, and the entries whose moderator edits were kept: for the CLI and the logs."""
+        text = f"import: {self.counts()}"
         if self.conflicts:
-            text += (
-                f"\nkept moderator edits (file changed too; use --force to overwrite): "
-                f"{', '.join(self.conflicts)}"
-            )
+            text += f"\n{self.kept_heading('--force overwrites them')}: {', '.join(self.conflicts)}"
         return text
 
 
@@ -94,16 +110,7 @@ class KnowledgeFiles:
         head = await head_of(db, entry.id)
         reason = f"imported from {Path(file).name}"
         if head is None:
-            revision = await self._revisions.write_revision(
-                db,
-                entry,
-                action="import",
-                author=author,
-                reason=reason,
-                retired=False,
-                expected=None,
-                before=None,
-            )
+            revision = await self._revisions.write_new(db, entry, "import", author, reason)
             await self._mark_imported(db, entry.id, file_digest, revision.revision)
             report.added.append(entry.id)
             return
@@ -119,17 +126,10 @@ class KnowledgeFiles:
         if head.revision != head.imported_revision and not force:
             report.conflicts.append(entry.id)
             return
-        revision = await self._revisions.write_revision(
-            db,
-            entry,
-            action="import",
-            author=author,
-            reason=reason,
-            retired=False,
-            expected=head.revision,
-            before=current.entry,
+        change = await self._revisions.write_change(
+            db, current, entry, "import", author, reason, retired=False
         )
-        await self._mark_imported(db, entry.id, file_digest, revision.revision)
+        await self._mark_imported(db, entry.id, file_digest, change.revision.revision)
         report.updated.append(entry.id)
 
     @staticmethod
@@ -153,19 +153,13 @@ class KnowledgeFiles:
             if entry_id in present or head_revision != imported_revision:
                 continue
             current = await entry_at_head(db, entry_id, include_retired=False)
-            revision = await self._revisions.write_revision(
-                db,
-                current.entry,
-                action="retire",
-                author=author,
-                reason="its knowledge file was removed",
-                retired=True,
-                expected=head_revision,
-                before=current.entry,
+            reason = "its knowledge file was removed"
+            change = await self._revisions.write_change(
+                db, current, current.entry, "retire", author, reason, retired=True
             )
             await db.execute(
                 "UPDATE entries SET file_digest = NULL, imported_revision = ? WHERE id = ?",
-                (revision.revision, entry_id),
+                (change.revision.revision, entry_id),
             )
             report.retired.append(entry_id)
 

@@ -246,10 +246,13 @@ class QuestionLog:
             )
         return "recorded" if row is None else "changed"
 
-    async def unanswered(self, limit: int = 500) -> list[RecordedQuestion]:
+    async def unanswered(self, limit: int = 500, *, open_only: bool = False) -> list[RecordedQuestion]:
+        """Questions the bot did not answer, newest first; `open_only`: those no moderator has dealt
+        with yet."""
         cursor = await self._database.reader.execute(
             f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE decision != 'answer' "
-            "ORDER BY asked_at DESC, id DESC LIMIT ?",
+            + ("AND resolved_at IS NULL " if open_only else "")
+            + "ORDER BY asked_at DESC, id DESC LIMIT ?",
             (limit,),
         )
         return [_recorded(row) for row in await cursor.fetchall()]
@@ -275,12 +278,7 @@ class QuestionLog:
 
     async def open_questions(self, limit: int = 500) -> list[RecordedQuestion]:
         """Unanswered questions no moderator has dealt with yet, newest first."""
-        cursor = await self._database.reader.execute(
-            f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE decision != 'answer' AND resolved_at IS NULL "
-            "ORDER BY asked_at DESC, id DESC LIMIT ?",
-            (limit,),
-        )
-        return [_recorded(row) for row in await cursor.fetchall()]
+        return await self.unanswered(limit, open_only=True)
 
     async def resolve_questions(self, question_ids: Sequence[int], entry_id: str) -> int:
         """Mark unanswered questions as dealt with (now answered by `entry_id`); returns how many."""

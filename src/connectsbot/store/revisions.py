@@ -102,14 +102,16 @@ async def entry_at_head(db: aiosqlite.Connection, entry_id: str, include_retired
     return LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
 
 
-async def live_entries_in(db: aiosqlite.Connection) -> list[LiveEntry]:
+async def heads_in(db: aiosqlite.Connection, include_retired: bool = False) -> list[LiveEntry]:
+    """Every entry's head revision by id, the retired ones only if asked for."""
     cursor = await db.execute(
-        "SELECT r.data, r.revision FROM entries e "
+        "SELECT r.data, r.revision, e.retired FROM entries e "
         "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision "
-        "WHERE e.retired = 0 ORDER BY e.id"
+        + ("" if include_retired else "WHERE e.retired = 0 ")
+        + "ORDER BY e.id"
     )
     return [
-        LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=False)
+        LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
         for row in await cursor.fetchall()
     ]
 
@@ -139,11 +141,10 @@ async def _revision_at(db: aiosqlite.Connection, entry_id: str, revision: int) -
 
 
 async def _author_of(db: aiosqlite.Connection, entry_id: str, revision: int) -> str:
-    cursor = await db.execute(
-        "SELECT author FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
-    )
-    row = await cursor.fetchone()
-    return str(row[0]) if row else "someone"
+    try:
+        return (await _revision_at(db, entry_id, revision)).author
+    except NotFound:
+        return "someone"
 
 
 def _need_reason(author: str, reason: str) -> None:
@@ -171,18 +172,11 @@ class Revisions:
         return await entry_at_head(self._database.reader, entry_id, include_retired)
 
     async def live_entries(self) -> list[LiveEntry]:
-        return await live_entries_in(self._database.reader)
+        return await heads_in(self._database.reader)
 
     async def all_entries(self) -> list[LiveEntry]:
         """Every entry's head revision, retired ones included (for history and revert pickers)."""
-        cursor = await self._database.reader.execute(
-            "SELECT r.data, r.revision, e.retired FROM entries e "
-            "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision ORDER BY e.id"
-        )
-        return [
-            LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
-            for row in await cursor.fetchall()
-        ]
+        return await heads_in(self._database.reader, include_retired=True)
 
     async def history(self, entry_id: str) -> list[Revision]:
         cursor = await self._database.reader.execute(
@@ -204,16 +198,7 @@ class Revisions:
             if await head_of(db, entry.id) is not None:
                 raise AlreadyExists(f"an entry {entry.id!r} already exists (retired entries keep their id)")
             await self._check_against_live(db, entry)
-            revision = await self.write_revision(
-                db,
-                entry,
-                action="add",
-                author=author,
-                reason=reason,
-                retired=False,
-                expected=None,
-                before=None,
-            )
+            revision = await self.write_new(db, entry, "add", author, reason)
             resolved = await mark_resolved(db, resolves, entry.id, self._clock())
         return StoredChange(before=None, revision=revision, resolved_questions=resolved)
 
@@ -223,7 +208,7 @@ class Revisions:
         async with self._database.transaction() as db:
             current = await self._require(db, entry.id, expected_revision)
             await self._check_against_live(db, entry)
-            return await self._change(db, current, entry, "edit", author, reason)
+            return await self.write_change(db, current, entry, "edit", author, reason)
 
     async def retire(
         self, entry_id: str, author: str, reason: str, expected_revision: int | None = None
@@ -233,7 +218,7 @@ class Revisions:
             current = await self._require(db, entry_id, expected_revision)
             if current.retired:
                 raise NotFound(entry_id, " (it is already retired)")
-            return await self._change(db, current, current.entry, "retire", author, reason, retired=True)
+            return await self.write_change(db, current, current.entry, "retire", author, reason, retired=True)
 
     async def revert(
         self, entry_id: str, to_revision: int, author: str, reason: str, expected_revision: int | None = None
@@ -246,7 +231,9 @@ class Revisions:
             if not target.retired:
                 await self._check_against_live(db, target.entry)
             reason = f"{reason} (back to revision {to_revision})"
-            return await self._change(db, current, target.entry, "revert", author, reason, target.retired)
+            return await self.write_change(
+                db, current, target.entry, "revert", author, reason, target.retired
+            )
 
     async def add_alias(
         self, entry_id: str, alias: str, author: str, reason: str, *, resolves: Sequence[int] = ()
@@ -260,7 +247,7 @@ class Revisions:
                 raise AlreadyExists(f"{alias!r} is already an alias of {entry_id!r}")
             updated = _with_fields(current.entry, aliases=[*current.entry.aliases, alias])
             await self._check_against_live(db, updated)
-            change = await self._change(db, current, updated, "alias_add", author, reason)
+            change = await self.write_change(db, current, updated, "alias_add", author, reason)
             resolved = await mark_resolved(db, resolves, entry_id, self._clock())
         return replace(change, resolved_questions=resolved)
 
@@ -273,9 +260,9 @@ class Revisions:
             if len(kept) == len(current.entry.aliases):
                 raise NotFound(entry_id, f" has no alias {alias!r}")
             updated = _with_fields(current.entry, aliases=kept)
-            return await self._change(db, current, updated, "alias_remove", author, reason)
+            return await self.write_change(db, current, updated, "alias_remove", author, reason)
 
-    async def write_revision(
+    async def _write_revision(
         self,
         db: aiosqlite.Connection,
         entry: Entry,
@@ -333,7 +320,15 @@ class Revisions:
             entry=entry,
         )
 
-    async def _change(
+    async def write_new(
+        self, db: aiosqlite.Connection, entry: Entry, action: Action, author: str, reason: str
+    ) -> Revision:
+        """The first revision of an entry the store does not hold yet, in the transaction `db`."""
+        return await self._write_revision(
+            db, entry, action=action, author=author, reason=reason, retired=False, expected=None, before=None
+        )
+
+    async def write_change(
         self,
         db: aiosqlite.Connection,
         current: LiveEntry,
@@ -343,8 +338,9 @@ class Revisions:
         reason: str,
         retired: bool | None = None,
     ) -> StoredChange:
-        """The next revision of an existing entry (retired state kept unless given)."""
-        revision = await self.write_revision(
+        """The next revision of an existing entry, in the transaction `db`, from the head `current` read
+        in it (retired state kept unless given)."""
+        revision = await self._write_revision(
             db,
             entry,
             action=action,
@@ -368,9 +364,7 @@ class Revisions:
 
     async def _check_against_live(self, db: aiosqlite.Connection, entry: Entry) -> None:
         """Refuse an entry whose aliases or related ids clash with the rest of the live KB."""
-        others = {
-            live.entry.id: live.entry for live in await live_entries_in(db) if live.entry.id != entry.id
-        }
+        others = {live.entry.id: live.entry for live in await heads_in(db) if live.entry.id != entry.id}
         problems = [
             p
             for p in check_entries({**others, entry.id: entry}, {}, self._clock().date())

@@ -13,7 +13,8 @@ import aiohttp
 import discord
 from discord.ext import commands
 
-from bot.render import NO_MENTIONS, import_embed, modlog_embed
+from bot.exts.modlog._render import import_embed, modlog_embed
+from bot.replies import NO_MENTIONS
 from connectsbot.curation import EntryChanged, FilesImported, KnowledgeEvent
 from connectsbot.entry_diff import short_diff
 
@@ -105,7 +106,3 @@ class ModLogCog(commands.Cog):
             diff.append(f"+ answers {count} unanswered question{'s' if count != 1 else ''}")
         guild = self.bot.get_guild(change.actor.guild_id) if change.actor.guild_id else None
         return modlog_embed(revision, change.actor.user_id, diff, guild.name if guild else None)
-
-
-async def setup(bot: ConnectsBot) -> None:
-    await bot.add_cog(ModLogCog(bot))

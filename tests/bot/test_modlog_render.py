@@ -1,0 +1,12 @@
+"""The mod-log's embeds within Discord's limits, however long the reason or the diff."""
+
+from __future__ import annotations
+
+from bot import replies
+from bot.exts.modlog._render import modlog_embed
+from tests.bot.helpers import edit_revision
+
+
+def test_a_long_change_fits_the_mod_log() -> None:
+    log = modlog_embed(edit_revision(2, "```" + "r" * 2000), 1, ["+ answer: " + "x" * 3000] * 20)
+    assert replies.embed_size(log) <= 6000 and all(len(f.value or "") <= 1024 for f in log.fields)
