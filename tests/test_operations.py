@@ -27,7 +27,7 @@ from bot.logging_setup import configure_logging
 from bot.permissions import REQUIRED_PERMISSIONS, application_id_of, missing_permissions
 from bot.settings import ALL_SECTIONS, RENAMED_VARIABLES, load_settings
 from connectsbot.cli import main
-from connectsbot.settings import LogSettings, SettingsError, env_example, read_section
+from connectsbot.settings import LogSettings, SettingsError, env_example, read_section, variable_name
 from connectsbot.store import KnowledgeStore
 from connectsbot.store.database import Database, migrate, shipped_migrations
 
@@ -56,9 +56,9 @@ def test_the_env_example_names_every_variable_once_with_what_it_does() -> None:
     text = env_example(ALL_SECTIONS)
     variables = re.findall(r"^# ([A-Z_]+)=", text, flags=re.MULTILINE)
     expected = {
-        str(getattr(info.validation_alias, "choices", [info.validation_alias])[0])
+        variable_name(field_name, info)
         for _, section in ALL_SECTIONS
-        for info in section.model_fields.values()
+        for field_name, info in section.model_fields.items()
     }
     assert sorted(variables) == sorted(expected)
     assert all(v == "DISCORD_TOKEN" or v.startswith("CONNECTSBOT_") for v in variables)

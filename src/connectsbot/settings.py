@@ -165,7 +165,7 @@ class LogSettings(BaseSettings):
 
     @property
     def level_number(self) -> int:
-        return logging.getLevelName(self.level)  # type: ignore[no-any-return]
+        return logging.getLevelNamesMapping()[self.level]
 
 
 def variable_name(field_name: str, info: FieldInfo) -> str:
