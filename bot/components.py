@@ -21,6 +21,7 @@ from typing import Any, Protocol, Self, cast
 import discord
 
 from bot import render
+from bot.checks import server_of
 from bot.failures import reports_failures
 from bot.render import NO_MENTIONS
 from bot.replies import respond
@@ -144,7 +145,8 @@ class FeedbackButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"
 
 
 def _guild(interaction: discord.Interaction[Any]) -> str | None:
-    return str(interaction.guild_id) if interaction.guild_id is not None else None
+    server = server_of(interaction)
+    return str(server) if server is not None else None
 
 
 def answer_view(entry_id: str) -> discord.ui.View:

@@ -534,7 +534,7 @@ class AnswerService:
     async def _record(
         self, results: Sequence[MatchResult], asker: str, guild_id: str | None, channel: str
     ) -> list[int | None]:
-        asker_hash = await self.store.asker_hash(asker)
+        asker_hash = await self.store.asker_hash(asker, guild_id)
         records = [
             QuestionRecord(
                 asker=asker_hash,

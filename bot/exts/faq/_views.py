@@ -25,7 +25,7 @@ from bot.failures import reports_failures
 from bot.replies import respond, update
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, group_questions
-from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
+from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, ServerScope, StoreError
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -100,8 +100,8 @@ class PageButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=r"(?s)
 # /faq unanswered
 
 
-async def open_groups(bot: ConnectsBot) -> list[QuestionGroup]:
-    return group_questions(await bot.store.open_questions())
+async def open_groups(bot: ConnectsBot, scope: ServerScope) -> list[QuestionGroup]:
+    return group_questions(await bot.store.open_questions(scope))
 
 
 def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
@@ -176,7 +176,7 @@ class UnansweredButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = _group_of(await open_groups(bot, checks.moderator_scope(interaction)), question_id)
         if group is None:
             await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
@@ -244,7 +244,7 @@ class AliasTargetSelect(discord.ui.DynamicItem[discord.ui.Select[Any]], template
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         bot = client_of(interaction)
-        group = _group_of(await open_groups(bot), question_id)
+        group = _group_of(await open_groups(bot, checks.moderator_scope(interaction)), question_id)
         if group is None:
             await respond(interaction, ALREADY_DONE, ephemeral=True)
             return
