@@ -573,7 +573,8 @@ class FakeDiscordServer:
             await self.dispatch("GUILD_CREATE", self._guild_create(guild, session.intents))
 
     async def join_guild(self, guild: JSON) -> None:
-        """The bot is added to ``guild`` while connected: a GUILD_CREATE for a new server (``on_guild_join``)."""
+        """The bot is added to ``guild`` while connected: a GUILD_CREATE for a new server
+        (``on_guild_join``)."""
         session = self.session
         if session is None:
             raise RuntimeError("fakediscord: no gateway session: the client has not IDENTIFYed")
