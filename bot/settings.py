@@ -12,7 +12,7 @@ pydantic-settings class read from the environment and `.env` in the same way.
 | `CONNECTSBOT_FORUM_CHANNELS` | channels | forum channel ids whose new posts are answered automatically |
 | `CONNECTSBOT_MODLOG_CHANNEL` | channels | channel id where every knowledge-base change is posted |
 | `CONNECTSBOT_MODERATOR_ROLES` | moderation | `GUILD:ROLE,ROLE;GUILD:ROLE` (or JSON `{"GUILD": [ROLE]}`) |
-| `CONNECTSBOT_GUILDS` | moderation | servers where moderator commands work (empty: any server; see below) |
+| `CONNECTSBOT_GUILDS` | moderation | home servers: the only ones whose moderators change the knowledge base |
 | `CONTEXT_MENU_MODERATORS_ONLY` | moderation | "Answer with FAQ" for moderators only (default false) |
 | `CONNECTSBOT_COOLDOWN_SECONDS` | answers | auto-answer: one reply per member per this many seconds (60) |
 | `CONNECTSBOT_QUESTION_LIMIT` | answers | /ask and @mention: questions per member per window (5) |
@@ -25,9 +25,8 @@ pydantic-settings class read from the environment and `.env` in the same way.
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
 
-`CONNECTSBOT_GUILDS` empty means any server: a moderator of any server the bot is in (Manage Server is
-enough) can edit the one knowledge base they all share. The bot logs a warning at connect when it is in
-more than one server with the setting empty.
+`CONNECTSBOT_GUILDS` empty means no home server: nobody can change the knowledge base (moderator commands
+say how to configure it), and questions asked in direct messages are not kept.
 """
 
 from __future__ import annotations
@@ -170,9 +169,9 @@ class ModerationSettings(BaseSettings):
     def roles_for(self, guild_id: int) -> frozenset[int]:
         return frozenset(self.moderator_roles.get(guild_id, ()))
 
-    def serves(self, guild_id: int) -> bool:
-        """Whether moderator commands may run in this server."""
-        return not self.guild_ids or guild_id in self.guild_ids
+    def is_home_server(self, guild_id: int) -> bool:
+        """Whether this server curates the knowledge base (its moderators may change it)."""
+        return guild_id in self.guild_ids
 
 
 class AnswerSettings(BaseSettings):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -182,18 +181,6 @@ async def migrate(writer: aiosqlite.Connection, migrations: Sequence[Migration],
                 current = migration.version
 
 
-async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
-    """The salt askers are hashed with, made once per database."""
-    async with _whole(writer, patience):
-        await writer.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
-        )
-        cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
-        salt = await cursor.fetchone()
-    assert salt is not None
-    return str(salt[0])
-
-
 class Database:
     """The writer and reader connections of one database. Open with `await Database.open(path)`."""
 
@@ -201,13 +188,11 @@ class Database:
         self,
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection,
-        asker_salt: str,
         write_patience: float,
     ) -> None:
         self.writer = writer
         # Committed data only, and read-only (`query_only`): reads never wait for the writer.
         self.reader = reader
-        self.asker_salt = asker_salt
         # Seconds a write may wait for another connection's transaction before StoreUnavailable.
         self.write_patience = write_patience
         # One writer connection is shared by every coroutine: transactions must not interleave.
@@ -238,7 +223,6 @@ class Database:
             for pragma in ("synchronous = FULL", "foreign_keys = ON"):
                 await writer.execute(f"PRAGMA {pragma}")
             await migrate(writer, shipped_migrations(), write_patience)
-            salt = await _asker_salt(writer, write_patience)
             reader = await aiosqlite.connect(path, isolation_level=None)
             opened.append(reader)
             reader.row_factory = sqlite3.Row
@@ -252,7 +236,7 @@ class Database:
             if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)) is not None:
                 raise _cannot_open(path, unavailable) from error
             raise
-        return cls(writer, reader, salt, write_patience)
+        return cls(writer, reader, write_patience)
 
     async def close(self) -> None:
         """Close both connections (the last one checkpoints the WAL)."""
