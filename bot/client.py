@@ -145,20 +145,36 @@ class ConnectsBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
-        self._warn_if_any_server_manages_the_knowledge_base()
+        if not self.settings.moderation.guild_ids:
+            log.warning(
+                "CONNECTSBOT_GUILDS is empty: no home server, so nobody can change the knowledge base and "
+                "questions asked in direct messages are not kept. List the servers that curate it."
+            )
+        for guild in self.guilds:
+            self._warn_if_home_server_without_moderator_role(guild)
         warn_about_missing_permissions(self, self.settings.channels.configured_channel_ids)
 
-    def _warn_if_any_server_manages_the_knowledge_base(self) -> None:
-        """CONNECTSBOT_GUILDS empty means any server: fine for one, but in several a moderator of any
-        of them (Manage Server is enough) can change the knowledge base all of them share."""
-        if self.settings.moderation.guild_ids or len(self.guilds) < 2:
-            return
-        log.warning(
-            "CONNECTSBOT_GUILDS is empty, so a moderator of any server the bot is in can change the shared "
-            "knowledge base; it is in %d servers: %s. Set CONNECTSBOT_GUILDS to those that manage it.",
-            len(self.guilds),
-            ", ".join(f"{guild.name} ({guild.id})" for guild in self.guilds),
+    async def on_guild_join(self, guild: discord.Guild, /) -> None:
+        home = self.settings.moderation.is_home_server(guild.id)
+        log.info(
+            "joined the server %s (%s): %s",
+            guild.name,
+            guild.id,
+            "a home server (its moderators curate the knowledge base)" if home else "answers only",
         )
+        self._warn_if_home_server_without_moderator_role(guild)
+
+    def _warn_if_home_server_without_moderator_role(self, guild: discord.Guild) -> None:
+        """In a home server without a moderator role, only members with Manage Server can curate: often
+        meant, but worth saying, since a forgotten CONNECTSBOT_MODERATOR_ROLES leaves moderators out."""
+        moderation = self.settings.moderation
+        if moderation.is_home_server(guild.id) and not moderation.roles_for(guild.id):
+            log.warning(
+                "the home server %s (%s) has no moderator role in CONNECTSBOT_MODERATOR_ROLES: only members "
+                "with Manage Server can change the knowledge base there",
+                guild.name,
+                guild.id,
+            )
 
     async def on_message(self, message: discord.Message, /) -> None:
         """No prefix commands: the ask and autoanswer extensions listen to messages themselves."""

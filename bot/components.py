@@ -22,6 +22,7 @@ from typing import Any, ClassVar, Protocol, Self, TypeVar, cast
 
 import discord
 
+from bot.checks import server_of
 from bot.failures import reports_failures
 from bot.replies import (
     ANSWER_COLOUR,
@@ -194,7 +195,8 @@ class FeedbackButton(PersistentControl[discord.ui.Button[Any]], prefix="fb"):
 
 
 def _guild(interaction: discord.Interaction[Any]) -> str | None:
-    return str(interaction.guild_id) if interaction.guild_id is not None else None
+    server = server_of(interaction)
+    return str(server) if server is not None else None
 
 
 def answer_view(entry_id: str) -> discord.ui.View:

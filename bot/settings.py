@@ -9,9 +9,8 @@ the old names (`DEV_GUILD_ID`, `CONTEXT_MENU_MODERATORS_ONLY`) still work, with 
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
 
-`CONNECTSBOT_GUILDS` empty means any server: a moderator of any server the bot is in (Manage Server is
-enough) can edit the one knowledge base they all share. The bot logs a warning at connect when it is in
-more than one server with the setting empty.
+`CONNECTSBOT_GUILDS` empty means no home server: nobody can change the knowledge base (moderator commands
+say how to configure it), and questions asked in direct messages are not kept.
 """
 
 from __future__ import annotations
@@ -192,7 +191,8 @@ class ModerationSettings(BaseSettings):
     guild_ids: IdList = Field(
         default_factory=list,
         validation_alias="CONNECTSBOT_GUILDS",
-        description="server ids where moderator commands work (empty: any server the bot is in)",
+        description="home servers: the only ones whose moderators change the knowledge base (empty: "
+        "nobody can, and questions asked in direct messages are not kept)",
     )
     context_menu_moderators_only: bool = Field(
         default=False,
@@ -215,9 +215,9 @@ class ModerationSettings(BaseSettings):
     def roles_for(self, guild_id: int) -> frozenset[int]:
         return frozenset(self.moderator_roles.get(guild_id, ()))
 
-    def serves(self, guild_id: int) -> bool:
-        """Whether moderator commands may run in this server."""
-        return not self.guild_ids or guild_id in self.guild_ids
+    def is_home_server(self, guild_id: int) -> bool:
+        """Whether this server curates the knowledge base (its moderators may change it)."""
+        return guild_id in self.guild_ids
 
 
 class AnswerSettings(BaseSettings):

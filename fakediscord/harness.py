@@ -1329,6 +1329,11 @@ class FakeDiscord:
         await self.server.dispatch("MESSAGE_CREATE", msg)
         return msg
 
+    async def join_guild(self, guild: JSON) -> None:
+        """Add the bot to ``guild`` (a ``payloads.default_guild``-like payload) and wait for the bot."""
+        await self.server.join_guild(guild)
+        await self.settle()
+
     async def dm(self, content: str, *, author: UserRef | None = None) -> JSON:
         """``author`` sends the bot a direct message."""
         who = self._user(author, None)

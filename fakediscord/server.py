@@ -572,6 +572,17 @@ class FakeDiscordServer:
         for guild in self.guilds.values():
             await self.dispatch("GUILD_CREATE", self._guild_create(guild, session.intents))
 
+    async def join_guild(self, guild: JSON) -> None:
+        """The bot is added to ``guild`` while connected: a GUILD_CREATE for a new server
+        (``on_guild_join``)."""
+        session = self.session
+        if session is None:
+            raise RuntimeError("fakediscord: no gateway session: the client has not IDENTIFYed")
+        self.guilds[int(guild["id"])] = guild
+        # Discord marks a server coming back after an outage `unavailable: false`; a new one has no mark.
+        created = {key: value for key, value in guild.items() if key != "unavailable"}
+        await self.dispatch("GUILD_CREATE", self._guild_create(created, session.intents))
+
     def _guild_create(self, guild: JSON, intents: int) -> JSON:
         """Without the GUILD_MEMBERS intent Discord lists only the bot itself in ``members``."""
         if intents & INTENT_GUILD_MEMBERS:

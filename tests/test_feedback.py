@@ -62,7 +62,7 @@ async def test_votes_are_kept_under_the_salted_hash(store: KnowledgeStore, tmp_p
     await store.record_vote("m1", "123456789", "connects-rollover", True, None)
     cursor = await store._database.reader.execute("SELECT voter FROM feedback")
     (voter,) = await cursor.fetchone()  # type: ignore[misc]
-    assert voter != "123456789" and voter == await store.asker_hash("123456789")
+    assert voter != "123456789" and voter == await store.asker_hash("123456789", None)
 
 
 async def test_an_answer_belongs_to_one_entry(store: KnowledgeStore) -> None:
@@ -98,7 +98,7 @@ async def test_daily_questions(timed_store: KnowledgeStore, clock: Clock) -> Non
 
 
 async def test_question_and_asker(store: KnowledgeStore) -> None:
-    asker = await store.asker_hash("42")
+    asker = await store.asker_hash("42", "1")
     (qid,) = await store.record_questions(
         [_record("suggest", "connects plan", asker=asker, suggestions=["a-b"])]
     )
@@ -139,8 +139,9 @@ async def test_a_v1_database_is_migrated(tmp_path: Path) -> None:
         db.executescript(v1)
         db.execute("PRAGMA user_version = 1")
         db.execute(
-            "INSERT INTO questions (asked_at, asker, channel, decision, score, question, suggestions) "
-            "VALUES ('2026-11-01T00:00:00+00:00', 'h', 'c', 'none', 0, 'old question', '[]')"
+            "INSERT INTO questions (asked_at, asker, guild_id, channel, decision, score, question, "
+            "suggestions) VALUES ('2026-11-01T00:00:00+00:00',"
+            " 'h', 'g', 'c', 'none', 0, 'old question', '[]')"
         )
     async with await KnowledgeStore.open(path) as store:
         (old,) = await store.open_questions()

@@ -19,6 +19,7 @@ from connectsbot.answers import AnswerService
 from connectsbot.diagnosis import advise, diagnose, parse_timeline, render_text
 from connectsbot.kbfiles import load_folder, load_policy, load_sources
 from connectsbot.matching import Matcher
+from connectsbot.safe_text import safe_text
 from connectsbot.store import KnowledgeStore
 from connectsbot.terminal_text import answer_text
 from tests.helpers import SHIPPED_KNOWLEDGE
@@ -244,6 +245,7 @@ async def test_the_engine_answers_and_records_any_question(store: KnowledgeStore
         if answer.entry is not None:
             assert shown.startswith(answer.entry.question)
         else:
-            # Unanswered questions are kept for the moderators exactly as asked, NUL and all.
-            assert (await store.question(answer.question_id)).question == question
+            # Unanswered questions are kept for the moderators as asked, made safe (no NUL, no bidi
+            # controls, no zero-width spaces: connectsbot.safe_text).
+            assert (await store.question(answer.question_id)).question == safe_text(question)
     assert {answer.result.decision for answer in replies} == {"answer", "none"}

@@ -248,8 +248,8 @@ async def test_questions_are_recorded_anonymously(
     store: KnowledgeStore, kb_folder: Path, tmp_path: Path
 ) -> None:
     await store.import_folder(load_folder(kb_folder))
-    asker = await store.asker_hash("123456789")
-    assert asker != "123456789" and asker == await store.asker_hash("123456789")
+    asker = await store.asker_hash("123456789", "guild-1")
+    assert asker != "123456789" and asker == await store.asker_hash("123456789", "guild-1")
     answered, unsure = await store.record_questions(
         [
             QuestionRecord(asker, "guild-1", "discord", "what about beta", "answer", "beta-topic", 91.0, []),

@@ -76,7 +76,7 @@ async def test_acknowledged_changes_survive_a_sigkill(tmp_path: Path, kb_folder:
                 assert revisions[(entry_id, int(revision))][0] == action
             elif kind == "vote":
                 answer_key, member, helpful = fields
-                assert votes[(answer_key, await restarted.asker_hash(member))] == int(helpful)
+                assert votes[(answer_key, await restarted.asker_hash(member, "g"))] == int(helpful)
             else:
                 assert int(fields[0]) in question_ids
         live = await restarted.get("beta-topic")

@@ -83,7 +83,7 @@ async def test_no_acknowledged_write_is_lost_under_concurrent_load(tmp_path: Pat
         outcomes = await asyncio.gather(*work, lock_holder(), return_exceptions=True)
         # Only the compare-and-set refusals happened, and each was retried: nothing else failed.
         assert [o for o in outcomes if isinstance(o, BaseException)] == []
-        voters = {member: await store.asker_hash(member) for _, member in done.votes}
+        voters = {member: await store.asker_hash(member, "guild") for _, member in done.votes}
 
     with closing(sqlite3.connect(path)) as db:
         assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

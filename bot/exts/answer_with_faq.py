@@ -32,7 +32,7 @@ NOT_OFFERED = "That entry was not offered here."
 def _allowed(interaction: discord.Interaction[Any]) -> str | None:
     """Why this member may not use the menu here, or None."""
     bot = client_of(interaction)
-    if interaction.guild_id is None:
+    if checks.server_of(interaction) is None:
         return "“Answer with FAQ” works in the server only."
     if bot.settings.moderation.context_menu_moderators_only:
         return checks.moderator_problem(interaction)

@@ -34,6 +34,7 @@ from connectsbot.matching.smalltalk import SMALLTALK
 from connectsbot.matching.spelling import Speller
 from connectsbot.matching.training import LabelledFileError, load_labelled, train
 from connectsbot.recent import Recent
+from connectsbot.safe_text import safe_text
 from connectsbot.semantic import AsyncEncoder, Encoder, encode_cached, load_encoder
 from connectsbot.store import (
     ImportFailed,
@@ -481,6 +482,8 @@ class AnswerService:
         The answers never fail for want of a record: when the database cannot take the questions in
         time they come without question ids (so without a "did you mean" pick), and a warning is logged.
         """
+        # Made safe once, here: a lone surrogate would fail the commit of every question batched with it.
+        questions = [safe_text(question) for question in questions]
         current = await self.ready()
         matcher = current.matcher
         vectors = await self._vectors(matcher, questions)
@@ -530,7 +533,7 @@ class AnswerService:
     async def _record(
         self, results: Sequence[MatchResult], asker: str, guild_id: str | None, channel: str
     ) -> list[int | None]:
-        asker_hash = await self.store.asker_hash(asker)
+        asker_hash = await self.store.asker_hash(asker, guild_id)
         records = [
             QuestionRecord(
                 asker=asker_hash,

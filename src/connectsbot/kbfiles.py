@@ -8,6 +8,8 @@ exactly the files that were imported and a reviewer's diff shows only real chang
 from __future__ import annotations
 
 import hashlib
+import os
+import stat
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,6 +26,9 @@ POLICY_FILE = "policy.yaml"
 SOURCES_FILE = "sources.yaml"
 CATEGORIES_FILE = "categories.yaml"
 FRONT_MATTER_FENCE = "---"
+# The largest knowledge file read (an entry is a few kB; the sources registry tens): a bigger one is a
+# mistake or an attack, refused before it costs memory and seconds.
+FILE_MAX_BYTES = 1_000_000
 # Front matter keys in the order they are written.
 FRONT_MATTER_KEYS = ("id", "question", "category", "as_of", "aliases", "keywords", "sources", "related")
 
@@ -151,13 +156,34 @@ def _yaml_document(text: str, file: str) -> object:
         raise EntryFileError([Problem(file, "", f"invalid YAML: {exc}")]) from None
 
 
-def _read_text(path: Path) -> str:
-    """A knowledge file's text; one that cannot be read is an EntryFileError saying why."""
+def read_knowledge_file(path: Path, folder: Path) -> str:
+    """The text of a file of the knowledge `folder`, read safely: only a regular file (never a FIFO, a
+    device or a socket, which would block or never end), never through a link out of the folder, at
+    most FILE_MAX_BYTES. Anything else is an EntryFileError saying why."""
+
+    def refused(reason: str) -> EntryFileError:
+        return EntryFileError([Problem(str(path), "", reason)])
+
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not valid UTF-8 text"
-        raise EntryFileError([Problem(str(path), "", f"cannot read: {reason}")]) from None
+        if path.is_symlink() and not path.resolve().is_relative_to(folder.resolve()):
+            raise refused("a link to a file outside the knowledge folder: copy the file in instead")
+        # Opened without blocking (a FIFO would wait for a writer), then checked on what was opened.
+        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        with os.fdopen(descriptor, "rb") as opened:
+            status = os.fstat(opened.fileno())
+            if not stat.S_ISREG(status.st_mode):
+                raise refused(
+                    "not a regular file (a FIFO, a device or a socket): knowledge files are plain files"
+                )
+            data = opened.read(FILE_MAX_BYTES + 1)
+    except OSError as exc:
+        raise refused(f"cannot read: {exc.strerror or exc}") from None
+    if len(data) > FILE_MAX_BYTES:
+        raise refused(f"too large: a knowledge file may hold at most {FILE_MAX_BYTES:,} bytes")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise refused("cannot read: not valid UTF-8 text") from None
 
 
 def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
@@ -172,7 +198,7 @@ def parse_policy(text: str, file: str = POLICY_FILE) -> Policy:
 
 def load_policy(folder: Path) -> Policy:
     path = folder / POLICY_FILE
-    return parse_policy(_read_text(path), str(path))
+    return parse_policy(read_knowledge_file(path, folder), str(path))
 
 
 def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord]:
@@ -200,7 +226,7 @@ def parse_sources(text: str, file: str = SOURCES_FILE) -> dict[str, SourceRecord
 
 def load_sources(folder: Path) -> dict[str, SourceRecord]:
     path = folder / SOURCES_FILE
-    return parse_sources(_read_text(path), str(path))
+    return parse_sources(read_knowledge_file(path, folder), str(path))
 
 
 def parse_categories(text: str, file: str = CATEGORIES_FILE) -> dict[str, str]:
@@ -216,7 +242,9 @@ def parse_categories(text: str, file: str = CATEGORIES_FILE) -> dict[str, str]:
 def load_categories(folder: Path) -> dict[str, str] | None:
     """The folder's categories.yaml, or None when it has none (no categories are checked then)."""
     path = folder / CATEGORIES_FILE
-    return parse_categories(_read_text(path), str(path)) if path.is_file() else None
+    if not path.exists() and not path.is_symlink():
+        return None
+    return parse_categories(read_knowledge_file(path, folder), str(path))
 
 
 def load_folder(folder: Path) -> LoadedFolder:
@@ -234,14 +262,7 @@ def load_folder(folder: Path) -> LoadedFolder:
             loaded.problems.append(Problem(name, "", "not an entry file (entries end in .md)"))
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            loaded.problems.append(Problem(name, "", "not valid UTF-8 text"))
-            continue
-        except OSError as exc:
-            loaded.problems.append(Problem(name, "", f"cannot read: {exc.strerror}"))
-            continue
-        try:
+            text = read_knowledge_file(path, folder)
             entry = parse_entry(text, name)
         except EntryFileError as exc:
             loaded.problems.extend(exc.problems)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -16,6 +16,7 @@ from pydantic import (
 )
 
 from connectsbot.calendar_words import month_and_year
+from connectsbot.safe_text import comparison_form, safe_strings
 
 # Discord embeds allow 4,096 description characters; keep a margin for the sources line.
 ANSWER_MAX_CHARS = 4000
@@ -26,8 +27,9 @@ ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1
 
 
 def normalise_alias(text: str) -> str:
-    """The form under which two aliases count as the same: case and spacing do not matter."""
-    return " ".join(text.casefold().split())
+    """The form under which two aliases (or titles) count as the same: case, spacing and invisible
+    characters do not matter."""
+    return " ".join(comparison_form(text).casefold().split())
 
 
 # A date as precise as the source gives it: "2021-07-23", or "2020-12" for "In December [2020]".
@@ -151,6 +153,12 @@ class Entry(BaseModel):
     answer: Annotated[
         str, StringConstraints(strip_whitespace=True, min_length=1, max_length=ANSWER_MAX_CHARS)
     ]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _safe_text(cls, data: Any) -> Any:
+        """Moderators' and files' text made safe before it is validated (see connectsbot.safe_text)."""
+        return safe_strings(data)
 
     @field_validator("aliases")
     @classmethod

@@ -43,6 +43,11 @@ class QuestionGroup:
         return [question.id for question in self.questions]
 
     @property
+    def in_direct_messages(self) -> int:
+        """How many of these were asked in direct messages (shown to a home server's moderators as such)."""
+        return sum(1 for question in self.questions if question.guild_id is None)
+
+    @property
     def latest(self) -> datetime:
         return max(question.asked_at for question in self.questions)
 

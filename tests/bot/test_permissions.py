@@ -220,41 +220,37 @@ async def test_a_role_counts_only_in_the_server_it_is_configured_for(launch: Lau
     assert (refused.ephemeral, refused.content) == (True, checks.NOT_A_MODERATOR)
 
 
-# CONNECTSBOT_GUILDS empty: any server
+# CONNECTSBOT_GUILDS empty: no home server, so nobody changes the knowledge base
 
 
-def _any_server_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
+def _home_server_warnings(caplog: pytest.LogCaptureFixture) -> list[str]:
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
     return [text for text in warnings if "CONNECTSBOT_GUILDS" in text]
 
 
-async def test_any_server_managing_the_shared_knowledge_base_is_warned_about(
-    launch: Launcher, world: World, caplog: pytest.LogCaptureFixture
+async def test_without_a_home_server_every_moderator_command_is_refused_with_how_to_configure(
+    launch: Launcher, caplog: pytest.LogCaptureFixture
 ) -> None:
-    await launch(moderation={"guild_ids": []})
-    (warning,) = _any_server_warnings(caplog)
-    assert "in 2 servers" in warning
-    for guild in (world.guild, world.other):
-        assert f"{guild['name']} ({guild['id']})" in warning
+    fake = await launch(moderation={"guild_ids": []})
+    (warning,) = _home_server_warnings(caplog)
+    assert "nobody can change the knowledge base" in warning
+    before = await _state(fake)
+    names = sorted(name for name, command in _commands(bot_of(fake)).items() if _for_moderators(command))
+    replies = {}
+    for name in names:  # the server's owner: every permission there
+        reply = await (await _send_command(fake, name, fake.admin_user, fake.general)).response()
+        replies[name] = (reply.type, reply.ephemeral, reply.content)
+    assert replies == dict.fromkeys(names, (4, True, checks.NO_HOME_SERVER))
+    assert await _state(fake) == before
 
 
-@pytest.mark.parametrize(
-    ("guild_ids", "servers"),
-    [pytest.param(None, 2, id="servers-listed"), pytest.param([], 1, id="one-server")],
-)
-async def test_no_warning_when_one_server_manages_it(
-    make_bot: BotMaker,
-    start_fake_discord: StartFakeDiscord,
-    world: World,
-    caplog: pytest.LogCaptureFixture,
-    guild_ids: list[int] | None,
-    servers: int,
+async def test_no_warning_when_home_servers_are_listed(
+    make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
-    changes = {} if guild_ids is None else {"moderation": {"guild_ids": guild_ids}}
-    bot = await make_bot(**changes)
-    await start_fake_discord(bot, guilds=world.guilds[:servers], bot_user=world.bot_user, token=TOKEN)
-    assert len(bot.guilds) == servers
-    assert _any_server_warnings(caplog) == []
+    bot = await make_bot()
+    await start_fake_discord(bot, guilds=world.guilds, bot_user=world.bot_user, token=TOKEN)
+    assert len(bot.guilds) == 2
+    assert _home_server_warnings(caplog) == []
 
 
 # Persistent controls (`cb:` custom_ids)

@@ -62,7 +62,7 @@ def test_everything_from_the_environment(monkeypatch: pytest.MonkeyPatch, tmp_pa
     assert settings.channels.mod_log_channel_id == int(CHANNEL)
     assert settings.moderation.roles_for(int(GUILD)) == {int(ROLE_A), int(ROLE_B)}
     assert settings.moderation.roles_for(1) == frozenset()
-    assert settings.moderation.serves(int(GUILD)) and not settings.moderation.serves(1)
+    assert settings.moderation.is_home_server(int(GUILD)) and not settings.moderation.is_home_server(1)
     assert settings.moderation.context_menu_moderators_only is True
     assert settings.answers.cooldown_seconds == 30
     config = settings.answers.matcher_config()
@@ -76,7 +76,7 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     settings = load_settings(env_file=None)
     assert settings.discord.dev_guild_id is None and settings.discord.sync_commands
     assert settings.channels.help_channel_ids == [] and settings.channels.mod_log_channel_id is None
-    assert settings.moderation.moderator_roles == {} and settings.moderation.serves(123)
+    assert settings.moderation.moderator_roles == {} and not settings.moderation.is_home_server(123)
     assert settings.moderation.context_menu_moderators_only is False
     assert settings.answers.cooldown_seconds == 60 and settings.answers.matcher_config() is None
 

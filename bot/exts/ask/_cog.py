@@ -15,10 +15,12 @@ import discord
 from discord import app_commands
 from discord.ext import commands
 
+from bot.checks import server_of
 from bot.client import ConnectsBot
 from bot.components import answer_message, from_a_person, question_for_bot
 from bot.replies import CHOICE_VALUE, CHOICES, entry_choices, one_line, reply_to, respond
 from connectsbot.question_limit import LimitDecision
+from connectsbot.store import StoreUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +37,10 @@ QUESTION_MAX = 1000
 MENTION_HELP = (
     "Ask me a question after the mention, for example: “@{name} do unused Connects roll over?” "
     "You can also use /ask, and /diagnose to check missing interview Connects."
+)
+DIRECT_MESSAGE_NOTICE = (
+    "Good to know: questions I cannot answer are kept, and the moderators of the community that curates "
+    "this FAQ read them to improve it (without your name). You are told this once."
 )
 
 
@@ -68,14 +74,32 @@ class AskCog(commands.Cog):
         if not decision.allowed:
             await respond(interaction, _slow_down(decision), ephemeral=True)
             return
-        guild, channel = _where(interaction.guild_id, interaction.channel_id)
-        answer = await self.bot.answers.ask(question, str(interaction.user.id), guild, channel)
+        server = server_of(interaction)
+        guild, channel = _where(server, interaction.channel_id)
+        # Outside the bot's servers (direct messages, a user-installed command) a question is kept only
+        # for a home server's moderators; with none configured nobody would read it.
+        record = server is not None or bool(self.bot.settings.moderation.guild_ids)
+        (answer,) = await self.bot.answers.ask_many(
+            [question], str(interaction.user.id), guild, channel, record=record
+        )
         log.info("/ask: %s %s", answer.result.decision, answer.result.entry_id or "")
         content, embed, view = answer_message(answer, self.bot.answers.sources)
         if content is None and embed is None:
             await respond(interaction, NOT_FOUND_TEXT, ephemeral=True)
+        else:
+            await respond(interaction, content, embed=embed, view=view, ephemeral=private)
+        if server is None and answer.question_id is not None:
+            await self._tell_once_that_moderators_read(interaction)
+
+    async def _tell_once_that_moderators_read(self, interaction: discord.Interaction[ConnectsBot]) -> None:
+        """A member's first question kept from direct messages: say who reads such questions."""
+        try:
+            first = await self.bot.store.first_direct_message(str(interaction.user.id))
+        except StoreUnavailable as error:  # told with a later question instead
+            log.warning("the direct-message notice not noted (%s)", error.problem)
             return
-        await respond(interaction, content, embed=embed, view=view, ephemeral=private)
+        if first:
+            await respond(interaction, DIRECT_MESSAGE_NOTICE, ephemeral=True)
 
     @ask.autocomplete("question")
     async def ask_autocomplete(

@@ -247,7 +247,7 @@ class FaqCog(
     @app_commands.command(name="unanswered", description="Moderators: questions the FAQ could not answer")
     @checks.moderator_only
     async def unanswered(self, interaction: discord.Interaction[ConnectsBot]) -> None:
-        groups = await open_groups(self.bot)
+        groups = await open_groups(self.bot, checks.moderator_scope(interaction))
         total = sum(group.count for group in groups)
         await respond(
             interaction,
@@ -264,10 +264,11 @@ class FaqCog(
     ) -> None:
         until = self.bot.clock().date()
         since = until - timedelta(days=days - 1)
+        scope = checks.moderator_scope(interaction)
         report = build_stats(
-            await self.bot.store.daily_questions(since),
-            await self.bot.store.usage(since),
-            await self.bot.store.feedback(since),
+            await self.bot.store.daily_questions(since, scope),
+            await self.bot.store.usage(since, scope),
+            await self.bot.store.feedback(since, scope),
             since,
             until,
         )

@@ -297,7 +297,7 @@ class NewFromQuestionsModal(_ModeratorModal):
             return
         # Another moderator may have answered these questions while this form was open (an alias, an
         # entry): a second entry for them would most likely duplicate that answer.
-        still_open = {question.id for question in await bot.store.open_questions()}
+        still_open = {q.id for q in await bot.store.open_questions(checks.moderator_scope(interaction))}
         if still_open.isdisjoint(self.group.ids):
             await self.refused(interaction, f"Not added: {DEALT_WITH_MEANWHILE}")
             return

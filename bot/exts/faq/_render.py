@@ -54,7 +54,8 @@ def unanswered_embed(groups: Sequence[QuestionGroup], total: int, shown: int = 1
         picked = ", ".join(f"`{entry_id}` ×{count}" for entry_id, count in group.picked[:3])
         suggested = ", ".join(f"`{entry_id}`" for entry_id, _ in group.suggested[:3])
         extra = f"\n  picked: {picked}" if picked else (f"\n  suggested: {suggested}" if suggested else "")
-        lines.append(f"**{number}.** ×{group.count} “{member_text(group.text, 150)}”{extra}")
+        dms = f" ({group.in_direct_messages} in DMs)" if group.in_direct_messages else ""
+        lines.append(f"**{number}.** ×{group.count}{dms} “{member_text(group.text, 150)}”{extra}")
     embed.description = "\n".join(lines)
     embed.set_footer(
         text=f"{len(groups)} groups from {total} questions, most frequent first. "

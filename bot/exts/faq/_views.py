@@ -34,7 +34,7 @@ from bot.failures import reports_failures
 from bot.replies import BUTTON_LABEL, CUSTOM_ID, SELECT_OPTIONS, member_text, one_line, respond, update
 from connectsbot.knowledge import Entry
 from connectsbot.question_reports import QuestionGroup, group_questions
-from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, StoreError
+from connectsbot.store import AlreadyExists, InvalidEntry, NotFound, ServerScope, StoreError
 
 if TYPE_CHECKING:
     from bot.client import ConnectsBot
@@ -101,8 +101,8 @@ class PageButton(PersistentControl[discord.ui.Button[Any]], prefix="page"):
 # /faq unanswered
 
 
-async def open_groups(bot: ConnectsBot) -> list[QuestionGroup]:
-    return group_questions(await bot.store.open_questions())
+async def open_groups(bot: ConnectsBot, scope: ServerScope) -> list[QuestionGroup]:
+    return group_questions(await bot.store.open_questions(scope))
 
 
 def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
@@ -122,7 +122,7 @@ def unanswered_view(groups: Sequence[QuestionGroup]) -> discord.ui.View | None:
 
 async def _open_group(interaction: discord.Interaction[Any], question_id: int) -> QuestionGroup | None:
     """The open group the question is in, or None after telling the moderator it was dealt with."""
-    groups = await open_groups(client_of(interaction))
+    groups = await open_groups(client_of(interaction), checks.moderator_scope(interaction))
     group = next((group for group in groups if question_id in group.ids), None)
     if group is None:
         await respond(interaction, ALREADY_DONE, ephemeral=True)

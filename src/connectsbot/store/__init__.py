@@ -10,7 +10,7 @@ from connectsbot.store.errors import (
     StoreUnavailable,
 )
 from connectsbot.store.files import IMPORT_AUTHOR, ImportReport
-from connectsbot.store.question_log import QuestionRecord, RecordedQuestion, VoteOutcome
+from connectsbot.store.question_log import QuestionRecord, RecordedQuestion, ServerScope, VoteOutcome
 from connectsbot.store.revisions import LiveEntry, Revision, StoredChange
 from connectsbot.store.stats import DayCount, FeedbackCount
 from connectsbot.store.store import KnowledgeStore
@@ -29,6 +29,7 @@ __all__ = [
     "QuestionRecord",
     "RecordedQuestion",
     "Revision",
+    "ServerScope",
     "StaleRevision",
     "StoreError",
     "StoreUnavailable",

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-import secrets
 import sqlite3
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -190,18 +189,6 @@ async def migrate(
                 current = migration.version
 
 
-async def _asker_salt(writer: aiosqlite.Connection, patience: float) -> str:
-    """The salt askers are hashed with, made once per database."""
-    async with _whole(writer, patience):
-        await writer.execute(
-            "INSERT OR IGNORE INTO meta (key, value) VALUES ('asker_salt', ?)", (secrets.token_hex(16),)
-        )
-        cursor = await writer.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
-        salt = await cursor.fetchone()
-    assert salt is not None
-    return str(salt[0])
-
-
 class Database:
     """The writer and reader connections of one database. Open with `await Database.open(path)`."""
 
@@ -209,13 +196,11 @@ class Database:
         self,
         writer: aiosqlite.Connection,
         reader: aiosqlite.Connection,
-        asker_salt: str,
         write_patience: float,
     ) -> None:
         self.writer = writer
         # Committed data only, and read-only (`query_only`): reads never wait for the writer.
         self.reader = reader
-        self.asker_salt = asker_salt
         # Seconds a write may wait for another connection's transaction before StoreUnavailable.
         self.write_patience = write_patience
         # One writer connection is shared by every coroutine: transactions must not interleave.
@@ -246,7 +231,6 @@ class Database:
             for pragma in ("synchronous = FULL", "foreign_keys = ON"):
                 await writer.execute(f"PRAGMA {pragma}")
             await migrate(writer, shipped_migrations(), write_patience, path)
-            salt = await _asker_salt(writer, write_patience)
             reader = await aiosqlite.connect(path, isolation_level=None)
             opened.append(reader)
             reader.row_factory = sqlite3.Row
@@ -260,7 +244,7 @@ class Database:
             if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)) is not None:
                 raise _cannot_open(path, unavailable) from error
             raise
-        return cls(writer, reader, salt, write_patience)
+        return cls(writer, reader, write_patience)
 
     async def close(self) -> None:
         """Close both connections (the last one checkpoints the WAL)."""

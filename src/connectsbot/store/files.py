@@ -3,6 +3,7 @@ entries as their canonical files."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -11,7 +12,14 @@ from pathlib import Path
 import aiosqlite
 
 from connectsbot.kbcheck import check_citations, check_entries
-from connectsbot.kbfiles import ENTRIES_DIR, LoadedFolder, entry_path, render_entry
+from connectsbot.kbfiles import (
+    ENTRIES_DIR,
+    EntryFileError,
+    LoadedFolder,
+    entry_path,
+    read_knowledge_file,
+    render_entry,
+)
 from connectsbot.knowledge import Entry
 from connectsbot.store.database import Database
 from connectsbot.store.errors import ImportFailed
@@ -170,10 +178,8 @@ class KnowledgeFiles:
         for live in await self._revisions.live_entries():
             path = entry_path(folder, live.entry.id)
             text = render_entry(live.entry)
-            if not path.exists() or path.read_text(encoding="utf-8") != text:
-                temporary = path.with_suffix(".md.tmp")
-                temporary.write_text(text, encoding="utf-8")
-                temporary.replace(path)
+            if _current_text(path, folder) != text:
+                _write_replacing(path, text)
                 written.append(path)
         cursor = await self._database.reader.execute("SELECT id FROM entries WHERE retired = 1")
         for (entry_id,) in await cursor.fetchall():
@@ -182,3 +188,30 @@ class KnowledgeFiles:
                 path.unlink()
                 written.append(path)
         return written
+
+
+def _current_text(path: Path, folder: Path) -> str | None:
+    """What an entry file holds now, read as an import would; None if missing or unreadable (a FIFO, a
+    link out of the folder: the export replaces it)."""
+    if not os.path.lexists(path):
+        return None
+    try:
+        return read_knowledge_file(path, folder)
+    except EntryFileError:
+        return None
+
+
+def _write_replacing(path: Path, text: str) -> None:
+    """Write `path` whole through a temporary beside it, never through a link: the temporary is created
+    anew (O_EXCL, O_NOFOLLOW), so one planted there (a link to another file) is removed, not written
+    through; the rename then replaces `path` itself, even when `path` is a link."""
+    temporary = path.with_name(path.name + ".tmp")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW
+    try:
+        descriptor = os.open(temporary, flags, 0o644)
+    except FileExistsError:
+        temporary.unlink()  # a leftover or a planted link: unlink removes the link, not its target
+        descriptor = os.open(temporary, flags, 0o644)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as opened:
+        opened.write(text)
+    os.replace(temporary, path)

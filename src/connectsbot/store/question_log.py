@@ -8,13 +8,13 @@ transaction: a burst of questions costs a few commits, not one each.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import json
 import logging
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 from typing import Literal
 
 import aiosqlite
@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict
 
 from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import LabelledQuestion
+from connectsbot.store.asker_salt import load_salt, member_hash
 from connectsbot.store.database import Database
 from connectsbot.store.errors import InvalidEntry, NotFound, StoreUnavailable
 
@@ -29,6 +30,26 @@ log = logging.getLogger(__name__)
 
 Decision = Literal["answer", "suggest", "none"]
 VoteOutcome = Literal["recorded", "changed", "unchanged"]
+
+
+@dataclass(frozen=True)
+class ServerScope:
+    """Whose records a moderator reads: one server's, and the questions members asked the bot in direct
+    messages when that server is a home server (its community curates the knowledge base)."""
+
+    guild_id: str
+    direct_messages: bool = False
+
+    def condition(self) -> tuple[str, tuple[str, ...]]:
+        """A WHERE condition on `guild_id` and its parameters (bound, never formatted)."""
+        if self.direct_messages:
+            return "(guild_id = ? OR guild_id IS NULL)", (self.guild_id,)
+        return "guild_id = ?", (self.guild_id,)
+
+
+def scope_condition(scope: ServerScope | None) -> tuple[str, tuple[str, ...]]:
+    """`scope`'s condition; None reads every server's (the operator's view, from the command line)."""
+    return scope.condition() if scope is not None else ("1", ())
 
 
 @dataclass(frozen=True)
@@ -111,9 +132,11 @@ class _QueuedQuestions:
 class QuestionLog:
     """Questions asked, the suggestions members picked, their votes, and moderators' follow-up."""
 
-    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, database: Database, clock: Callable[[], datetime], salt_file: Path) -> None:
         self._database = database
         self._clock = clock
+        self._salt_file = salt_file
+        self._salt: bytes | None = None
         self._queued_questions: list[_QueuedQuestions] = []
         self._question_writer: asyncio.Task[None] | None = None
 
@@ -122,9 +145,23 @@ class QuestionLog:
         if self._question_writer is not None and not self._question_writer.done():
             await asyncio.wait({self._question_writer})
 
-    async def asker_hash(self, user_id: str) -> str:
-        """An anonymous, stable id for a member: a salted hash, never the user id itself."""
-        return hashlib.sha256(f"{self._database.asker_salt}:{user_id}".encode()).hexdigest()[:16]
+    async def asker_hash(self, user_id: str, guild_id: str | None) -> str:
+        """An anonymous, stable id for a member in one server (None: direct messages): a hash keyed by
+        a salt kept outside the database, never the user id itself (see connectsbot.store.asker_salt)."""
+        if self._salt is None:
+            self._salt = await asyncio.to_thread(load_salt, self._salt_file)
+        return member_hash(self._salt, guild_id, user_id)
+
+    async def first_direct_message(self, member: str) -> bool:
+        """Whether this is the first question `member` (an unhashed id) put to the bot in direct messages
+        since they were told that moderators read unanswered questions: True once per member."""
+        hashed = await self.asker_hash(member, None)
+        async with self._database.transaction() as db:
+            cursor = await db.execute(
+                "INSERT OR IGNORE INTO direct_message_notices (member, told_at) VALUES (?, ?)",
+                (hashed, self._clock().isoformat()),
+            )
+            return cursor.rowcount == 1
 
     async def record_questions(self, records: Sequence[QuestionRecord]) -> list[int]:
         """Store asked questions; their ids once committed. Text is kept only for unanswered ones.
@@ -225,7 +262,7 @@ class QuestionLog:
 
         `answer_key` names the answer (e.g. the Discord message id); `member` is hashed like askers are.
         """
-        voter = await self.asker_hash(member)
+        voter = await self.asker_hash(member, guild_id)
         async with self._database.transaction() as db:
             cursor = await db.execute(
                 "SELECT helpful, entry_id FROM feedback WHERE answer_key = ? AND voter = ?",
@@ -246,14 +283,17 @@ class QuestionLog:
             )
         return "recorded" if row is None else "changed"
 
-    async def unanswered(self, limit: int = 500, *, open_only: bool = False) -> list[RecordedQuestion]:
-        """Questions the bot did not answer, newest first; `open_only`: those no moderator has dealt
-        with yet."""
+    async def unanswered(
+        self, scope: ServerScope | None = None, limit: int = 500, *, open_only: bool = False
+    ) -> list[RecordedQuestion]:
+        """Questions the bot did not answer, newest first (in `scope`; None: every server);
+        `open_only`: those no moderator has dealt with yet."""
+        where, parameters = scope_condition(scope)
         cursor = await self._database.reader.execute(
-            f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE decision != 'answer' "
+            f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE decision != 'answer' AND {where} "
             + ("AND resolved_at IS NULL " if open_only else "")
             + "ORDER BY asked_at DESC, id DESC LIMIT ?",
-            (limit,),
+            (*parameters, limit),
         )
         return [_recorded(row) for row in await cursor.fetchall()]
 
@@ -269,16 +309,18 @@ class QuestionLog:
     async def asked_by(self, question_id: int, member: str) -> bool:
         """Whether `member` (an unhashed id, as given to the answer service) asked this question."""
         cursor = await self._database.reader.execute(
-            "SELECT asker FROM questions WHERE id = ?", (question_id,)
+            "SELECT asker, guild_id FROM questions WHERE id = ?", (question_id,)
         )
         row = await cursor.fetchone()
         if row is None:
             raise NotFound(f"question {question_id}")
-        return str(row[0]) == await self.asker_hash(member)
+        return str(row[0]) == await self.asker_hash(member, row[1])
 
-    async def open_questions(self, limit: int = 500) -> list[RecordedQuestion]:
-        """Unanswered questions no moderator has dealt with yet, newest first."""
-        return await self.unanswered(limit, open_only=True)
+    async def open_questions(
+        self, scope: ServerScope | None = None, limit: int = 500
+    ) -> list[RecordedQuestion]:
+        """Unanswered questions no moderator has dealt with yet, newest first (in `scope`)."""
+        return await self.unanswered(scope, limit, open_only=True)
 
     async def resolve_questions(self, question_ids: Sequence[int], entry_id: str) -> int:
         """Mark unanswered questions as dealt with (now answered by `entry_id`); returns how many."""

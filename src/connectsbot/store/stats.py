@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from connectsbot.store.database import Database
+from connectsbot.store.question_log import ServerScope, scope_condition
 
 
 @dataclass(frozen=True)
@@ -32,34 +33,42 @@ class Stats:
     def __init__(self, database: Database) -> None:
         self._database = database
 
-    async def usage(self, since: date | None = None) -> dict[str, int]:
-        """How often each entry was given as an answer or picked from suggestions."""
+    async def usage(self, since: date | None = None, scope: ServerScope | None = None) -> dict[str, int]:
+        """How often each entry was given as an answer or picked from suggestions (in `scope`)."""
+        where, parameters = scope_condition(scope)
         cursor = await self._database.reader.execute(
             "SELECT COALESCE(entry_id, picked_entry_id) AS used, COUNT(*) FROM questions "
-            "WHERE used IS NOT NULL AND asked_at >= ? GROUP BY used",
-            ((since or date.min).isoformat(),),
+            f"WHERE used IS NOT NULL AND asked_at >= ? AND {where} GROUP BY used",
+            ((since or date.min).isoformat(), *parameters),
         )
         return {row[0]: int(row[1]) for row in await cursor.fetchall()}
 
-    async def feedback(self, since: date | None = None) -> dict[str, FeedbackCount]:
-        """Helpful / not helpful votes per entry (votes cast on or after `since`)."""
+    async def feedback(
+        self, since: date | None = None, scope: ServerScope | None = None
+    ) -> dict[str, FeedbackCount]:
+        """Helpful / not helpful votes per entry (votes cast on or after `since`, in `scope`)."""
+        where, parameters = scope_condition(scope)
         cursor = await self._database.reader.execute(
             "SELECT entry_id, SUM(helpful), SUM(1 - helpful) FROM feedback "
-            "WHERE voted_at >= ? GROUP BY entry_id",
-            ((since or date.min).isoformat(),),
+            f"WHERE voted_at >= ? AND {where} GROUP BY entry_id",
+            ((since or date.min).isoformat(), *parameters),
         )
         return {
             row[0]: FeedbackCount(entry_id=row[0], helpful=int(row[1]), not_helpful=int(row[2]))
             for row in await cursor.fetchall()
         }
 
-    async def daily_questions(self, since: date | None = None) -> list[DayCount]:
-        """Questions asked per UTC day: how many, answered, suggested, picked (days without any omitted)."""
+    async def daily_questions(
+        self, since: date | None = None, scope: ServerScope | None = None
+    ) -> list[DayCount]:
+        """Questions asked per UTC day in `scope`: how many, answered, suggested, picked (days without
+        any omitted)."""
+        where, parameters = scope_condition(scope)
         cursor = await self._database.reader.execute(
             "SELECT substr(asked_at, 1, 10) AS day, COUNT(*), "
             "SUM(decision = 'answer'), SUM(decision = 'suggest'), SUM(picked_entry_id IS NOT NULL) "
-            "FROM questions WHERE asked_at >= ? GROUP BY day ORDER BY day",
-            ((since or date.min).isoformat(),),
+            f"FROM questions WHERE asked_at >= ? AND {where} GROUP BY day ORDER BY day",
+            ((since or date.min).isoformat(), *parameters),
         )
         return [
             DayCount(

@@ -18,9 +18,16 @@ from types import TracebackType
 
 from connectsbot.kbfiles import LoadedFolder
 from connectsbot.knowledge import Entry, LabelledQuestion
+from connectsbot.store.asker_salt import salt_file
 from connectsbot.store.database import WRITE_PATIENCE_SECONDS, Database
 from connectsbot.store.files import IMPORT_AUTHOR, ImportReport, KnowledgeFiles
-from connectsbot.store.question_log import QuestionLog, QuestionRecord, RecordedQuestion, VoteOutcome
+from connectsbot.store.question_log import (
+    QuestionLog,
+    QuestionRecord,
+    RecordedQuestion,
+    ServerScope,
+    VoteOutcome,
+)
 from connectsbot.store.revisions import LiveEntry, Revision, Revisions, StoredChange
 from connectsbot.store.stats import DayCount, FeedbackCount, Stats
 from connectsbot.store.vectors import TextVectors
@@ -33,11 +40,11 @@ def utc_now() -> datetime:
 class KnowledgeStore:
     """Async access to the live knowledge base. Open with `await KnowledgeStore.open(path)`."""
 
-    def __init__(self, database: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, database: Database, clock: Callable[[], datetime], salt: Path) -> None:
         self._database = database
         self._revisions = Revisions(database, clock)
         self._files = KnowledgeFiles(database, clock, self._revisions)
-        self._questions = QuestionLog(database, clock)
+        self._questions = QuestionLog(database, clock, salt)
         self._stats = Stats(database)
         self._vectors = TextVectors(database)
 
@@ -50,8 +57,9 @@ class KnowledgeStore:
         write_patience: float = WRITE_PATIENCE_SECONDS,
     ) -> KnowledgeStore:
         """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
-        the operator, when it cannot be opened or written (read-only, a full disk, not a database)."""
-        return cls(await Database.open(path, write_patience=write_patience), clock)
+        the operator, when it cannot be opened or written (read-only, a full disk, not a database).
+        Members are hashed with the salt in the file beside it (`<path>.salt`, made on first use)."""
+        return cls(await Database.open(path, write_patience=write_patience), clock, salt_file(path))
 
     async def close(self) -> None:
         """Write the questions still queued, then close (the last connection checkpoints the WAL)."""
@@ -132,8 +140,11 @@ class KnowledgeStore:
 
     # Questions members asked
 
-    async def asker_hash(self, user_id: str) -> str:
-        return await self._questions.asker_hash(user_id)
+    async def asker_hash(self, user_id: str, guild_id: str | None) -> str:
+        return await self._questions.asker_hash(user_id, guild_id)
+
+    async def first_direct_message(self, member: str) -> bool:
+        return await self._questions.first_direct_message(member)
 
     async def record_questions(self, records: Sequence[QuestionRecord]) -> list[int]:
         return await self._questions.record_questions(records)
@@ -146,8 +157,8 @@ class KnowledgeStore:
     ) -> VoteOutcome:
         return await self._questions.record_vote(answer_key, member, entry_id, helpful, guild_id)
 
-    async def unanswered(self, limit: int = 500) -> list[RecordedQuestion]:
-        return await self._questions.unanswered(limit)
+    async def unanswered(self, scope: ServerScope | None = None, limit: int = 500) -> list[RecordedQuestion]:
+        return await self._questions.unanswered(scope, limit)
 
     async def question(self, question_id: int) -> RecordedQuestion:
         return await self._questions.question(question_id)
@@ -155,8 +166,10 @@ class KnowledgeStore:
     async def asked_by(self, question_id: int, member: str) -> bool:
         return await self._questions.asked_by(question_id, member)
 
-    async def open_questions(self, limit: int = 500) -> list[RecordedQuestion]:
-        return await self._questions.open_questions(limit)
+    async def open_questions(
+        self, scope: ServerScope | None = None, limit: int = 500
+    ) -> list[RecordedQuestion]:
+        return await self._questions.open_questions(scope, limit)
 
     async def resolve_questions(self, question_ids: Sequence[int], entry_id: str) -> int:
         return await self._questions.resolve_questions(question_ids, entry_id)
@@ -166,14 +179,20 @@ class KnowledgeStore:
 
     # Statistics
 
-    async def usage(self, since: date | None = None) -> dict[str, int]:
-        return await self._stats.usage(since)
+    # `scope`: one server's records (and direct messages for a home server); None: every server's.
 
-    async def feedback(self, since: date | None = None) -> dict[str, FeedbackCount]:
-        return await self._stats.feedback(since)
+    async def usage(self, since: date | None = None, scope: ServerScope | None = None) -> dict[str, int]:
+        return await self._stats.usage(since, scope)
 
-    async def daily_questions(self, since: date | None = None) -> list[DayCount]:
-        return await self._stats.daily_questions(since)
+    async def feedback(
+        self, since: date | None = None, scope: ServerScope | None = None
+    ) -> dict[str, FeedbackCount]:
+        return await self._stats.feedback(since, scope)
+
+    async def daily_questions(
+        self, since: date | None = None, scope: ServerScope | None = None
+    ) -> list[DayCount]:
+        return await self._stats.daily_questions(since, scope)
 
     # Sentence vectors of texts
 
