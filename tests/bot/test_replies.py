@@ -4,6 +4,7 @@ flattens stays within the limits, pings nobody and hides no link."""
 from __future__ import annotations
 
 import re
+from typing import SupportsIndex
 
 import discord
 import pytest
@@ -209,6 +210,68 @@ def test_no_link_in_moderator_text_can_hide_where_it_goes(parts: list[str]) -> N
 )
 def test_masked_links_show_their_destination(written: str, shown: str) -> None:
     assert replies.reveal_links(written) == shown
+
+
+# The masked-link expression the scanner replaced: the reference for what a masked link is. It backtracks
+# over the spaces of "[a](" followed by spaces (quadratic), so it is run on short texts only.
+OLD_MASKED_LINK = re.compile(
+    r"\[(?P<label>(?:[^\[\]]|\[[^\[\]]*\])*)\]"
+    r"\(\s*<?(?P<url>(?:\([^()\s]*\)|[^()\s<>])*)>?(?:\s+(?:\"[^\"]*\"|'[^']*'))?\s*\)"
+)
+
+
+def _old_shown_link(link: re.Match[str]) -> str:
+    label, url = link["label"].strip(), link["url"]
+    if not url:
+        return link[0]
+    return url if label in ("", url) else f"{label} ({url})"
+
+
+# Every character the expression treats apart, whitespace of several kinds (\x1c and \x85 are whitespace
+# to Python, \u200b is not), and a few ordinary ones.
+LINK_PIECES = st.lists(
+    st.one_of(
+        st.sampled_from(list("[]()<>\"' \t\n\x1c\x85\xa0\u2028\u200bax:/.")),
+        st.sampled_from(["](", "[a](", "https://a.example", '"t"', "'t'", "(b)", "<u>"]),
+    ),
+    max_size=40,
+).map("".join)
+
+
+@settings(max_examples=2000, deadline=None)
+@given(LINK_PIECES)
+def test_the_masked_link_scanner_reads_links_as_the_old_expression_did(text: str) -> None:
+    assert replies.reveal_masked_links(text) == OLD_MASKED_LINK.sub(_old_shown_link, text)
+
+
+class CountingText(str):
+    """A text that counts how often its characters (or slices) are read."""
+
+    reads = 0
+
+    def __getitem__(self, key: SupportsIndex | slice) -> str:
+        self.reads += 1
+        return super().__getitem__(key)
+
+
+@pytest.mark.parametrize(
+    "unit",
+    [
+        pytest.param(" ", id="spaces-after-an-opening"),  # the issue's case: 32 s at 70,000 characters
+        pytest.param("[a](", id="openings"),
+        pytest.param("[a]( '", id="unclosed-titles"),
+        pytest.param("[a[", id="unclosed-nested-labels"),
+        pytest.param("(b", id="unclosed-url-groups"),
+        pytest.param('[x](a "t" ', id="titles-without-closing"),
+    ],
+)
+def test_the_masked_link_scanner_reads_each_character_a_bounded_number_of_times(unit: str) -> None:
+    # Counted reads, not time: linear means a constant number of reads per character whatever the
+    # length (the expression it replaced did about length² / 2 steps on the first pattern).
+    for length in (7_000, 70_000):
+        text = CountingText("[a](" + unit * (length // len(unit)))
+        replies.reveal_masked_links(text)
+        assert text.reads <= 8 * len(text), f"{text.reads} reads for {len(text)} characters"
 
 
 # Cheap to draw, and long enough to reach every limit.
