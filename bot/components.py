@@ -6,10 +6,12 @@ Persistent controls are `DynamicItem`s: their state lives in the custom_id, so t
 restart. Their custom_ids all start with `cb:`; each item's template accepts anything after its prefix
 (line breaks included) and the callback parses and validates it, so a forged or stale custom_id gets a
 polite refusal instead of an exception or no answer at all (and nothing happens). A control counts only
-on a message this bot sent: the same custom_id on anyone else's message is forged.
+on a message this bot sent that carries it (`PersistentControl.interaction_check`), and only for what
+that message shows: the entry of the answer, the suggestions of the "Did you mean…", the member the
+message was for (`addressed_to`) where Discord says so.
 
-- `cb:fb:{entry_id}:{1|0}`  Helpful / Not helpful under an answer (one vote per member per answer
-  message, a second click changes it).
+- `cb:fb:{entry_id}:{1|0}`  Helpful / Not helpful under an answer: only the member it answered, on a live
+  entry; one vote per member per entry per day, a second click (on any answer showing it) changes it.
 - `cb:pick:{question_id}`    the "Did you mean…" select; values are entry ids.
 """
 
@@ -26,6 +28,7 @@ from bot.checks import server_of
 from bot.failures import reports_failures
 from bot.replies import (
     ANSWER_COLOUR,
+    EMBED_TITLE,
     NO_MENTIONS,
     SELECT_DESCRIPTION,
     SELECT_LABEL,
@@ -35,6 +38,7 @@ from bot.replies import (
     one_line,
     respond,
     reveal_links,
+    tell_privately,
     truncate,
 )
 from connectsbot.answers import Answer, AnswerService
@@ -47,6 +51,7 @@ from connectsbot.terminal_text import today_utc
 log = logging.getLogger(__name__)
 
 INVALID_CONTROL = "That button or menu is not valid (anymore). Ask again with /ask."
+NOT_YOUR_ANSWER = "This answer was for someone else: ask your own question with /ask to rate the answer."
 SUGGEST_TEXT = "I'm not sure I understood. Did you mean…"
 DIAGNOSE_HINT = (
     "Run **/diagnose** and paste your timeline: I'll check each interview and tell you what to do next "
@@ -81,6 +86,26 @@ def on_own_message(interaction: discord.Interaction[Any]) -> bool:
     bot_user = interaction.client.user
     message = interaction.message
     return message is not None and bot_user is not None and message.author.id == bot_user.id
+
+
+def carries(interaction: discord.Interaction[Any], custom_id: str) -> bool:
+    """Whether the interaction's message has a component with this custom_id. Discord sends the message
+    as the bot sent it, so a control it does not carry was never offered there."""
+    message = interaction.message
+    rows = message.components if message is not None else []
+    children = [child for row in rows for child in getattr(row, "children", [])]
+    return any(getattr(child, "custom_id", None) == custom_id for child in children)
+
+
+def addressed_to(message: discord.Message) -> int | None:
+    """The member a message of the bot was for: who used the command it answers, or who wrote the
+    message it replies to; None when Discord does not say."""
+    if message.interaction_metadata is not None:
+        return message.interaction_metadata.user.id
+    reference = message.reference
+    if reference is not None and isinstance(reference.resolved, discord.Message):
+        return reference.resolved.author.id
+    return None
 
 
 def offered_values(interaction: discord.Interaction[Any], custom_id: str) -> set[str]:
@@ -123,6 +148,15 @@ class PersistentControl(discord.ui.DynamicItem[ControlT], template=r"(?s)cb:(?P<
     @classmethod
     def custom_id_for(cls, rest: str) -> str:
         return f"cb:{cls.prefix}:{rest}"
+
+    async def interaction_check(self, interaction: discord.Interaction[Any], /) -> bool:
+        """Only on a message of this bot that carries this very control (a forged custom_id could name
+        anything, and a member's message must never be edited "in place")."""
+        if on_own_message(interaction) and carries(interaction, self.custom_id_for(self.rest)):
+            return True
+        # discord.py answers nothing when this returns False, and ignores what this raises.
+        await tell_privately(interaction, INVALID_CONTROL)
+        return False
 
     @classmethod
     async def from_custom_id(
@@ -167,12 +201,19 @@ class FeedbackButton(PersistentControl[discord.ui.Button[Any]], prefix="fb"):
         bot = _bot_of(interaction)
         parsed = self.parsed()
         message = interaction.message
-        if parsed is None or message is None or not on_own_message(interaction):
+        if parsed is None or message is None:
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        if addressed_to(message) not in (None, interaction.user.id):
+            await respond(interaction, NOT_YOUR_ANSWER, ephemeral=True)
             return
         entry_id, helpful = parsed
         try:
-            await bot.store.get(entry_id, include_retired=True)
+            # A live entry (retired ones take no votes) that the message shows.
+            await bot.store.get(entry_id)
+            if not await shows_entry(bot.store, message, entry_id):
+                await respond(interaction, INVALID_CONTROL, ephemeral=True)
+                return
             outcome = await bot.store.record_vote(
                 str(message.id), str(interaction.user.id), entry_id, helpful, _guild(interaction)
             )
@@ -192,6 +233,18 @@ class FeedbackButton(PersistentControl[discord.ui.Button[Any]], prefix="fb"):
             text += " If the answer missed your question, ask it in other words or ping a moderator."
         log.info("feedback on %s: %s (%s)", entry_id, word, outcome)
         await respond(interaction, text, ephemeral=True)
+
+
+def answer_title(entry: Entry) -> str:
+    """The title of an entry's answer embed, as Discord stores it."""
+    return one_line(reveal_links(entry.question), EMBED_TITLE)
+
+
+async def shows_entry(store: KnowledgeStore, message: discord.Message, entry_id: str) -> bool:
+    """Whether `message` is an answer showing the entry: its embed has the entry's title (the current
+    one or an earlier one: the message may predate an edit)."""
+    shown = {embed.title for embed in message.embeds}
+    return any(answer_title(revision.entry) in shown for revision in await store.history(entry_id))
 
 
 def _guild(interaction: discord.Interaction[Any]) -> str | None:
@@ -214,7 +267,7 @@ def answer_embed(
 
     Moderators write the text; links in it show where they go (see `reveal_links`)."""
     embed = discord.Embed(
-        title=reveal_links(entry.question), description=reveal_links(entry.answer), colour=ANSWER_COLOUR
+        title=answer_title(entry), description=reveal_links(entry.answer), colour=ANSWER_COLOUR
     )
     if diagnose_hint:
         embed.add_field(name="Check your own case", value=DIAGNOSE_HINT, inline=False)
@@ -265,8 +318,14 @@ class PickSelect(PersistentControl[discord.ui.Select[Any]], prefix="pick"):
         values = self.item.values
         chosen = str(values[0]) if len(values) == 1 else ""
         question_id = parse_number(self.rest)
-        # On a member's message, showing the answer "in place" would edit their message.
-        if question_id is None or not on_own_message(interaction):
+        message = interaction.message
+        # Only on a "Did you mean…" message, and only a value it offers.
+        if (
+            question_id is None
+            or message is None
+            or message.content != SUGGEST_TEXT
+            or chosen not in offered_values(interaction, self.item.custom_id)
+        ):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         try:
@@ -280,8 +339,10 @@ class PickSelect(PersistentControl[discord.ui.Select[Any]], prefix="pick"):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         embed, view = answer_parts(entry, snapshot.sources)
-        if await bot.store.asked_by(question_id, str(interaction.user.id)):
-            # The asker chose: remember it (a candidate alias) and show the answer in place.
+        member = interaction.user.id
+        if addressed_to(message) in (None, member) and await bot.store.asked_by(question_id, str(member)):
+            # The asker chose, on the message that asked them: remember it (a candidate alias) and show
+            # the answer in place.
             await bot.answers.pick_suggestion(question_id, entry.id)
             log.info("question %d: suggestion %s picked", question_id, entry.id)
             await interaction.response.edit_message(

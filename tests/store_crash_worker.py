@@ -39,8 +39,9 @@ async def change_aliases(store: KnowledgeStore) -> None:
 
 async def vote(store: KnowledgeStore) -> None:
     for n in range(1_000_000):
-        # A burst: several members vote on one answer at once.
-        members = [f"member-{m}" for m in range(n % 4 + 1)]
+        # A burst: several members vote on one answer at once (members new to the entry: a member's
+        # second vote on it the same day would change the first, see record_vote).
+        members = [f"member-{n}-{m}" for m in range(n % 4 + 1)]
         helpful = n % 3 != 0
         await asyncio.gather(
             *(store.record_vote(f"answer-{n}", m, "alpha-topic", helpful, "g") for m in members)

@@ -53,8 +53,28 @@ async def test_one_vote_per_member_per_answer(store: KnowledgeStore) -> None:
     assert await store.record_vote("m1", "alice", "connects-rollover", True, "g") == "unchanged"
     assert await store.record_vote("m1", "bob", "connects-rollover", False, "g") == "recorded"
     assert await store.record_vote("m1", "alice", "connects-rollover", False, "g") == "changed"
-    assert await store.record_vote("m2", "alice", "connects-rollover", True, "g") == "recorded"
     counts = (await store.feedback())["connects-rollover"]
+    assert (counts.helpful, counts.not_helpful) == (0, 2)
+
+
+async def test_one_vote_per_member_per_entry_per_day(timed_store: KnowledgeStore, clock: Clock) -> None:
+    # Another answer showing the same entry the same day (25 private /faq show, Helpful under each)
+    # changes the member's vote of the day, never adds one.
+    for answer in range(25):
+        await timed_store.record_vote(f"m{answer}", "alice", "connects-rollover", True, "g")
+    assert await timed_store.record_vote("m25", "alice", "connects-rollover", False, "g") == "changed"
+    assert await timed_store.record_vote("m0", "alice", "connects-rollover", False, "g") == "unchanged"
+    counts = (await timed_store.feedback())["connects-rollover"]
+    assert (counts.helpful, counts.not_helpful) == (0, 1)
+    # Another entry is another vote; so is the next UTC day, on a new answer.
+    assert await timed_store.record_vote("m26", "alice", "connects-buy", True, "g") == "recorded"
+    clock.now += timedelta(days=1)
+    assert await timed_store.record_vote("m27", "alice", "connects-rollover", True, "g") == "recorded"
+    # An answer voted on before stays one vote: a click there another day changes that vote.
+    assert await timed_store.record_vote("m0", "bob", "connects-rollover", True, "g") == "recorded"
+    clock.now += timedelta(days=1)
+    assert await timed_store.record_vote("m0", "bob", "connects-rollover", False, "g") == "changed"
+    counts = (await timed_store.feedback())["connects-rollover"]
     assert (counts.helpful, counts.not_helpful) == (1, 2)
 
 
@@ -149,6 +169,38 @@ async def test_a_v1_database_is_migrated(tmp_path: Path) -> None:
         await store.record_vote("m", "u", "x-y", True, None)
     with sqlite3.connect(path) as db:
         assert db.execute("PRAGMA user_version").fetchone()[0] >= 2
+
+
+async def test_votes_stuffed_before_the_daily_rule_count_once_per_day(tmp_path: Path) -> None:
+    """A database of the version before V6 (one vote per answer message only): of one member's votes
+    on one entry on one day, the last one is kept."""
+    path = tmp_path / "v4.sqlite3"
+    migrations = Path(__file__).parents[1] / "src/connectsbot/store/migrations"
+    with sqlite3.connect(path) as db:
+        for script in sorted(migrations.glob("V[1-4]__*.sql")):
+            db.executescript(script.read_text())
+        db.execute("PRAGMA user_version = 4")
+        votes = [
+            (f"m{n}", "alice", "connects-rollover", n % 2, f"2026-11-20T09:0{n}:00+00:00") for n in range(5)
+        ]
+        votes += [
+            ("m9", "alice", "connects-buy", 1, "2026-11-20T09:00:00+00:00"),
+            ("m8", "alice", "connects-rollover", 0, "2026-11-21T09:00:00+00:00"),
+            ("m0", "bob", "connects-rollover", 1, "2026-11-20T10:00:00+00:00"),
+        ]
+        db.executemany(
+            "INSERT INTO feedback (answer_key, voter, entry_id, helpful, guild_id, voted_at) "
+            "VALUES (?, ?, ?, ?, 'g', ?)",
+            votes,
+        )
+    async with await KnowledgeStore.open(path) as store:
+        counts = await store.feedback()
+        # alice's last vote of 20 Nov on rollover (not helpful, at 09:04), hers of 21 Nov, bob's (helpful).
+        assert (counts["connects-rollover"].helpful, counts["connects-rollover"].not_helpful) == (1, 2)
+        assert counts["connects-buy"].helpful == 1
+    with sqlite3.connect(path) as db:
+        kept = db.execute("SELECT answer_key FROM feedback WHERE voter = 'alice' ORDER BY answer_key")
+        assert [row[0] for row in kept] == ["m4", "m8", "m9"]
 
 
 def test_types_are_exported() -> None:

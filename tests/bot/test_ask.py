@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from bot.components import NOT_YOUR_ANSWER
 from fakediscord import payloads
 from fakediscord.harness import FakeDiscord
-from tests.bot.helpers import Launcher, World, bot_of
+from tests.bot.helpers import Clock, Launcher, World, bot_of
 
 ANSWERED = "do unused connects roll over?"
 UNSURE = "connects plan"  # the matcher offers the Plus plan, the monthly allowance, ...
@@ -46,15 +47,16 @@ async def test_missing_interview_connects_points_to_diagnose(fake: FakeDiscord) 
     assert any("/diagnose" in field["value"] for field in embed["fields"])
 
 
-async def test_one_vote_per_member_per_answer(fake: FakeDiscord) -> None:
+async def test_one_vote_per_member_per_answer(fake: FakeDiscord, clock: Clock) -> None:
     store = bot_of(fake).store
-    answer = await fake.slash("ask", question=ANSWERED)
+    answer = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
 
     first = await fake.click(answer, "cb:fb:connects-rollover:1", user=fake.member_user)
     assert first.ephemeral and "Noted as helpful" in (first.content or "")
     again = await fake.click(answer, "cb:fb:connects-rollover:1", user=fake.member_user)
     assert "already said" in (again.content or "")
-    other = await fake.click(answer, "cb:fb:connects-rollover:0", user=fake.moderator_user)
+    theirs = await fake.slash("ask", question=ANSWERED, user=fake.moderator_user)
+    other = await fake.click(theirs, "cb:fb:connects-rollover:0", user=fake.moderator_user)
     assert "not helpful" in (other.content or "")
     assert (await store.feedback())["connects-rollover"].helpful == 1
     assert (await store.feedback())["connects-rollover"].not_helpful == 1
@@ -64,11 +66,24 @@ async def test_one_vote_per_member_per_answer(fake: FakeDiscord) -> None:
     counts = (await store.feedback())["connects-rollover"]
     assert (counts.helpful, counts.not_helpful) == (0, 2)
 
-    # A new answer is a new thing to vote on.
-    second = await fake.slash("ask", question=ANSWERED)
+    # A new answer of the same entry the same day changes the member's vote of the day...
+    second = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
     await fake.click(second, "cb:fb:connects-rollover:1", user=fake.member_user)
     counts = (await store.feedback())["connects-rollover"]
-    assert (counts.helpful, counts.not_helpful) == (1, 2)
+    assert (counts.helpful, counts.not_helpful) == (1, 1)
+    # ... and on another day it is another vote.
+    clock.advance(days=1)
+    third = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    await fake.click(third, "cb:fb:connects-rollover:1", user=fake.member_user)
+    counts = (await store.feedback())["connects-rollover"]
+    assert (counts.helpful, counts.not_helpful) == (2, 1)
+
+
+async def test_only_the_member_an_answer_was_for_rates_it(fake: FakeDiscord) -> None:
+    answer = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    refused = await fake.click(answer, "cb:fb:connects-rollover:1", user=fake.moderator_user)
+    assert refused.ephemeral and refused.content == NOT_YOUR_ANSWER
+    assert await bot_of(fake).store.feedback() == {}
 
 
 async def test_did_you_mean_then_the_asker_picks(fake: FakeDiscord) -> None:

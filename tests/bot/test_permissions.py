@@ -379,6 +379,97 @@ async def test_forged_controls_are_refused(fake: FakeDiscord, forged: Forged) ->
     assert await _state(fake) == before
 
 
+# Forged controls on answers the bot really sent: a control acts only for what its message shows
+
+
+ANSWERED = "do unused connects roll over?"  # answered with connects-rollover
+
+
+async def _forge(
+    fake: FakeDiscord, on: Reply, custom_id: str, values: tuple[str, ...] | None, user: JSON
+) -> Reply:
+    """`custom_id` (a button, or a select choosing `values`) sent on the message `on`, as if that message
+    carried it (discord.py routes a control only from a message that has it)."""
+    assert on.message is not None
+    message = copy.deepcopy(fake.messages[int(on.message["id"])])
+    offered = values[0] if values else "-"
+    message["components"] = [{"type": 1, "components": [_component(custom_id, values, offered)]}]
+    data = payloads.component_data(custom_id, 2 if values is None else 3, values)
+    channel = {"id": message["channel_id"]}
+    return await (await _send(fake, payloads.MESSAGE_COMPONENT, data, user, channel, message)).response()
+
+
+async def _suggestion_of_own_question(fake: FakeDiscord, user: JSON) -> tuple[str, str]:
+    """The "Did you mean…" custom_id of a question `user` asks, and its first suggestion."""
+    asked = await fake.slash("ask", question=UNSURE, user=user)
+    (pick,) = asked.custom_ids
+    return pick, asked.component(pick)["options"][0]["value"]
+
+
+async def test_a_forged_pick_cannot_rewrite_another_members_answer(fake: FakeDiscord) -> None:
+    theirs = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    pick, suggested = await _suggestion_of_own_question(fake, fake.moderator_user)
+    before = await _state(fake)
+    reply = await _forge(fake, theirs, pick, (suggested,), fake.moderator_user)
+    assert (reply.type, reply.ephemeral, reply.content) == (4, True, INVALID_CONTROL)
+    assert theirs.message is not None
+    assert fake.messages[int(theirs.message["id"])]["embeds"] == theirs.embeds
+    assert await _state(fake) == before
+
+
+async def test_a_pick_of_ones_own_question_leaves_another_members_suggestions_alone(
+    fake: FakeDiscord,
+) -> None:
+    theirs = await fake.slash("ask", question=UNSURE, user=fake.member_user)
+    pick, suggested = await _suggestion_of_own_question(fake, fake.moderator_user)
+    before = await _state(fake)
+    reply = await _forge(fake, theirs, pick, (suggested,), fake.moderator_user)
+    # Shown to the moderator privately, as to anyone curious; the member's message stays as it was.
+    assert (reply.type, reply.ephemeral) == (4, True) and reply.embeds
+    assert theirs.message is not None
+    assert fake.messages[int(theirs.message["id"])]["content"] == theirs.content
+    assert await _state(fake) == before
+
+
+async def test_a_forged_page_button_cannot_rewrite_an_answer(fake: FakeDiscord) -> None:
+    theirs = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    before = await _state(fake)
+    reply = await _forge(fake, theirs, "cb:page:*:1", None, fake.moderator_user)
+    assert (reply.type, reply.ephemeral, reply.content) == (4, True, INVALID_CONTROL)
+    assert theirs.message is not None
+    assert fake.messages[int(theirs.message["id"])]["embeds"] == theirs.embeds
+    listing = await fake.slash("faq list", user=fake.member_user)
+    far = await _forge(fake, listing, "cb:page:*:5", None, fake.member_user)  # not next to page 1
+    assert (far.type, far.content) == (4, INVALID_CONTROL)
+    assert await _state(fake) == before
+
+
+async def test_a_forged_feedback_button_votes_only_on_the_entry_shown(fake: FakeDiscord) -> None:
+    mine = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    before = await _state(fake)
+    reply = await _forge(fake, mine, "cb:fb:connects-buy:1", None, fake.member_user)
+    assert (reply.type, reply.ephemeral, reply.content) == (4, True, INVALID_CONTROL)
+    assert await _state(fake) == before
+
+
+async def test_a_retired_entry_takes_no_votes(fake: FakeDiscord) -> None:
+    mine = await fake.slash("ask", question=ANSWERED, user=fake.member_user)
+    await fake.slash("faq retire", entry="connects-rollover", reason="merged", user=fake.admin_user)
+    before = await _state(fake)
+    reply = await fake.click(mine, "cb:fb:connects-rollover:1", user=fake.member_user)
+    assert (reply.type, reply.ephemeral, reply.content) == (4, True, INVALID_CONTROL)
+    assert await _state(fake) == before
+
+
+async def test_private_answers_of_one_entry_are_one_vote_a_day(fake: FakeDiscord) -> None:
+    for _ in range(25):
+        shown = await fake.slash("faq show", entry="connects-rollover", private=True, user=fake.member_user)
+        assert shown.ephemeral
+        await fake.click(shown, "cb:fb:connects-rollover:1", user=fake.member_user)
+    counts = (await bot_of(fake).store.feedback())["connects-rollover"]
+    assert (counts.helpful, counts.not_helpful) == (1, 0)
+
+
 # Moderator modals (random custom_ids, routed by discord.py to the form that was opened)
 
 

@@ -119,7 +119,7 @@ async def test_a_help_channel_answer_survives_a_server_error(fake: FakeDiscord, 
 
 
 async def test_a_vote_answered_502_is_retried_and_counted_once(fake: FakeDiscord) -> None:
-    answer = await fake.slash("ask", question=CONFIDENT)
+    answer = await fake.slash("ask", question=CONFIDENT, user=fake.moderator_user)
     fake.speed_up_retries()
     fake.fail_next("POST /interactions/*/callback", status=502)
     vote = await fake.click(answer, HELPFUL, user=fake.moderator_user)
@@ -158,7 +158,7 @@ async def test_an_ask_reply_discord_keeps_failing_is_explained_to_the_member(
 async def test_a_vote_discord_keeps_failing_is_explained_to_the_member(
     fake: FakeDiscord, caplog: pytest.LogCaptureFixture
 ) -> None:
-    answer = await fake.slash("ask", question=CONFIDENT)
+    answer = await fake.slash("ask", question=CONFIDENT, user=fake.moderator_user)
     fake.speed_up_retries()
     fake.fail_next("POST /interactions/*/callback", status=502, times=5)
     told = await fake.click(answer, HELPFUL, user=fake.moderator_user)

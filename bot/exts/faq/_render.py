@@ -3,6 +3,7 @@ and what an import did (or why it wrote nothing)."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
@@ -19,9 +20,16 @@ from connectsbot.store import ImportReport, Revision
 IMPORT_PROBLEMS_SHOWN = 20
 
 
+def list_title(category: str | None) -> str:
+    return f"FAQ entries in {category}" if category else "FAQ entries"
+
+
+# The footer of a /faq list page, which says the page shown (1-based).
+PAGE_FOOTER = re.compile(r"Page (?P<page>[0-9]{1,4}) of [0-9]{1,4} · ")
+
+
 def entry_list_embed(entries: Sequence[Entry], page: int, pages: int, category: str | None) -> discord.Embed:
-    where = f" in {category}" if category else ""
-    embed = discord.Embed(title=f"FAQ entries{where}", colour=ANSWER_COLOUR)
+    embed = discord.Embed(title=list_title(category), colour=ANSWER_COLOUR)
     lines = [f"`{entry.id}` — {one_line(reveal_links(entry.question), 150)}" for entry in entries]
     embed.description = "\n".join(lines) or "No entries."
     embed.set_footer(text=f"Page {page + 1} of {max(pages, 1)} · /faq show entry: to read one")

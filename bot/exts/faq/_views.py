@@ -29,7 +29,7 @@ from bot.components import (
     suggestion_option,
 )
 from bot.exts.faq._modals import NewFromQuestionsModal
-from bot.exts.faq._render import entry_list_embed
+from bot.exts.faq._render import PAGE_FOOTER, entry_list_embed, list_title
 from bot.failures import reports_failures
 from bot.replies import BUTTON_LABEL, CUSTOM_ID, SELECT_OPTIONS, member_text, one_line, respond, update
 from connectsbot.knowledge import Entry
@@ -88,14 +88,30 @@ class PageButton(PersistentControl[discord.ui.Button[Any]], prefix="page"):
         if not sep or page is None or not _CATEGORY.fullmatch(category) or not on_own_message(interaction):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
-        entries = list((await client_of(interaction).answers.snapshot()).entries.values())
         chosen = None if category == "*" else category
+        if not _next_to_shown_page(interaction.message, chosen, page):
+            await respond(interaction, INVALID_CONTROL, ephemeral=True)
+            return
+        entries = list((await client_of(interaction).answers.snapshot()).entries.values())
         # A category no entry has (forged, or all retired since) would page through nothing.
         if chosen is not None and all(entry.category != chosen for entry in entries):
             await respond(interaction, INVALID_CONTROL, ephemeral=True)
             return
         embed, view = list_page(entries, chosen, page)
         await update(interaction, embed=embed, view=view)
+
+
+def _next_to_shown_page(message: discord.Message | None, category: str | None, page: int) -> bool:
+    """Whether `message` is a /faq list page of `category` one page before or after `page` (0-based):
+    the only pages its buttons lead to."""
+    embed = message.embeds[0] if message is not None and message.embeds else None
+    shown = PAGE_FOOTER.match(embed.footer.text or "") if embed is not None else None
+    return (
+        embed is not None
+        and shown is not None
+        and embed.title == list_title(category)
+        and abs(int(shown["page"]) - 1 - page) == 1
+    )
 
 
 # /faq unanswered

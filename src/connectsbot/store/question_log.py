@@ -258,30 +258,43 @@ class QuestionLog:
     async def record_vote(
         self, answer_key: str, member: str, entry_id: str, helpful: bool, guild_id: str | None
     ) -> VoteOutcome:
-        """One member's Helpful / Not helpful on one answer: a second click changes the vote, never adds one.
+        """One member's Helpful / Not helpful on an entry: one vote per member per entry per UTC day,
+        whichever answers show it, and one per answer; a second click changes the vote, never adds one.
 
         `answer_key` names the answer (e.g. the Discord message id); `member` is hashed like askers are.
         """
         voter = await self.asker_hash(member, guild_id)
+        now = self._clock()
+        day = now.date().isoformat()
         async with self._database.transaction() as db:
+            # Today's vote on this entry (from any answer) first, else this answer's vote of another day.
             cursor = await db.execute(
-                "SELECT helpful, entry_id FROM feedback WHERE answer_key = ? AND voter = ?",
-                (answer_key, voter),
+                "SELECT answer_key, helpful, entry_id FROM feedback WHERE voter = ? "
+                "AND ((entry_id = ? AND voted_on = ?) OR answer_key = ?) "
+                "ORDER BY entry_id = ? AND voted_on = ? DESC LIMIT 1",
+                (voter, entry_id, day, answer_key, entry_id, day),
             )
             row = await cursor.fetchone()
-            if row is not None and str(row[1]) != entry_id:
+            if row is not None and str(row[2]) != entry_id:
                 raise InvalidEntry(
                     [Problem("", "entry_id", f"answer {answer_key} is not an answer of {entry_id!r}")]
                 )
-            if row is not None and bool(row[0]) == helpful:
+            if row is not None and bool(row[1]) == helpful:
                 return "unchanged"
+            if row is None:
+                await db.execute(
+                    "INSERT INTO feedback "
+                    "(answer_key, voter, entry_id, helpful, guild_id, voted_at, voted_on) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    (answer_key, voter, entry_id, int(helpful), guild_id, now.isoformat(), day),
+                )
+                return "recorded"
             await db.execute(
-                "INSERT INTO feedback (answer_key, voter, entry_id, helpful, guild_id, voted_at) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (answer_key, voter) DO UPDATE SET "
-                "helpful = excluded.helpful, voted_at = excluded.voted_at",
-                (answer_key, voter, entry_id, int(helpful), guild_id, self._clock().isoformat()),
+                "UPDATE feedback SET helpful = ?, voted_at = ?, voted_on = ? "
+                "WHERE answer_key = ? AND voter = ?",
+                (int(helpful), now.isoformat(), day, str(row[0]), voter),
             )
-        return "recorded" if row is None else "changed"
+        return "changed"
 
     async def unanswered(
         self, scope: ServerScope | None = None, limit: int = 500, *, open_only: bool = False
