@@ -245,6 +245,52 @@ def safe_echo(text: str) -> str:
     return quiet_mentions(reveal_links(text))
 
 
+# Markup that member text must not carry into a public message, outside code (where Discord renders
+# none of it): channel, role and user mentions, command mentions ("</ask:1>"), timestamps ("<t:1:R>"),
+# server links ("<id:customize>"), bare URLs, and subtext or headings at the start of a line (after a
+# list marker or a quote too).
+_MENTION_LIKE = re.compile(r"<(?=[#@/]|t:|id:)")
+_BARE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s`]*[^\s`.,;:!?)'\"]")
+_LINE_MARK = re.compile(r"^(\s*(?:>+\s+)?(?:(?:[-*+]|[0-9]+[.)])\s+)*)(-#|#{1,3})(?=\s)")
+_CODE_SPAN = re.compile(r"(`+)(?s:.*?)(?<!`)\1(?!`)")
+
+
+def _inert_prose(text: str) -> str:
+    return _BARE_URL.sub(lambda url: f"`{url[0]}`", _MENTION_LIKE.sub(r"\\<", text))
+
+
+def inert_markup(text: str) -> str:
+    """Bot text quoting members, for a public message: what would render as a mention, a link, a
+    timestamp, a command or subtext shows as the characters written instead (escaped, or a bare URL
+    put in a code span); code blocks and code spans are left as they are."""
+    out = []
+    fenced = False
+    for line in text.split("\n"):
+        if _FENCE.match(line):
+            fenced = not fenced
+        if fenced or _FENCE.match(line):
+            out.append(line)
+            continue
+        line = _LINE_MARK.sub(r"\1\\\2", line)
+        pieces, done = [], 0
+        for span in _CODE_SPAN.finditer(line):
+            pieces += [_inert_prose(line[done : span.start()]), span[0]]
+            done = span.end()
+        out.append("".join([*pieces, _inert_prose(line[done:])]))
+    return "\n".join(out)
+
+
+# Characters that show nothing or reorder what follows: control characters (but tab and line breaks),
+# zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates, the BOM.
+_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
+
+
+def visible_controls(text: str) -> str:
+    """`text` with every invisible or reordering character written as its code ("<U+202E>"): for
+    showing exactly what changed (the mod-log diff), where dropping them would hide the change."""
+    return _INVISIBLE.sub(lambda char: f"<U+{ord(char[0]):04X}>", text)
+
+
 def _wrap(line: str, width: int) -> list[str]:
     """A line cut into pieces of at most `width`, at spaces where possible."""
     pieces = []

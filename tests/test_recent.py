@@ -11,10 +11,9 @@ from connectsbot.recent import Recent
 
 def test_past_its_size_the_least_recently_used_key_is_forgotten() -> None:
     recent: Recent[str, int] = Recent(2)
-    recent.put("a", 1)
-    recent.put("b", 2)
+    assert recent.put("a", 1) == [] and recent.put("b", 2) == []
     assert recent.get("a") == 1  # reading "a" makes "b" the least recent
-    recent.put("c", 3)
+    assert recent.put("c", 3) == [("b", 2)]  # what was forgotten, for a caller that must release it
     assert "b" not in recent and recent["a"] == 1 and recent.get("c") == 3 and len(recent) == 2
 
 

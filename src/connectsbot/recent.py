@@ -45,12 +45,16 @@ class Recent(Generic[K, V]):
             self._items.move_to_end(key)
             return self._items[key]
 
-    def put(self, key: K, value: V) -> None:
+    def put(self, key: K, value: V) -> list[tuple[K, V]]:
+        """Remember `key` with `value`; the keys and values forgotten to make room, oldest first (for
+        a caller that must release them)."""
+        forgotten = []
         with self._lock:
             self._items[key] = value
             self._items.move_to_end(key)
             while len(self._items) > self.size:
-                self._items.popitem(last=False)
+                forgotten.append(self._items.popitem(last=False))
+        return forgotten
 
     def discard(self, key: K) -> None:
         with self._lock:
