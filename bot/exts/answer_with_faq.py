@@ -3,7 +3,10 @@ with "Post as reply" and "Pick another". Any member may use it, or moderators on
 CONTEXT_MENU_MODERATORS_ONLY is set (checked again on every button).
 
 The preview's controls are not persistent (random custom_ids, routed to the opener's preview until it
-times out); they refuse anyone but the opener and entries the select did not offer."""
+times out); they refuse anyone but the opener and entries the select did not offer.
+
+A member posts through the bot only where they may send messages themselves, and at most POST_LIMIT
+answers per POST_WINDOW_SECONDS (connectsbot.question_limit)."""
 
 from __future__ import annotations
 
@@ -20,6 +23,7 @@ from bot.components import answer_embed, answer_view, suggestion_option
 from bot.failures import report_failure
 from bot.replies import SELECT_OPTIONS, reply_to, respond, update
 from connectsbot.knowledge import Entry
+from connectsbot.question_limit import QuestionLimit
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +31,17 @@ MENU_NAME = "Answer with FAQ"
 PREVIEW_TIMEOUT = 15 * 60
 PREVIEW_NOTE = "Preview (only you see this). Post it as a reply to the message, or pick another entry."
 NOT_OFFERED = "That entry was not offered here."
+MEMBER_MAY_NOT_SEND = "You cannot send messages in this channel, so I will not post an answer here for you."
+BOT_MAY_NOT_SEND = (
+    "I cannot post in this channel (I lack the permission to send messages or read its history)."
+)
+# Answers a member may post through the menu in any window of this many seconds.
+POST_LIMIT = 5
+POST_WINDOW_SECONDS = 10 * 60
+TOO_MANY_POSTS = (
+    f"You posted {POST_LIMIT} answers in the last {POST_WINDOW_SECONDS // 60} minutes: "
+    "you can post again in {seconds} s."
+)
 
 
 def _allowed(interaction: discord.Interaction[Any]) -> str | None:
@@ -35,7 +50,21 @@ def _allowed(interaction: discord.Interaction[Any]) -> str | None:
     if checks.server_of(interaction) is None:
         return "“Answer with FAQ” works in the server only."
     if bot.settings.moderation.context_menu_moderators_only:
-        return checks.moderator_problem(interaction)
+        problem = checks.moderator_problem(interaction)
+        if problem is not None:
+            return problem
+    return _may_post_here(interaction)
+
+
+def _may_post_here(interaction: discord.Interaction[Any]) -> str | None:
+    """Why the answer may not be posted in this channel, or None. Discord gives both permission sets
+    for the channel of the interaction (overwrites applied): the member's and the bot's."""
+    in_thread = isinstance(interaction.channel, discord.Thread)
+    member, bot = interaction.permissions, interaction.app_permissions
+    if not (member.send_messages_in_threads if in_thread else member.send_messages):
+        return MEMBER_MAY_NOT_SEND
+    if not (bot.send_messages_in_threads if in_thread else bot.send_messages) or not bot.read_message_history:
+        return BOT_MAY_NOT_SEND
     return None
 
 
@@ -43,10 +72,16 @@ class PreviewView(discord.ui.View):
     """The preview's controls; only the member who opened it can use them."""
 
     def __init__(
-        self, owner_id: int, target: discord.Message, entry: Entry | None, choices: list[Entry]
+        self,
+        owner_id: int,
+        target: discord.Message,
+        entry: Entry | None,
+        choices: list[Entry],
+        posts: QuestionLimit,
     ) -> None:
         super().__init__(timeout=PREVIEW_TIMEOUT)
         self.owner_id = owner_id
+        self.posts = posts
         self.target = target
         self.entry = entry
         self.choices = choices
@@ -95,7 +130,12 @@ class PreviewView(discord.ui.View):
         if entry is None or self.posted:
             await respond(interaction, "Already posted.", ephemeral=True)
             return
-        sources = client_of(interaction).answers.sources
+        bot = client_of(interaction)
+        decision = self.posts.check(str(interaction.user.id), bot.monotonic())
+        if not decision.allowed:
+            await respond(interaction, TOO_MANY_POSTS.format(seconds=decision.wait_seconds), ephemeral=True)
+            return
+        sources = bot.answers.sources
         posted = await reply_to(self.target, embed=answer_embed(entry, sources), view=answer_view(entry.id))
         if posted is None:
             await respond(
@@ -140,6 +180,7 @@ class PreviewView(discord.ui.View):
 class AnswerWithFaqCog(commands.Cog):
     def __init__(self, bot: ConnectsBot) -> None:
         self.bot = bot
+        self.posts = QuestionLimit(POST_LIMIT, POST_WINDOW_SECONDS)
         self.menu = app_commands.ContextMenu(name=MENU_NAME, callback=self.answer_with_faq)
         bot.tree.add_command(self.menu)
 
@@ -166,7 +207,7 @@ class AnswerWithFaqCog(commands.Cog):
         for ranked in await self.bot.ranker.rank(text, SELECT_OPTIONS):
             if all(ranked.id != c.id for c in choices):
                 choices.append(ranked)
-        view = PreviewView(interaction.user.id, message, entry, choices[: SELECT_OPTIONS + 1])
+        view = PreviewView(interaction.user.id, message, entry, choices[: SELECT_OPTIONS + 1], self.posts)
         if entry is None:
             await respond(interaction, "No entry fits well. Pick one to post:", view=view, ephemeral=True)
         else:

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import discord
+
 from bot import checks
-from fakediscord.harness import FakeDiscord
+from bot.exts.answer_with_faq import MEMBER_MAY_NOT_SEND, POST_LIMIT
+from fakediscord.harness import FakeDiscord, Reply
+from fakediscord.payloads import JSON
+from tests.bot.helpers import Ticks
 
 MENU = "Answer with FAQ"
 
@@ -89,3 +94,44 @@ async def test_posting_where_the_bot_may_not_is_explained(fake: FakeDiscord) -> 
     )
     refused = await fake.click(preview, post)
     assert refused.ephemeral and "could not post" in (refused.content or "")
+
+
+def _members_may_not_send(fake: FakeDiscord) -> None:
+    """@everyone loses Send Messages (the member has no other role)."""
+    everyone = next(role for role in fake.guild["roles"] if role["id"] == fake.guild["id"])
+    everyone["permissions"] = str(
+        int(everyone["permissions"]) & ~discord.Permissions(send_messages=True).value
+    )
+
+
+async def test_a_member_who_may_not_send_messages_cannot_post_through_the_bot(fake: FakeDiscord) -> None:
+    question = await fake.message(fake.general, "do unused connects roll over?")
+    preview = await fake.message_command(MENU, question, user=fake.member_user)
+    post, _ = preview.custom_ids
+    _members_may_not_send(fake)
+    refused = await fake.click(preview, post, user=fake.member_user)
+    assert refused.ephemeral and refused.content == MEMBER_MAY_NOT_SEND
+    again = await fake.message_command(MENU, question, user=fake.member_user)
+    assert again.ephemeral and again.content == MEMBER_MAY_NOT_SEND
+    await fake.settle()
+    assert fake.sent_to(fake.general) == []
+
+
+async def test_answers_posted_through_the_menu_are_limited_per_member(
+    fake: FakeDiscord, ticks: Ticks
+) -> None:
+    question = await fake.message(fake.general, "do unused connects roll over?")
+
+    async def post(user: JSON) -> Reply:
+        preview = await fake.message_command(MENU, question, user=user)
+        return await fake.click(preview, preview.custom_ids[0], user=user)
+
+    for _ in range(POST_LIMIT):
+        assert "Posted" in ((await post(fake.member_user)).content or "")
+    refused = await post(fake.member_user)
+    assert refused.ephemeral and (refused.content or "").startswith(f"You posted {POST_LIMIT} answers")
+    assert "Posted" in ((await post(fake.moderator_user)).content or "")  # per member
+    await fake.settle()
+    assert len(fake.sent_to(fake.general)) == POST_LIMIT + 1
+    ticks.value += 10 * 60
+    assert "Posted" in ((await post(fake.member_user)).content or "")
