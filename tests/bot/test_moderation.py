@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot import checks
+from connectsbot.curation import Actor
 from connectsbot.kbfiles import Problem
 from connectsbot.store import ImportFailed, ImportReport
 from fakediscord.harness import FakeDiscord, Reply
@@ -297,3 +298,25 @@ async def test_an_unchanged_start_import_is_not_reported(launch: Any) -> None:
     fake: FakeDiscord = await launch(startup_import=ImportReport(unchanged=34))
     await fake.settle()
     assert fake.sent_to(fake.mod_log) == []
+
+
+async def test_an_edit_never_saves_a_field_cut_to_fit_the_form(fake: FakeDiscord) -> None:
+    bot = bot_of(fake)
+    live = await bot.store.get("connects-rollover")
+    aliases = [
+        f"do my unused connects roll over, asked the {n}th way:" + " and so on" * 17 for n in range(28)
+    ]
+    assert len("\n".join(aliases)) > 4000
+    await bot.curator.edit(
+        live.entry.model_copy(update={"aliases": aliases}), live.revision, Actor("admin"), "many ways"
+    )
+    modal = await _open_edit(fake, fake.moderator_user)
+    assert "aliases" not in modal.custom_ids  # it could not be shown in full
+    assert modal.component("keywords")["value"].splitlines() == live.entry.keywords
+
+    new_answer = live.entry.answer + "\n\nOnly the answer changed."
+    saved = await fake.submit_modal(modal, {"answer": new_answer, "reason": "answer only"})
+    text = saved.content or ""
+    assert "Saved" in text and "/faq alias add and /faq alias remove" in text
+    after = (await bot.store.get("connects-rollover")).entry
+    assert after.aliases == aliases and after.answer == new_answer.strip()

@@ -107,6 +107,22 @@ class _ModeratorModal(discord.ui.Modal):
         )
 
 
+KEYWORDS_MAX = 1000
+# Where to change a field the edit form cannot show in full (see `form_text`).
+ELSEWHERE = {
+    "aliases": "/faq alias add and /faq alias remove",
+    "keywords": "the entry's file in the knowledge folder, then /faq import",
+}
+
+
+def form_text(values: list[str], max_length: int) -> str | None:
+    """A list field as the form shows it (one item per line), or None when the form cannot show it as
+    it is: too long for the input, or an item that spans lines. Such a field is left out of the form
+    and kept as stored, never saved from a cut copy."""
+    text = "\n".join(values)
+    return text if len(text) <= max_length and lines(text) == values else None
+
+
 class EditModal(_ModeratorModal):
     def __init__(self, live: LiveEntry) -> None:
         super().__init__(
@@ -126,27 +142,31 @@ class EditModal(_ModeratorModal):
             paragraph=True,
             max_length=INPUT_VALUE,
         )
-        self.aliases: discord.ui.TextInput[Any] = _input(
-            "aliases",
-            "Aliases, one per line",
-            default="\n".join(entry.aliases),
-            paragraph=True,
-            required=False,
-            max_length=INPUT_VALUE,
-        )
-        self.keywords: discord.ui.TextInput[Any] = _input(
-            "keywords",
-            "Keywords, one per line",
-            default="\n".join(entry.keywords),
-            paragraph=True,
-            required=False,
-            max_length=1000,
-        )
+        # The list fields the form shows, by field name; those it cannot show in full are kept.
+        self.lists: dict[str, discord.ui.TextInput[Any]] = {}
+        for name, label, values, max_length in (
+            ("aliases", "Aliases, one per line", entry.aliases, INPUT_VALUE),
+            ("keywords", "Keywords, one per line", entry.keywords, KEYWORDS_MAX),
+        ):
+            text = form_text(values, max_length)
+            if text is not None:
+                self.lists[name] = _input(
+                    name, label, default=text, paragraph=True, required=False, max_length=max_length
+                )
         self.reason: discord.ui.TextInput[Any] = _input(
             "reason", "Why this change?", placeholder="e.g. the fee changed on 1 December"
         )
-        for item in (self.question, self.answer, self.aliases, self.keywords, self.reason):
+        for item in (self.question, self.answer, *self.lists.values(), self.reason):
             self.add_item(item)
+
+    def kept_note(self) -> str:
+        """What the moderator could not change here, and where to change it."""
+        kept = [name for name in ELSEWHERE if name not in self.lists]
+        return "".join(
+            f" The {name} are too long to show in the form and were kept as they are: change them with "
+            f"{ELSEWHERE[name]}."
+            for name in kept
+        )
 
     async def on_submit(self, interaction: discord.Interaction[Any], /) -> None:
         bot = client_of(interaction)
@@ -154,15 +174,16 @@ class EditModal(_ModeratorModal):
             **self.entry.model_dump(),
             "question": self.question.value,
             "answer": self.answer.value,
-            "aliases": lines(self.aliases.value),
-            "keywords": lines(self.keywords.value),
+            **{name: lines(field.value) for name, field in self.lists.items()},
         }
         built = build_entry(data)
         if isinstance(built, list):
             await self.refused(interaction, "Not saved, the entry would be invalid:\n- " + "\n- ".join(built))
             return
         if built == self.entry:
-            await respond(interaction, f"Nothing changed in `{self.entry.id}`.", ephemeral=True)
+            await respond(
+                interaction, f"Nothing changed in `{self.entry.id}`.{self.kept_note()}", ephemeral=True
+            )
             return
         try:
             change = await bot.curator.edit(built, self.revision, actor_of(interaction), self.reason.value)
@@ -175,7 +196,9 @@ class EditModal(_ModeratorModal):
             await self.refused(interaction, f"Not saved: {error}")
             return
         await respond(
-            interaction, f"Saved `{built.id}` as revision {change.revision.revision}.", ephemeral=True
+            interaction,
+            f"Saved `{built.id}` as revision {change.revision.revision}.{self.kept_note()}",
+            ephemeral=True,
         )
 
 
