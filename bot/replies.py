@@ -280,17 +280,6 @@ def inert_markup(text: str) -> str:
     return "\n".join(out)
 
 
-# Characters that show nothing or reorder what follows: control characters (but tab and line breaks),
-# zero-width spaces and joiners, bidi marks, embeddings, overrides and isolates, the BOM.
-_INVISIBLE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2060-\u2069\ufeff]")
-
-
-def visible_controls(text: str) -> str:
-    """`text` with every invisible or reordering character written as its code ("<U+202E>"): for
-    showing exactly what changed (the mod-log diff), where dropping them would hide the change."""
-    return _INVISIBLE.sub(lambda char: f"<U+{ord(char[0]):04X}>", text)
-
-
 def _wrap(line: str, width: int) -> list[str]:
     """A line cut into pieces of at most `width`, at spaces where possible."""
     pieces = []

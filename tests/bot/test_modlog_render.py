@@ -12,9 +12,8 @@ def test_a_long_change_fits_the_mod_log() -> None:
     assert replies.embed_size(log) <= 6000 and all(len(f.value or "") <= 1024 for f in log.fields)
 
 
-def test_the_diff_shows_invisible_and_reordering_characters_as_codes() -> None:
+def test_the_diff_applies_no_invisible_or_reordering_character() -> None:
     diff = ["+ alias: https://\u202eelpmaxe.live", "~ question: Connects\u200b → Connects"]
     log = modlog_embed(edit_revision(2, "why"), 1, diff)
     change = next(field.value or "" for field in log.fields if field.name == "Change")
-    assert "\u202e" not in change and "\u200b" not in change
-    assert "https://<U+202E>elpmaxe.live" in change and "Connects<U+200B> → Connects" in change
+    assert "+ alias: https://elpmaxe.live" in change and "~ question: Connects → Connects" in change

@@ -6,7 +6,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.replies import FIELD_VALUE, MOD_COLOUR, fit_embed, member_text, one_line, truncate, visible_controls
+from bot.replies import FIELD_VALUE, MOD_COLOUR, fit_embed, member_text, one_line, truncate
+from connectsbot.safe_text import safe_text
 from connectsbot.store import IMPORT_AUTHOR, ImportFailed, ImportReport, Revision
 
 
@@ -32,8 +33,8 @@ def modlog_embed(
     embed.add_field(name="Who", value=who, inline=True)
     embed.add_field(name="Why", value=member_text(revision.reason, 900) or "—", inline=True)
     if diff:
-        # A right-to-left override or a zero-width space in a change shows as its code, not applied.
-        body = "\n".join(visible_controls(line).replace("```", "'''") for line in diff)
+        # A revision saved before the sanitiser may hold a right-to-left override: not applied here.
+        body = "\n".join(safe_text(line).replace("```", "'''") for line in diff)
         embed.add_field(
             name="Change", value=f"```diff\n{truncate(body, FIELD_VALUE - 12)}\n```", inline=False
         )
