@@ -250,7 +250,8 @@ def safe_echo(text: str) -> str:
 # server links ("<id:customize>"), bare URLs, and subtext or headings at the start of a line (after a
 # list marker or a quote too).
 _MENTION_LIKE = re.compile(r"<(?=[#@/]|t:|id:)")
-_BARE_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s`]*[^\s`.,;:!?)'\"]")
+# Starting only where a scheme can start, and never giving its characters back: linear in the text.
+_BARE_URL = re.compile(r"(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]*+://[^\s`]*[^\s`.,;:!?)'\"]")
 _LINE_MARK = re.compile(r"^(\s*(?:>+\s+)?(?:(?:[-*+]|[0-9]+[.)])\s+)*)(-#|#{1,3})(?=\s)")
 _CODE_SPAN = re.compile(r"(`+)(?s:.*?)(?<!`)\1(?!`)")
 
