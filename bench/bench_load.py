@@ -198,7 +198,7 @@ async def serve_bot(config: BotProcessConfig) -> int:
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{config.port}/gateway")
     launcher.configure_logging(TOKEN)
     if config.trivial:
-        return await launcher.serve(on_loopback(trivial_bot()), TOKEN)
+        return await launcher.serve(lambda: on_loopback(trivial_bot()), TOKEN)
 
     def make_bot(
         settings: BotSettings,

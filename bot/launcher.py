@@ -12,12 +12,14 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+import aiohttp
 import discord
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot.client import ConnectsBot
 from bot.discord_internals import discord_version_problem
@@ -47,21 +49,65 @@ BotFactory = Callable[
     [BotSettings, KnowledgeStore, AnswerService, Curator, ImportReport | ImportFailed], _Runnable
 ]
 
+# What a failed login raises when Discord cannot be reached (no network, DNS, a refused connection, a
+# timeout, Discord's servers failing). Once connected, discord.py reconnects by itself.
+UNREACHABLE = (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.DiscordServerError)
+
+
+class Reconnect(BaseModel):
+    """How often to try reaching Discord at start, and how long to wait in between (doubling up to the
+    longest pause). After the last attempt the launcher gives up: a service manager restarts it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attempts: int = Field(default=6, ge=1)
+    first_pause_seconds: float = Field(default=5.0, ge=0)
+    longest_pause_seconds: float = Field(default=60.0, ge=0)
+
+    def pauses(self) -> Iterator[float]:
+        """The pause before each attempt after the first."""
+        pause = self.first_pause_seconds
+        for _ in range(self.attempts - 1):
+            yield min(pause, self.longest_pause_seconds)
+            pause *= 2
+
+
+RECONNECT = Reconnect()
+
 
 class RedactSecrets(logging.Filter):
-    """Replace any secret (the token) in a log record by `[redacted]`."""
+    """Replace any secret (the token) in a log record by `[redacted]`: in the message, the exception's
+    text and traceback, and the stack."""
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, ()
+            record.msg, record.args = self._redact(message), ()
+        if record.exc_info and not record.exc_text:
+            # Formatted here, as the handler's formatter would; it then uses this redacted text.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+
+class DropVoiceWarnings(logging.Filter):
+    """discord.py warns at every start that PyNaCl and davey are missing for voice; the bot never uses
+    voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
 
 
 def configure_logging(token: str, level: int = logging.INFO) -> logging.Handler:
@@ -78,6 +124,9 @@ def configure_logging(token: str, level: int = logging.INFO) -> logging.Handler:
     root.setLevel(level)
     for name in ("discord", "discord.http", "discord.gateway"):
         logging.getLogger(name).setLevel(max(level, logging.INFO))
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(existing, DropVoiceWarnings) for existing in client_log.filters):
+        client_log.addFilter(DropVoiceWarnings())
     return handler
 
 
@@ -86,6 +135,7 @@ async def run_bot(
     *,
     make_bot: BotFactory = ConnectsBot,
     signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS,
+    reconnect: Reconnect = RECONNECT,
 ) -> int:
     """Serve until a shutdown signal (or a fatal error); the database is closed in every case."""
     try:
@@ -116,15 +166,30 @@ async def run_bot(
             log.error("the interview-Connects policy cannot be read: %s", error)
             return EXIT_FAILED
         curator = Curator(store, settings.store.knowledge, policy, followers=[answers.follow])
-        bot = make_bot(settings, store, answers, curator, outcome)
-        return await serve(bot, settings.discord.token.get_secret_value(), signals)
+        return await serve(
+            lambda: make_bot(settings, store, answers, curator, outcome),
+            settings.discord.token.get_secret_value(),
+            signals,
+            reconnect,
+        )
     finally:
         await store.close()
         log.info("database closed")
 
 
-async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS) -> int:
-    """Run `bot` until it stops or one of `signals` arrives, then close it."""
+class _Unreachable(Exception):
+    """Discord could not be reached to log in."""
+
+
+async def serve(
+    make_bot: Callable[[], _Runnable],
+    token: str,
+    signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS,
+    reconnect: Reconnect = RECONNECT,
+) -> int:
+    """Run a bot from `make_bot` until it stops or one of `signals` arrives, then close it. While Discord
+    cannot be reached, try again as `reconnect` says, each time with a new bot (a closed discord.py
+    client cannot start again)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed = []
@@ -135,27 +200,56 @@ async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = 
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
             pass
     try:
-        async with bot:
-            runner = asyncio.create_task(bot.start(token), name="connectsbot: bot.start()")
-            stopper = asyncio.create_task(stop.wait(), name="connectsbot: shutdown signal")
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if stopper in done:
-                log.info("shutdown signal received: closing the Discord connection")
-                await bot.close()
-            else:
-                stopper.cancel()
+        pauses = reconnect.pauses()
+        attempt = 1
+        while True:
             try:
-                await runner
-            except discord.LoginFailure:
-                log.error("Discord refused the token: check DISCORD_TOKEN")
-                return EXIT_FAILED
-            except discord.PrivilegedIntentsRequired:
-                log.error("enable the Message Content intent for the bot in the Discord developer portal")
-                return EXIT_FAILED
-        return EXIT_OK
+                return await _serve_once(make_bot(), token, stop)
+            except _Unreachable as unreachable:
+                pause = next(pauses, None)
+                if pause is None:
+                    log.error("cannot reach Discord (%s); gave up after %d attempts", unreachable, attempt)
+                    return EXIT_FAILED
+                attempt += 1
+                log.warning(
+                    "cannot reach Discord (%s); trying again in %g s (attempt %d of %d)",
+                    unreachable,
+                    pause,
+                    attempt,
+                    reconnect.attempts,
+                )
+            try:
+                await asyncio.wait_for(stop.wait(), pause)
+            except TimeoutError:
+                continue
+            log.info("shutdown signal received while waiting to reach Discord")
+            return EXIT_OK
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def _serve_once(bot: _Runnable, token: str, stop: asyncio.Event) -> int:
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="connectsbot: bot.start()")
+        stopper = asyncio.create_task(stop.wait(), name="connectsbot: shutdown signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("shutdown signal received: closing the Discord connection")
+            await bot.close()
+        else:
+            stopper.cancel()
+        try:
+            await runner
+        except discord.LoginFailure:
+            log.error("Discord refused the token: check DISCORD_TOKEN")
+            return EXIT_FAILED
+        except discord.PrivilegedIntentsRequired:
+            log.error("enable the Message Content intent for the bot in the Discord developer portal")
+            return EXIT_FAILED
+        except UNREACHABLE as error:
+            raise _Unreachable(str(error) or type(error).__name__) from error
+    return EXIT_OK
 
 
 async def run_from_cli(
@@ -174,7 +268,7 @@ async def run_from_cli(
         print(f"connectsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     configure_logging(settings.discord.token.get_secret_value())
-    return await run_bot(settings)
+    return await run_bot(settings, reconnect=RECONNECT)
 
 
 def main() -> int:

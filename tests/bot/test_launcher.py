@@ -141,7 +141,7 @@ def _run_args(tmp_path: Path) -> argparse.Namespace:
     return argparse.Namespace(db=str(tmp_path / "kb.sqlite3"), knowledge=str(REPO / "knowledge"))
 
 
-async def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
+def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[dict[str, Any]] = []
@@ -152,11 +152,11 @@ async def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
 
     monkeypatch.setattr(launcher, "run_from_cli", fake_run)
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
-    assert await cli.cmd_run(_run_args(tmp_path)) == 0
+    assert cli.cmd_run(_run_args(tmp_path)) == 0
     assert calls == [{"db": tmp_path / "kb.sqlite3", "knowledge": REPO / "knowledge"}]
 
 
-async def test_connectsbot_run_reads_the_token_from_dotenv(
+def test_connectsbot_run_reads_the_token_from_dotenv(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[dict[str, Any]] = []
@@ -169,20 +169,20 @@ async def test_connectsbot_run_reads_the_token_from_dotenv(
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text(f'# the bot\nDISCORD_TOKEN="{TOKEN}"\n', encoding="utf-8")
-    assert await cli.cmd_run(_run_args(tmp_path)) == 0
+    assert cli.cmd_run(_run_args(tmp_path)) == 0
     assert len(calls) == 1
 
 
-async def test_connectsbot_run_without_a_token_starts_the_chat(
+def test_connectsbot_run_without_a_token_starts_the_chat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def fake_chat(args: argparse.Namespace) -> int:
+    def fake_chat(args: argparse.Namespace) -> int:
         return 7
 
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "cmd_chat", fake_chat)
-    assert await cli.cmd_run(_run_args(tmp_path)) == 7
+    assert cli.cmd_run(_run_args(tmp_path)) == 7
     out = capsys.readouterr().out
     assert "No DISCORD_TOKEN set" in out and "DISCORD_TOKEN=" in out and "connectsbot run" in out
 
