@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
 import io
 import json
@@ -209,6 +210,8 @@ async def cmd_ask(args: argparse.Namespace) -> int:
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
+    with contextlib.suppress(ImportError):  # not on every platform
+        import readline  # noqa: F401  (for its effect: line editing and history in input())
     policy = load_policy(_knowledge(args))
     write = markdown_writer(Console(highlight=False))
 
