@@ -172,13 +172,8 @@ async def run_chat(
         asks_diagnosis = command.split()[0] == "/diagnose"
         if asks_diagnosis or (not command.startswith("/") and looks_like_timeline_text(text)):
             # A timeline is never matched as a question: it must not land in the moderators' queue.
-            first = ""
-            if asks_diagnosis:
-                write(DIAGNOSE_PROMPT)
-                first = text[len("/diagnose") :]
-            else:
-                write(TIMELINE_NOTICE)
-                first = line
+            write(DIAGNOSE_PROMPT if asks_diagnosis else TIMELINE_NOTICE)
+            first = text[len("/diagnose") :] if asks_diagnosis else line
             timeline = await read_timeline(reader, first, pending)
             if timeline is None:
                 interrupted = True

@@ -260,7 +260,7 @@ class Database:
             except (sqlite3.Error, StoreUnavailable) as read_error:
                 refused = read_error if isinstance(read_error, StoreUnavailable) else unavailable
                 raise _cannot_open(path, refused) from read_error
-            log.warning("%s cannot be written (%s): opened read-only", path, unavailable.problem)
+            log.warning("%s opened read-only: it cannot be written (%s)", path, unavailable.cause)
             return database
 
     @classmethod
