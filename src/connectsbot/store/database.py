@@ -291,7 +291,7 @@ class Database:
     @classmethod
     async def _open_read_only(cls, path: Path, write_patience: float, refused: StoreUnavailable) -> Database:
         """Both connections read-only (SQLite's `mode=ro`), on a database already at the current schema:
-        one that needs a migration cannot be read safely (raises StoreUnavailable)."""
+        one that needs a migration cannot be read (raises StoreUnavailable)."""
         try:
             return await cls._read_only(path, "mode=ro", write_patience, refused)
         except sqlite3.Error as error:
@@ -316,7 +316,7 @@ class Database:
                 await connection.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
             writer, reader = opened
             newest = max((migration.version for migration in shipped_migrations()), default=0)
-            if await _user_version(reader) != newest:
+            if await _user_version(reader) < newest:
                 problem = f"{refused.problem}, and its tables are not those of this version of connectsbot"
                 raise StoreUnavailable(problem, refused.cause)
             cursor = await reader.execute("SELECT value FROM meta WHERE key = 'asker_salt'")
