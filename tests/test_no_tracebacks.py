@@ -121,18 +121,27 @@ def test_bad_bytes_typed_into_the_chat_are_answered(db: Path) -> None:
 # A reader that goes away
 
 
-def test_a_closed_pipe_ends_the_output_quietly(db: Path) -> None:
-    environment = {**os.environ, "CONNECTSBOT_KNOWLEDGE": str(SHIPPED_KNOWLEDGE)}
+@pytest.mark.parametrize("command", [["kb", "export", "--json"], ["chat"]])
+def test_a_closed_pipe_ends_the_output_quietly(db: Path, command: list[str]) -> None:
+    environment = {
+        **os.environ,
+        "CONNECTSBOT_KNOWLEDGE": str(SHIPPED_KNOWLEDGE),
+        "CONNECTSBOT_SEMANTIC": "off",
+    }
     process = subprocess.Popen(
-        [str(CONSOLE_SCRIPT), "--db", str(db), "kb", "export", "--json"],
+        [str(CONSOLE_SCRIPT), "--db", str(db), *command],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=environment,
     )
-    assert process.stdout is not None and process.stderr is not None
+    assert process.stdout is not None
     process.stdout.close()  # as `| head` does once it has read enough; here before the first write
-    stderr = process.stderr.read()
-    assert process.wait(timeout=120) == 141  # what a shell shows for a program SIGPIPE ended
+    try:
+        _, stderr = process.communicate(b"how many connects\nquit\n", timeout=120)
+    finally:
+        process.kill()
+    assert process.returncode == 141  # what a shell shows for a program SIGPIPE ended
     assert_no_traceback(stderr)
     assert b"BrokenPipe" not in stderr
 

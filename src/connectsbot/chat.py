@@ -216,7 +216,7 @@ def run_in_terminal(chat: Callable[[Reader], Awaitable[int]], read: Reader = inp
     would go on waiting for Enter. Ctrl-C while the chat is busy (starting, answering) stops it.
     """
     prompts: queue.SimpleQueue[str | None] = queue.SimpleQueue()  # None: the chat has ended
-    replies: queue.SimpleQueue[str | EOFError | KeyboardInterrupt] = queue.SimpleQueue()
+    replies: queue.SimpleQueue[str | BaseException] = queue.SimpleQueue()
     running: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[int]]] = []
     outcome: list[int] = []
     failure: list[BaseException] = []
@@ -245,18 +245,20 @@ def run_in_terminal(chat: Callable[[Reader], Awaitable[int]], read: Reader = inp
     thread.start()
     while True:
         prompt: str | None = None
-        reply: str | EOFError | KeyboardInterrupt
+        reply: str | BaseException
         try:
             prompt = prompts.get()
             if prompt is None:
                 break
             reply = read(prompt)
-        except (EOFError, KeyboardInterrupt) as error:
+        except KeyboardInterrupt as interrupt:
             if prompt is None:  # Ctrl-C while the chat is busy: stop it
                 for loop, task in running:
                     loop.call_soon_threadsafe(task.cancel)
                 continue
-            reply = error
+            reply = interrupt
+        except BaseException as error:  # the end of input, or the prompt not shown (a closed pipe)
+            reply = error  # raised in the chat, which ends (closing the database) and reports it here
         replies.put(reply)
     thread.join()
     if failure:

@@ -15,8 +15,6 @@ from datetime import date
 from pathlib import Path
 from typing import TextIO
 
-from rich.console import Console
-
 from connectsbot import chat
 from connectsbot.answers import AnswerService
 from connectsbot.curation import sync_files
@@ -25,7 +23,14 @@ from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
 from connectsbot.settings import RunSettings, SettingsError, StoreSettings, read_section
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError, StoreUnavailable
-from connectsbot.terminal_text import answer_text, explain_text, history_text, markdown_writer, readable
+from connectsbot.terminal_text import (
+    TerminalConsole,
+    answer_text,
+    explain_text,
+    history_text,
+    markdown_writer,
+    readable,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 # What a shell reports for a program that SIGPIPE ended: the reader of its output went away (`| head`).
@@ -213,7 +218,7 @@ def cmd_chat(args: argparse.Namespace) -> int:
     with contextlib.suppress(ImportError):  # not on every platform
         import readline  # noqa: F401  (for its effect: line editing and history in input())
     policy = load_policy(_knowledge(args))
-    write = markdown_writer(Console(highlight=False))
+    write = markdown_writer(TerminalConsole(highlight=False))
 
     def talk(reader: chat.Reader) -> Awaitable[int]:
         return _with_answers(

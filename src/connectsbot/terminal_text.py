@@ -41,6 +41,14 @@ def _discord_line_breaks(text: str) -> str:
     return "\n".join(lines)
 
 
+class TerminalConsole(Console):
+    """rich's console for the chat. A closed pipe is raised as BrokenPipeError, for the command line to
+    end quietly as it does for any output (rich would exit with 1 from the chat's worker thread)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
 def markdown_writer(console: Console) -> Callable[[str], None]:
     """Print Markdown (bold, lists, code, links with their addresses) rendered for the terminal."""
 
