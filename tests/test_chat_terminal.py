@@ -1,16 +1,12 @@
 """The terminal chat as a member uses it: Ctrl-C clears the line (twice leaves), numbers pick only from the
-suggestions shown, /help and plain `help`, quit words, and only questions in words are recorded; in a
-real terminal (a pty) Ctrl-C works at once; Markdown is rendered for the terminal."""
+suggestions shown, /help and plain `help`, quit words, and only questions in words are recorded; the
+terminal is read in the main thread, where Ctrl-C arrives; Markdown is rendered for the terminal."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import select
 import sqlite3
-import subprocess
-import sys
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,9 +18,8 @@ from connectsbot.answers import AnswerService
 from connectsbot.kbfiles import load_policy
 from connectsbot.store import KnowledgeStore
 from connectsbot.terminal_text import markdown_writer
-from tests.helpers import REPO, SHIPPED_KNOWLEDGE
+from tests.helpers import SHIPPED_KNOWLEDGE
 
-CONSOLE_SCRIPT = Path(sys.executable).parent / "connectsbot"
 CTRL_C = "\x03"  # in a script: the member presses Ctrl-C at this prompt
 
 
@@ -145,64 +140,3 @@ def test_markdown_is_rendered_for_the_terminal() -> None:
     markdown_writer(console)("**Bold** and `code`\nnext line\n- a [link](https://example.org)")
     lines = [line.rstrip() for line in console.file.getvalue().splitlines()]  # type: ignore[attr-defined]
     assert lines == ["Bold and code", "next line", "", " • a link (https://example.org)"]
-
-
-# A real terminal
-
-_ESCAPES = re.compile(r"\x1b(\[[0-9;?]*[A-Za-z]|\][^\x07]*\x07|[=>])")
-# Run as the leader of a new session: makes the pty (its stdin) its controlling terminal, then runs argv.
-TAKE_TERMINAL = (
-    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
-    "os.execv(sys.argv[1], sys.argv[1:])"
-)
-
-
-class Terminal:
-    """The master side of a pty: what the program printed, without escape sequences."""
-
-    def __init__(self, master: int) -> None:
-        self.master = master
-        self.screen = ""
-        self.read_up_to = 0
-
-    def wait_for(self, text: str) -> None:
-        while (found := self.screen.find(text, self.read_up_to)) < 0:
-            ready, _, _ = select.select([self.master], [], [], 60)
-            chunk = os.read(self.master, 4096) if ready else b""
-            assert chunk, f"{text!r} never came; the terminal shows:\n{self.screen}"
-            self.screen = _ESCAPES.sub("", self.screen + chunk.decode("utf-8", "replace"))
-        self.read_up_to = found + len(text)
-
-    def type(self, keys: str) -> None:
-        os.write(self.master, keys.encode())
-
-
-def test_ctrl_c_in_a_real_terminal_clears_the_line_at_once(tmp_path: Path) -> None:
-    master, slave = os.openpty()
-    db = tmp_path / "pty.sqlite3"
-    process = subprocess.Popen(
-        [sys.executable, "-c", TAKE_TERMINAL, str(CONSOLE_SCRIPT), "--db", str(db), "chat"],
-        stdin=slave,
-        stdout=slave,
-        stderr=slave,
-        start_new_session=True,  # its own session, so that the pty can be its controlling terminal
-        env={**os.environ, "CONNECTSBOT_SEMANTIC": "off", "TERM": "xterm"},
-        cwd=REPO,
-    )
-    os.close(slave)
-    terminal = Terminal(master)
-    try:
-        terminal.wait_for("you> ")
-        terminal.type("zebra stripes")
-        terminal.type(CTRL_C)  # before Enter: the line is dropped at once
-        terminal.wait_for(chat.INTERRUPTED_NOTICE)
-        terminal.wait_for("you> ")
-        terminal.type(CTRL_C)
-        terminal.wait_for("bye")
-        assert process.wait(timeout=60) == 0
-    finally:
-        process.kill()
-        process.wait()
-        os.close(master)
-    with sqlite3.connect(db) as connection:
-        assert connection.execute("SELECT count(*) FROM questions").fetchone() == (0,)

@@ -6,6 +6,7 @@ import asyncio
 import queue
 import re
 import select
+import signal
 import sys
 import threading
 from collections.abc import Awaitable, Callable, Mapping
@@ -234,6 +235,10 @@ def run_in_terminal(chat: Callable[[Reader], Awaitable[int]], read: Reader = inp
         return await task
 
     def loop_thread() -> None:
+        # The kernel hands Ctrl-C's SIGINT to any thread that does not block it, and `input` notices it
+        # only when its own thread is interrupted: block it here and in every thread started from here.
+        if hasattr(signal, "pthread_sigmask"):
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
         try:
             outcome.append(asyncio.run(talk()))
         except BaseException as error:
