@@ -62,7 +62,7 @@ import yarl
 from discord.ext import commands
 from pydantic import SecretStr
 
-from bot import launcher
+from bot import launcher, logging_setup
 from bot.client import ConnectsBot
 from bot.exts.diagnose import PLACEHOLDER as EXAMPLE_TIMELINE
 from bot.settings import (
@@ -76,6 +76,7 @@ from bot.settings import (
 from connectsbot.answers import ENCODED_CHARS, AnswerService
 from connectsbot.curation import Curator
 from connectsbot.matching import MatchResult
+from connectsbot.settings import LogSettings
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
 from fakediscord import payloads
 from fakediscord.payloads import JSON
@@ -196,9 +197,9 @@ def trivial_bot() -> commands.Bot:
 async def serve_bot(config: BotProcessConfig) -> int:
     discord.http.Route.BASE = f"http://127.0.0.1:{config.port}/api/v10"
     discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{config.port}/gateway")
-    launcher.configure_logging(TOKEN)
+    logging_setup.configure_logging(TOKEN, LogSettings(_env_file=None))
     if config.trivial:
-        return await launcher.serve(on_loopback(trivial_bot()), TOKEN)
+        return await launcher.serve(lambda: on_loopback(trivial_bot()), TOKEN)
 
     def make_bot(
         settings: BotSettings,

@@ -12,12 +12,14 @@ import asyncio
 import logging
 import signal
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Protocol
 
+import aiohttp
 import discord
+from pydantic import BaseModel, ConfigDict, Field
 
 from bot import logging_setup
 from bot.client import ConnectsBot
@@ -30,7 +32,6 @@ from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreE
 
 log = logging.getLogger("bot.launcher")
 
-LOG_FORMAT = "%(asctime)s %(levelname)-7s %(name)s: %(message)s"
 EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 2
 SHUTDOWN_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 
@@ -48,38 +49,30 @@ BotFactory = Callable[
     [BotSettings, KnowledgeStore, AnswerService, Curator, ImportReport | ImportFailed], _Runnable
 ]
 
-
-class RedactSecrets(logging.Filter):
-    """Replace any secret (the token) in a log record by `[redacted]`."""
-
-    def __init__(self, secrets: Sequence[str]) -> None:
-        super().__init__()
-        self.secrets = [s for s in secrets if s]
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, ()
-        return True
+# What a failed login raises when Discord cannot be reached (no network, DNS, a refused connection, a
+# timeout, Discord's servers failing). Once connected, discord.py reconnects by itself.
+UNREACHABLE = (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.DiscordServerError)
 
 
-def configure_logging(token: str, level: int = logging.INFO) -> logging.Handler:
-    """Standard logging to stderr; discord.py's request/response bodies (DEBUG) stay off."""
-    root = logging.getLogger()
-    for handler in list(root.handlers):
-        if getattr(handler, "connectsbot", False):
-            root.removeHandler(handler)
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter(LOG_FORMAT))
-    handler.addFilter(RedactSecrets([token]))
-    handler.connectsbot = True  # type: ignore[attr-defined]
-    root.addHandler(handler)
-    root.setLevel(level)
-    for name in ("discord", "discord.http", "discord.gateway"):
-        logging.getLogger(name).setLevel(max(level, logging.INFO))
-    return handler
+class Reconnect(BaseModel):
+    """How often to try reaching Discord at start, and how long to wait in between (doubling up to the
+    longest pause). After the last attempt the launcher gives up: a service manager restarts it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    attempts: int = Field(default=6, ge=1)
+    first_pause_seconds: float = Field(default=5.0, ge=0)
+    longest_pause_seconds: float = Field(default=60.0, ge=0)
+
+    def pauses(self) -> Iterator[float]:
+        """The pause before each attempt after the first."""
+        pause = self.first_pause_seconds
+        for _ in range(self.attempts - 1):
+            yield min(pause, self.longest_pause_seconds)
+            pause *= 2
+
+
+RECONNECT = Reconnect()
 
 
 async def run_bot(
@@ -87,6 +80,7 @@ async def run_bot(
     *,
     make_bot: BotFactory = ConnectsBot,
     signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS,
+    reconnect: Reconnect = RECONNECT,
 ) -> int:
     """Serve until a shutdown signal (or a fatal error); the database is closed in every case."""
     try:
@@ -117,15 +111,30 @@ async def run_bot(
             log.error("the interview-Connects policy cannot be read: %s", error)
             return EXIT_FAILED
         curator = Curator(store, settings.store.knowledge, policy, followers=[answers.follow])
-        bot = make_bot(settings, store, answers, curator, outcome)
-        return await serve(bot, settings.discord.token.get_secret_value(), signals)
+        return await serve(
+            lambda: make_bot(settings, store, answers, curator, outcome),
+            settings.discord.token.get_secret_value(),
+            signals,
+            reconnect,
+        )
     finally:
         await store.close()
         log.info("database closed")
 
 
-async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS) -> int:
-    """Run `bot` until it stops or one of `signals` arrives, then close it."""
+class _Unreachable(Exception):
+    """Discord could not be reached to log in."""
+
+
+async def serve(
+    make_bot: Callable[[], _Runnable],
+    token: str,
+    signals: Sequence[signal.Signals] = SHUTDOWN_SIGNALS,
+    reconnect: Reconnect = RECONNECT,
+) -> int:
+    """Run a bot from `make_bot` until it stops or one of `signals` arrives, then close it. While Discord
+    cannot be reached, try again as `reconnect` says, each time with a new bot (a closed discord.py
+    client cannot start again)."""
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     installed = []
@@ -136,27 +145,56 @@ async def serve(bot: _Runnable, token: str, signals: Sequence[signal.Signals] = 
         except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or Windows
             pass
     try:
-        async with bot:
-            runner = asyncio.create_task(bot.start(token), name="connectsbot: bot.start()")
-            stopper = asyncio.create_task(stop.wait(), name="connectsbot: shutdown signal")
-            done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
-            if stopper in done:
-                log.info("shutdown signal received: closing the Discord connection")
-                await bot.close()
-            else:
-                stopper.cancel()
+        pauses = reconnect.pauses()
+        attempt = 1
+        while True:
             try:
-                await runner
-            except discord.LoginFailure:
-                log.error("Discord refused the token: check DISCORD_TOKEN")
-                return EXIT_FAILED
-            except discord.PrivilegedIntentsRequired:
-                log.error("enable the Message Content intent for the bot in the Discord developer portal")
-                return EXIT_FAILED
-        return EXIT_OK
+                return await _serve_once(make_bot(), token, stop)
+            except _Unreachable as unreachable:
+                pause = next(pauses, None)
+                if pause is None:
+                    log.error("cannot reach Discord (%s); gave up after %d attempts", unreachable, attempt)
+                    return EXIT_FAILED
+                attempt += 1
+                log.warning(
+                    "cannot reach Discord (%s); trying again in %g s (attempt %d of %d)",
+                    unreachable,
+                    pause,
+                    attempt,
+                    reconnect.attempts,
+                )
+            try:
+                await asyncio.wait_for(stop.wait(), pause)
+            except TimeoutError:
+                continue
+            log.info("shutdown signal received while waiting to reach Discord")
+            return EXIT_OK
     finally:
         for sig in installed:
             loop.remove_signal_handler(sig)
+
+
+async def _serve_once(bot: _Runnable, token: str, stop: asyncio.Event) -> int:
+    async with bot:
+        runner = asyncio.create_task(bot.start(token), name="connectsbot: bot.start()")
+        stopper = asyncio.create_task(stop.wait(), name="connectsbot: shutdown signal")
+        done, _ = await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if stopper in done:
+            log.info("shutdown signal received: closing the Discord connection")
+            await bot.close()
+        else:
+            stopper.cancel()
+        try:
+            await runner
+        except discord.LoginFailure:
+            log.error("Discord refused the token: check DISCORD_TOKEN")
+            return EXIT_FAILED
+        except discord.PrivilegedIntentsRequired:
+            log.error("enable the Message Content intent for the bot in the Discord developer portal")
+            return EXIT_FAILED
+        except UNREACHABLE as error:
+            raise _Unreachable(str(error) or type(error).__name__) from error
+    return EXIT_OK
 
 
 async def run_from_cli(
@@ -175,7 +213,7 @@ async def run_from_cli(
         print(f"connectsbot: {error}", file=sys.stderr)
         return EXIT_CONFIG
     logging_setup.configure_logging(settings.discord.token.get_secret_value(), settings.logs)
-    return await run_bot(settings)
+    return await run_bot(settings, reconnect=RECONNECT)
 
 
 def main() -> int:

@@ -18,19 +18,38 @@ LOG_FILES_KEPT = 5
 
 
 class RedactSecrets(logging.Filter):
-    """Replace any secret (the token) in a log record by `[redacted]`."""
+    """Replace any secret (the token) in a log record by `[redacted]`: in the message, the exception's
+    text and traceback, and the stack."""
 
     def __init__(self, secrets: Sequence[str]) -> None:
         super().__init__()
         self.secrets = [s for s in secrets if s]
 
+    def _redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "[redacted]")
+        return text
+
     def filter(self, record: logging.LogRecord) -> bool:
         message = record.getMessage()
         if any(secret in message for secret in self.secrets):
-            for secret in self.secrets:
-                message = message.replace(secret, "[redacted]")
-            record.msg, record.args = message, ()
+            record.msg, record.args = self._redact(message), ()
+        if record.exc_info and not record.exc_text:
+            # Formatted here, as the handler's formatter would; it then uses this redacted text.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self._redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self._redact(record.stack_info)
         return True
+
+
+class DropVoiceWarnings(logging.Filter):
+    """discord.py warns at every start that PyNaCl and davey are missing for voice; the bot never uses
+    voice."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "voice will NOT be supported" not in record.getMessage()
 
 
 def configure_logging(token: str, logs: LogSettings) -> list[logging.Handler]:
@@ -58,4 +77,7 @@ def configure_logging(token: str, logs: LogSettings) -> list[logging.Handler]:
     root.setLevel(level)
     for name in ("discord", "discord.http", "discord.gateway"):
         logging.getLogger(name).setLevel(max(level, logging.INFO))
+    client_log = logging.getLogger("discord.client")
+    if not any(isinstance(existing, DropVoiceWarnings) for existing in client_log.filters):
+        client_log.addFilter(DropVoiceWarnings())
     return handlers

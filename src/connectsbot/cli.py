@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import io
 import json
+import os
 import sys
 from collections.abc import Awaitable, Callable
 from datetime import date
@@ -20,9 +23,21 @@ from connectsbot.kbcheck import lint, validate_folder
 from connectsbot.kbfiles import EntryFileError, load_folder, load_policy
 from connectsbot.settings import RunSettings, SettingsError, StoreSettings, read_section
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError, StoreUnavailable
-from connectsbot.terminal_text import answer_text, explain_text, history_text
+from connectsbot.terminal_text import (
+    TerminalConsole,
+    answer_text,
+    explain_text,
+    history_text,
+    markdown_writer,
+    readable,
+)
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
+# What a shell reports for a program that SIGPIPE ended: the reader of its output went away (`| head`).
+EXIT_BROKEN_PIPE = 128 + 13
+READ_ONLY_NOTE = (
+    "connectsbot: the database is read-only: answering from what it holds; questions are not being recorded."
+)
 
 
 def _store_settings(args: argparse.Namespace) -> StoreSettings:
@@ -59,7 +74,10 @@ def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
 async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService], Awaitable[int]]) -> int:
     async with await KnowledgeStore.open(_database(args)) as store:
         answers, outcome = await AnswerService.start(store, _knowledge(args))
-        _report_sync(outcome, sys.stderr)
+        if store.read_only:  # the import could not be saved: that is all its failure says
+            print(READ_ONLY_NOTE, file=sys.stderr)
+        else:
+            _report_sync(outcome, sys.stderr)
         if not (await answers.snapshot()).entries:
             print(
                 "The knowledge base is empty: fix the knowledge files (connectsbot kb validate).",
@@ -72,6 +90,9 @@ async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService]
 async def _sync_quietly(store: KnowledgeStore, args: argparse.Namespace) -> None:
     """Bring the store up to date with the knowledge files before reading it; on problems, say so and
     go on with the last good import (as `ask` does)."""
+    if store.read_only:
+        print("connectsbot: the database is read-only: showing what it holds.", file=sys.stderr)
+        return
     try:
         await sync_files(store, _knowledge(args))
     except ImportFailed as failure:
@@ -158,15 +179,16 @@ def _local_user() -> str:
 
 async def cmd_ask(args: argparse.Namespace) -> int:
     if args.question == ["-"]:
-        questions = [line.rstrip("\n") for line in sys.stdin]
+        questions = [readable(line.rstrip("\n")) for line in sys.stdin]
     elif args.question:
-        questions = [" ".join(args.question)]
+        questions = [readable(" ".join(args.question))]
     else:
         print("connectsbot ask: give a question, or - to read one question per line", file=sys.stderr)
         return EXIT_USAGE
 
     async def body(answers: AnswerService) -> int:
-        replies = await answers.ask_many(questions, _local_user(), None, "cli", record=not args.no_record)
+        record = not args.no_record and not answers.store.read_only
+        replies = await answers.ask_many(questions, _local_user(), None, "cli", record=record)
         for answer in replies:
             result = answer.result
             if args.json:
@@ -199,12 +221,24 @@ async def cmd_ask(args: argparse.Namespace) -> int:
     return await _with_answers(args, body)
 
 
-async def cmd_chat(args: argparse.Namespace) -> int:
+def cmd_chat(args: argparse.Namespace) -> int:
+    with contextlib.suppress(ImportError):  # not on every platform
+        import readline  # noqa: F401  (for its effect: line editing and history in input())
     policy = load_policy(_knowledge(args))
-    return await _with_answers(args, lambda answers: chat.run_chat(answers, policy, _local_user()))
+    write = markdown_writer(TerminalConsole(highlight=False))
+
+    def talk(reader: chat.Reader) -> Awaitable[int]:
+        return _with_answers(
+            args,
+            lambda answers: chat.run_chat(
+                answers, policy, _local_user(), reader, write, record=not answers.store.read_only
+            ),
+        )
+
+    return chat.run_in_terminal(talk)
 
 
-async def cmd_run(args: argparse.Namespace) -> int:
+def cmd_run(args: argparse.Namespace) -> int:
     """The Discord bot when DISCORD_TOKEN is set (environment or ./.env), else the local chat.
 
     The core never imports discord: the bot package is loaded by name, only when it is needed.
@@ -219,14 +253,14 @@ async def cmd_run(args: argparse.Namespace) -> int:
             return EXIT_PROBLEMS
         db = Path(args.db) if args.db else None
         knowledge = Path(args.knowledge) if args.knowledge else None
-        return int(await launcher.run_from_cli(db=db, knowledge=knowledge))
+        return int(asyncio.run(launcher.run_from_cli(db=db, knowledge=knowledge)))
     print(
         "No DISCORD_TOKEN set: starting the local terminal chat.\n"
         "To connect to Discord, put DISCORD_TOKEN=<your bot token> in the environment or in ./.env "
         "(with CONNECTSBOT_HELP_CHANNELS, CONNECTSBOT_MODERATOR_ROLES, ... as in the README) "
         "and run `connectsbot run` again."
     )
-    return await cmd_chat(args)
+    return cmd_chat(args)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -279,7 +313,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _tolerate_bad_bytes() -> None:
+    """Input that is not valid text is read with replacement characters, and output that the terminal
+    cannot show is replaced, instead of either ending the program."""
+    for stream in (sys.stdin, sys.stdout):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _tolerate_bad_bytes()
     parser = build_parser()
     args = parser.parse_args(argv)
     handler = getattr(args, "handler", None)
@@ -290,9 +333,15 @@ def main(argv: list[str] | None = None) -> int:
         outcome = handler(args)
         if asyncio.iscoroutine(outcome):
             outcome = asyncio.run(outcome)
+        sys.stdout.flush()  # here, so that a closed pipe is reported below and not at exit
         return int(outcome)
     except (StoreError, EntryFileError, SettingsError) as error:
         print(f"connectsbot: {error}", file=sys.stderr)
         return EXIT_PROBLEMS
+    except BrokenPipeError:
+        # The reader of the output went away: stop quietly, and send what Python still has to flush at
+        # exit nowhere (it would report the broken pipe again).
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         return 130

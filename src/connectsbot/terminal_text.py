@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, date, datetime
+
+from rich.console import Console
+from rich.markdown import Markdown
 
 from connectsbot.answers import Answer
 from connectsbot.dating import dating_lines
@@ -15,6 +18,44 @@ DIAGNOSE_HINT = (
     "To check your own case interview by interview, paste your timeline into the diagnosis "
     "(/diagnose in Discord, /diagnose here, or `connectsbot diagnose FILE`)."
 )
+
+
+def readable(text: str) -> str:
+    """Text as typed or passed on the command line, with bytes that were not UTF-8 (Python keeps them as
+    lone surrogates) replaced by U+FFFD: safe to match, store and print."""
+    try:
+        return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    except UnicodeEncodeError:  # a lone surrogate that did not come from an undecodable byte
+        return text.encode("utf-8", "replace").decode("utf-8")
+
+
+def _discord_line_breaks(text: str) -> str:
+    """The answers are written for Discord, where a line break is a break; in Markdown it is a space. Each
+    line outside code blocks ends with a hard break (two spaces) so the terminal keeps the lines."""
+    lines = []
+    in_code = False
+    for line in text.split("\n"):
+        fence = line.lstrip().startswith("```")
+        in_code ^= fence
+        lines.append(line if in_code or fence or not line.strip() else f"{line}  ")
+    return "\n".join(lines)
+
+
+class TerminalConsole(Console):
+    """rich's console for the chat. A closed pipe is raised as BrokenPipeError, for the command line to
+    end quietly as it does for any output (rich would exit with 1 from the chat's worker thread)."""
+
+    def on_broken_pipe(self) -> None:
+        raise BrokenPipeError
+
+
+def markdown_writer(console: Console) -> Callable[[str], None]:
+    """Print Markdown (bold, lists, code, links with their addresses) rendered for the terminal."""
+
+    def write(text: str) -> None:
+        console.print(Markdown(_discord_line_breaks(text), hyperlinks=False))
+
+    return write
 
 
 def today_utc() -> date:
@@ -40,7 +81,7 @@ def answer_text(answer: Answer, sources: Mapping[str, SourceRecord], today: date
     if answer.suggestions:
         lines = ["I'm not sure I understood. Did you mean:"]
         lines += [f"  {number}. {entry.question}" for number, entry in enumerate(answer.suggestions, start=1)]
-        lines.append("(type a number to see that answer)")
+        lines += ["", "(type a number to see that answer)"]
         return "\n".join(lines)
     return (
         "Sorry, I don't know that one. I can answer questions about Upwork Connects, interview "

@@ -18,11 +18,15 @@ from typing import Any
 import pytest
 
 from bot import launcher
+from bot.logging_setup import configure_logging
 from bot.settings import BotSettings
 from connectsbot import cli
+from connectsbot.settings import LogSettings
 from connectsbot.store import KnowledgeStore
 from tests.bot.helpers import TOKEN, World, make_settings
 from tests.helpers import REPO
+
+STDERR_ONLY = LogSettings(_env_file=None)  # INFO, no log file
 
 
 class StubBot:
@@ -125,7 +129,7 @@ async def test_run_from_cli_explains_missing_settings(
 
 def test_the_token_is_masked_in_logs() -> None:
     stream = io.StringIO()
-    handler = launcher.configure_logging("secret.token.value")
+    (handler,) = configure_logging("secret.token.value", STDERR_ONLY)
     handler.setStream(stream)  # type: ignore[attr-defined]
     try:
         logging.getLogger("discord.http").warning("sending Authorization: Bot %s", "secret.token.value")
@@ -137,11 +141,85 @@ def test_the_token_is_masked_in_logs() -> None:
     assert "message text" not in stream.getvalue()
 
 
+def test_the_token_is_masked_in_exception_texts_and_tracebacks() -> None:
+    stream = io.StringIO()
+    (handler,) = configure_logging("secret.token.value", STDERR_ONLY)
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        try:
+            raise ConnectionError("refused for Bot secret.token.value")
+        except ConnectionError:
+            logging.getLogger("discord.http").exception("request failed")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    logged = stream.getvalue()
+    assert "secret.token.value" not in logged
+    assert "ConnectionError: refused for Bot [redacted]" in logged and "Traceback" in logged
+
+
+def test_discord_voice_warnings_are_dropped() -> None:
+    stream = io.StringIO()
+    (handler,) = configure_logging(TOKEN, STDERR_ONLY)
+    handler.setStream(stream)  # type: ignore[attr-defined]
+    try:
+        client_log = logging.getLogger("discord.client")
+        client_log.warning("PyNaCl is not installed, voice will NOT be supported")
+        client_log.warning("davey is not installed, voice will NOT be supported")
+        client_log.warning("another warning")
+    finally:
+        logging.getLogger().removeHandler(handler)
+    assert stream.getvalue().count("WARNING") == 1 and "another warning" in stream.getvalue()
+
+
+def test_reconnect_pauses_double_up_to_the_longest() -> None:
+    reconnect = launcher.Reconnect(attempts=6, first_pause_seconds=5, longest_pause_seconds=30)
+    assert list(reconnect.pauses()) == [5, 10, 20, 30, 30]
+    assert list(launcher.Reconnect(attempts=1).pauses()) == []
+
+
+class Unreachable(StubBot):
+    async def start(self, token: str, *, reconnect: bool = True) -> None:
+        self.started.set()
+        raise OSError("Cannot connect to host discord.com:443")
+
+
+async def test_discord_out_of_reach_is_tried_again_with_a_new_bot_then_given_up(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    made: list[StubBot] = []
+
+    def make() -> StubBot:
+        made.append(Unreachable())
+        return made[-1]
+
+    caplog.set_level(logging.INFO, logger="bot.launcher")
+    reconnect = launcher.Reconnect(attempts=3, first_pause_seconds=0)
+    assert await launcher.serve(make, TOKEN, signals=(), reconnect=reconnect) == launcher.EXIT_FAILED
+    assert len(made) == 3 and all(bot.closed.is_set() for bot in made)
+    assert "gave up after 3 attempts" in caplog.text
+
+
+async def test_a_shutdown_signal_while_waiting_to_reach_discord_stops_at_once() -> None:
+    made: list[StubBot] = []
+
+    def make() -> StubBot:
+        made.append(Unreachable())
+        return made[-1]
+
+    reconnect = launcher.Reconnect(attempts=5, first_pause_seconds=3600)
+    task = asyncio.create_task(launcher.serve(make, TOKEN, signals=(signal.SIGTERM,), reconnect=reconnect))
+    await asyncio.sleep(0)  # the first attempt fails at once; then the launcher waits an hour
+    await asyncio.wait_for(made[0].closed.wait(), 10)
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert await asyncio.wait_for(task, 10) == launcher.EXIT_OK
+    assert len(made) == 1
+
+
 def _run_args(tmp_path: Path) -> argparse.Namespace:
     return argparse.Namespace(db=str(tmp_path / "kb.sqlite3"), knowledge=str(REPO / "knowledge"))
 
 
-async def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
+def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[dict[str, Any]] = []
@@ -152,13 +230,11 @@ async def test_connectsbot_run_starts_the_bot_when_a_token_is_set(
 
     monkeypatch.setattr(launcher, "run_from_cli", fake_run)
     monkeypatch.setenv("DISCORD_TOKEN", TOKEN)
-    assert await cli.cmd_run(_run_args(tmp_path)) == 0
+    assert cli.cmd_run(_run_args(tmp_path)) == 0
     assert calls == [{"db": tmp_path / "kb.sqlite3", "knowledge": REPO / "knowledge"}]
 
 
-async def test_connectsbot_run_reads_the_token_from_dotenv(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_connectsbot_run_reads_the_token_from_dotenv(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[dict[str, Any]] = []
 
     async def fake_run(**kwargs: Any) -> int:
@@ -169,20 +245,20 @@ async def test_connectsbot_run_reads_the_token_from_dotenv(
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".env").write_text(f'# the bot\nDISCORD_TOKEN="{TOKEN}"\n', encoding="utf-8")
-    assert await cli.cmd_run(_run_args(tmp_path)) == 0
+    assert cli.cmd_run(_run_args(tmp_path)) == 0
     assert len(calls) == 1
 
 
-async def test_connectsbot_run_without_a_token_starts_the_chat(
+def test_connectsbot_run_without_a_token_starts_the_chat(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    async def fake_chat(args: argparse.Namespace) -> int:
+    def fake_chat(args: argparse.Namespace) -> int:
         return 7
 
     monkeypatch.delenv("DISCORD_TOKEN", raising=False)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr(cli, "cmd_chat", fake_chat)
-    assert await cli.cmd_run(_run_args(tmp_path)) == 7
+    assert cli.cmd_run(_run_args(tmp_path)) == 7
     out = capsys.readouterr().out
     assert "No DISCORD_TOKEN set" in out and "DISCORD_TOKEN=" in out and "connectsbot run" in out
 

@@ -51,6 +51,8 @@ _UNAVAILABLE = {
     sqlite3.SQLITE_NOTADB: "the file is not a database, or it is damaged",
 }
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+# An existing database refused for these may still be read: it is then opened read-only.
+_NOT_WRITABLE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN)
 
 
 def _result_code(error: sqlite3.Error) -> int | None:
@@ -68,6 +70,20 @@ def _cannot_open(path: Path, error: StoreUnavailable) -> StoreUnavailable:
     """The failure worded for the operator starting the bot: which file, what is wrong, SQLite's words
     (the launcher and the CLI put it after "cannot open the database: " and "connectsbot: ")."""
     return StoreUnavailable(error.problem, error.cause, f"{path}: {error.problem} ({error.cause})")
+
+
+async def _connect(database: str, *, uri: bool = False) -> aiosqlite.Connection:
+    """An aiosqlite connection in autocommit mode (transactions are explicit), rows by column name."""
+    connection = aiosqlite.connect(database, isolation_level=None, uri=uri)
+    try:
+        await connection
+    except BaseException:
+        # aiosqlite hands its worker thread the stop request without waiting for it: wait here, or the
+        # thread later reports to an event loop that has closed ("RuntimeError: Event loop is closed").
+        await asyncio.to_thread(connection._thread.join)
+        raise
+    connection.row_factory = sqlite3.Row
+    return connection
 
 
 async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
@@ -209,21 +225,46 @@ class Database:
         self._entries_written = False
         # Bumped on every committed change to the entries, so callers know when to rebuild a matcher.
         self.generation = 0
+        # Why the database was opened read-only (every write is refused with it); None when writable.
+        self.read_only: StoreUnavailable | None = None
 
     @classmethod
     async def open(cls, path: Path, *, write_patience: float) -> Database:
         """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
-        the operator, when it cannot be opened or written (read-only, a full disk, not a database)."""
+        the operator, when it cannot be opened (not a database, no such folder, a full disk).
+
+        A database that exists but cannot be written (a read-only file, folder or disk) is opened read-only:
+        it answers, and every write raises StoreUnavailable (`read_only` says so)."""
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             problem = f"its folder cannot be created ({error.strerror or error})"
             raise _cannot_open(path, StoreUnavailable(problem, repr(error))) from error
+        try:
+            return await cls._open_writable(path, write_patience)
+        except (sqlite3.Error, StoreUnavailable) as error:
+            # SQLite's own error: raised here, or under the StoreUnavailable of a refused transaction.
+            sqlite_error = error if isinstance(error, sqlite3.Error) else error.__cause__
+            unavailable = error if isinstance(error, StoreUnavailable) else _unavailable(error)
+            if unavailable is None:
+                raise
+            code = _result_code(sqlite_error) if isinstance(sqlite_error, sqlite3.Error) else None
+            if code not in _NOT_WRITABLE or not await asyncio.to_thread(path.is_file):
+                raise _cannot_open(path, unavailable) from error
+            try:
+                database = await cls._open_read_only(path, write_patience, unavailable)
+            except (sqlite3.Error, StoreUnavailable) as read_error:
+                refused = read_error if isinstance(read_error, StoreUnavailable) else unavailable
+                raise _cannot_open(path, refused) from read_error
+            log.warning("%s opened read-only: it cannot be written (%s)", path, unavailable.cause)
+            return database
+
+    @classmethod
+    async def _open_writable(cls, path: Path, write_patience: float) -> Database:
         opened: list[aiosqlite.Connection] = []
         try:
-            writer = await aiosqlite.connect(path, isolation_level=None)
+            writer = await _connect(str(path))
             opened.append(writer)
-            writer.row_factory = sqlite3.Row
             await writer.execute(f"PRAGMA busy_timeout = {LOCK_ATTEMPT_MS}")
             # Switching a new database to WAL takes its lock: another process opening it at the same
             # moment waits for it like for any write.
@@ -231,20 +272,54 @@ class Database:
             for pragma in ("synchronous = FULL", "foreign_keys = ON"):
                 await writer.execute(f"PRAGMA {pragma}")
             await migrate(writer, shipped_migrations(), write_patience, path)
-            reader = await aiosqlite.connect(path, isolation_level=None)
+            reader = await _connect(str(path))
             opened.append(reader)
-            reader.row_factory = sqlite3.Row
             await reader.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
             await reader.execute("PRAGMA query_only = ON")
-        except BaseException as error:
+        except BaseException:
             for connection in reversed(opened):
                 await connection.close()
-            if isinstance(error, StoreUnavailable):
-                raise _cannot_open(path, error) from error
-            if isinstance(error, sqlite3.Error) and (unavailable := _unavailable(error)) is not None:
-                raise _cannot_open(path, unavailable) from error
             raise
         return cls(writer, reader, write_patience)
+
+    @classmethod
+    async def _open_read_only(cls, path: Path, write_patience: float, refused: StoreUnavailable) -> Database:
+        """Both connections read-only (SQLite's `mode=ro`), on a database already at the current schema:
+        one that needs a migration cannot be read (raises StoreUnavailable)."""
+        try:
+            return await cls._read_only(path, "mode=ro", write_patience, refused)
+        except sqlite3.Error as error:
+            wal = path.with_name(f"{path.name}-wal")
+            if _result_code(error) != sqlite3.SQLITE_CANTOPEN or await asyncio.to_thread(wal.exists):
+                raise
+        # A WAL database closed cleanly in a folder that cannot be written: SQLite cannot make the
+        # shared-memory file it reads through. Without a -wal file no connection is writing to it, so it
+        # is read as it stands.
+        return await cls._read_only(path, "mode=ro&immutable=1", write_patience, refused)
+
+    @classmethod
+    async def _read_only(
+        cls, path: Path, parameters: str, write_patience: float, refused: StoreUnavailable
+    ) -> Database:
+        uri = f"{(await asyncio.to_thread(path.resolve)).as_uri()}?{parameters}"
+        opened: list[aiosqlite.Connection] = []
+        try:
+            for _ in range(2):
+                connection = await _connect(uri, uri=True)
+                opened.append(connection)
+                await connection.execute(f"PRAGMA busy_timeout = {READ_BUSY_TIMEOUT_MS}")
+            writer, reader = opened
+            newest = max((migration.version for migration in shipped_migrations()), default=0)
+            if await _user_version(reader) < newest:
+                problem = f"{refused.problem}, and its tables are not those of this version of connectsbot"
+                raise StoreUnavailable(problem, refused.cause)
+        except BaseException:
+            for connection in reversed(opened):
+                await connection.close()
+            raise
+        database = cls(writer, reader, write_patience)
+        database.read_only = StoreUnavailable(_UNAVAILABLE[sqlite3.SQLITE_READONLY], refused.cause)
+        return database
 
     async def close(self) -> None:
         """Close both connections (the last one checkpoints the WAL)."""
@@ -263,6 +338,8 @@ class Database:
     async def locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
         """`transaction` for a caller that already holds `write_lock`."""
         self._entries_written = False
+        if self.read_only is not None:
+            raise StoreUnavailable(self.read_only.problem, self.read_only.cause)
         try:
             async with _whole(self.writer, self.write_patience):
                 yield self.writer

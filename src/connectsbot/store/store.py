@@ -80,6 +80,12 @@ class KnowledgeStore:
         return self._database.generation
 
     @property
+    def read_only(self) -> bool:
+        """The database could not be written when it was opened: it answers, and every change raises
+        StoreUnavailable."""
+        return self._database.read_only is not None
+
+    @property
     def write_patience(self) -> float:
         """Seconds a write may wait for another connection's transaction before StoreUnavailable."""
         return self._database.write_patience
