@@ -57,6 +57,13 @@ def _snowflake(text: str, what: str) -> int:
     return int(text)
 
 
+def optional_id(value: Any, what: str) -> int | None:
+    """One id, or None when unset or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    return _snowflake(str(value), what)
+
+
 def parse_ids(value: Any, what: str = "channel") -> list[int]:
     """`"1, 2 3"`, `"[1, 2]"`, `[1, 2]` or `None` -> `[1, 2]` / `[]`."""
     if value is None:
@@ -130,9 +137,7 @@ class DiscordSettings(BaseSettings):
     @field_validator("dev_guild_id", mode="before")
     @classmethod
     def _guild(cls, value: Any) -> int | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return _snowflake(str(value), "server")
+        return optional_id(value, "server")
 
 
 class ChannelSettings(BaseSettings):
@@ -174,9 +179,7 @@ class ChannelSettings(BaseSettings):
     @field_validator("mod_log_channel_id", mode="before")
     @classmethod
     def _channel(cls, value: Any) -> int | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
-            return None
-        return _snowflake(str(value), "channel")
+        return optional_id(value, "channel")
 
 
 class ModerationSettings(BaseSettings):

@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectsbot.kbfiles import EntryFileError, load_folder, load_sources
+from connectsbot.kbfiles import EntryFileError, LoadedFolder, load_folder, load_sources
 from connectsbot.knowledge import Entry, Policy, SourceRecord
 from connectsbot.question_reports import question_key
 from connectsbot.store import (
@@ -160,8 +160,7 @@ class Curator:
     async def import_files(self, actor: Actor, *, force: bool = False) -> FilesImported:
         """Import the knowledge folder (all or nothing: ImportFailed lists every problem) and take its
         policy and sources registry for what answers and diagnoses cite from now on."""
-        loaded = await asyncio.to_thread(load_folder, self.folder)
-        report = await self.store.import_folder(loaded, force=force, author=actor.name)
+        loaded, report = await _load_and_import(self.store, self.folder, force, actor)
         policy_changed = loaded.policy is not None and loaded.policy != self.policy
         if loaded.policy is not None:
             self.policy = loaded.policy
@@ -176,8 +175,16 @@ async def sync_files(
 ) -> ImportReport:
     """Import the knowledge files changed since the last import (all or nothing), with nothing
     following: at start, before the answer service is built from the result, and from the command line."""
+    _, report = await _load_and_import(store, folder, force, actor)
+    return report
+
+
+async def _load_and_import(
+    store: KnowledgeStore, folder: Path, force: bool, actor: Actor
+) -> tuple[LoadedFolder, ImportReport]:
+    """Read the folder (in a worker thread) and import it in one transaction, all or nothing."""
     loaded = await asyncio.to_thread(load_folder, folder)
-    return await store.import_folder(loaded, force=force, author=actor.name)
+    return loaded, await store.import_folder(loaded, force=force, author=actor.name)
 
 
 def read_sources(folder: Path) -> dict[str, SourceRecord]:
