@@ -27,6 +27,7 @@ from bot.discord_internals import discord_version_problem
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
 from connectsbot.answers import BOT_ENCODE_WAIT_SECONDS, AnswerService
 from connectsbot.curation import Curator
+from connectsbot.coordination import ChangeFeed, SingleRunJobs, clean_up_jobs
 from connectsbot.kbfiles import EntryFileError, load_policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 
@@ -88,12 +89,16 @@ async def run_bot(
     except StoreError as error:
         log.error("cannot open the database: %s", error)
         return EXIT_FAILED
+    jobs = SingleRunJobs(store)
+    feed: ChangeFeed | None = None
     try:
+        await jobs.start()
         answers, outcome = await AnswerService.start(
             store,
             settings.store.knowledge,
             settings.answers.matcher_config(),
             encode_wait=BOT_ENCODE_WAIT_SECONDS,
+            trains_here=jobs.holding.is_set,
         )
         if isinstance(outcome, ImportFailed):
             log.warning(
@@ -111,6 +116,10 @@ async def run_bot(
             log.error("the interview-Connects policy cannot be read: %s", error)
             return EXIT_FAILED
         curator = Curator(store, settings.store.knowledge, policy, followers=[answers.follow])
+        jobs.add(*clean_up_jobs(store, answers.encoder))
+        # Changes other processes sharing the database make reach this one's answers and policy.
+        feed = ChangeFeed(store, curator.changed_elsewhere)
+        await feed.start()
         return await serve(
             lambda: make_bot(settings, store, answers, curator, outcome),
             settings.discord.token.get_secret_value(),
@@ -118,6 +127,9 @@ async def run_bot(
             reconnect,
         )
     finally:
+        if feed is not None:
+            await feed.close()
+        await jobs.close()
         await store.close()
         log.info("database closed")
 

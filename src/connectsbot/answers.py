@@ -9,13 +9,15 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
+from pydantic import TypeAdapter
 
-from connectsbot.curation import FilesImported, KnowledgeEvent, read_sources, sync_files
+from connectsbot.curation import ChangedElsewhere, FilesImported, KnowledgeEvent, read_sources, sync_files
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
 from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import Entry, LabelledQuestion, SourceRecord
@@ -61,6 +63,16 @@ ENCODED_CHARS = 2000
 # Trained models kept per process, by what they were trained on: every answer service over the same
 # entries and questions (a restart of the matcher, every test of the suite) reuses the fit.
 _MODELS: Recent[str, AnswerModel | None] = Recent(8)
+# Processes sharing a store train each answer model once: the one holding the jobs lock trains and
+# saves it by its fingerprint; the others poll for it this long, then train it themselves (the
+# training process may have died).
+SHARED_MODEL_PATIENCE_SECONDS = 60.0
+SHARED_MODEL_POLL_SECONDS = 0.5
+_SAVED_MODEL: TypeAdapter[AnswerModel | None] = TypeAdapter(AnswerModel | None)
+
+
+def _trains_here() -> bool:
+    return True
 
 
 @dataclass(frozen=True)
@@ -257,8 +269,11 @@ class AnswerService:
         sources: Mapping[str, SourceRecord] | None = None,
         encode_wait: float | None = None,
         matcher_factory: MatcherFactory = Matcher,
+        trains_here: Callable[[], bool] = _trains_here,
     ) -> None:
         self.store = store
+        # True in the process that trains the answer models for every process sharing the store.
+        self.trains_here = trains_here
         self.matcher_factory = matcher_factory
         self.config = config
         self.record_wait = record_wait
@@ -286,6 +301,7 @@ class AnswerService:
         semantic: bool | None = None,
         encode_wait: float | None = None,
         matcher_factory: MatcherFactory = Matcher,
+        trains_here: Callable[[], bool] = _trains_here,
     ) -> tuple[AnswerService, ImportReport | ImportFailed]:
         """Bring the store up to date with the knowledge files, then build the matcher (with the
         semantic signal unless `semantic` or $CONNECTSBOT_SEMANTIC turns it off, or the model is
@@ -313,6 +329,7 @@ class AnswerService:
             sources=read_sources(knowledge),
             encode_wait=encode_wait,
             matcher_factory=matcher_factory,
+            trains_here=trains_here,
         )
         await answers.refresh()
         return answers, outcome
@@ -320,7 +337,7 @@ class AnswerService:
     async def follow(self, event: KnowledgeEvent) -> None:
         """A knowledge change (a `Curator` subscriber): rebuild the matcher over the changed entries
         (with the previous model until the retrained one is ready); cite an import's sources."""
-        if isinstance(event, FilesImported) and event.sources is not None:
+        if isinstance(event, FilesImported | ChangedElsewhere) and event.sources is not None:
             self.sources = event.sources
             if self._current is not None:
                 self._current = replace(self._current, sources=event.sources)
@@ -425,12 +442,37 @@ class AnswerService:
         return await asyncio.to_thread(_Fit.without_vectors, HybridMatcher(lexical), questions, development)
 
     async def _train(self, fit: _Fit) -> AnswerModel | None:
-        """Fit the model in a worker thread (never on the event loop) and remember it."""
-        model = await asyncio.to_thread(train, fit.matcher, fit.questions, fit.vectors, fit.development)
+        """The model saved in the store by the process that trains them, else fitted here in a worker
+        thread (never on the event loop) and saved for the others; remembered either way."""
+        saved = await self._saved_model(fit.key)
+        if saved is not None:
+            model = _SAVED_MODEL.validate_json(saved)
+        else:
+            model = await asyncio.to_thread(train, fit.matcher, fit.questions, fit.vectors, fit.development)
+            try:
+                await self.store.put_answer_model(fit.key, _SAVED_MODEL.dump_json(model).decode())
+            except StoreUnavailable as error:
+                log.warning("the trained answer model not saved for other processes: %s", error.problem)
         _MODELS.put(fit.key, model)
         if model is None:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
         return model
+
+    async def _saved_model(self, key: str) -> str | None:
+        """The saved model with this fingerprint; outside the training process, waited for."""
+        waits = 0 if self.trains_here() else math.ceil(SHARED_MODEL_PATIENCE_SECONDS / SHARED_MODEL_POLL_SECONDS)
+        for wait in range(waits + 1):
+            try:
+                saved = await self.store.answer_model(key)
+            except StoreUnavailable as error:
+                log.warning("saved answer models not read (%s): training here", error.problem)
+                return None
+            if saved is not None or self.trains_here():
+                return saved
+            if wait < waits:
+                await asyncio.sleep(SHARED_MODEL_POLL_SECONDS)
+        log.warning("no answer model from the training process in %g s: training here", SHARED_MODEL_PATIENCE_SECONDS)
+        return None
 
     async def _retrain(self, fits: list[_Fit]) -> None:
         try:

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectsbot.kbfiles import EntryFileError, LoadedFolder, load_folder, load_sources
+from connectsbot.coordination import RemoteChange
+from connectsbot.kbfiles import EntryFileError, LoadedFolder, load_folder, load_policy, load_sources
 from connectsbot.knowledge import Entry, Policy, SourceRecord
 from connectsbot.question_reports import question_key
 from connectsbot.store import (
@@ -74,7 +75,18 @@ class FilesImported:
     policy_changed: bool
 
 
-KnowledgeEvent = EntryChanged | FilesImported
+@dataclass(frozen=True)
+class ChangedElsewhere:
+    """Another process sharing the store changed the knowledge base (its own curator published the
+    change and posted it to the mod-log): follow it. With `files`, the folder may have been imported
+    there: the policy and sources registry as read again from this process's folder (None: unreadable)."""
+
+    change: RemoteChange
+    policy: Policy | None
+    sources: Mapping[str, SourceRecord] | None
+
+
+KnowledgeEvent = EntryChanged | FilesImported | ChangedElsewhere
 # Subscribers run in the change's call, after the commit, one after the other: when the call returns
 # the answer service answers from the changed entries. Slow work (posting to the mod-log) belongs in
 # a background task. A subscriber's failure is logged, never raised: the change is saved whatever a
@@ -157,6 +169,20 @@ class Curator:
     async def remove_alias(self, entry_id: str, alias: str, actor: Actor, reason: str) -> EntryChanged:
         return await self._changed(await self.store.remove_alias(entry_id, alias, actor.name, reason), actor)
 
+    async def changed_elsewhere(self, change: RemoteChange) -> ChangedElsewhere:
+        """Another process changed the shared store (a `ChangeFeed` callback): the answer service
+        rebuilds from the store; after an import there, the folder's policy and sources are read again."""
+        self.store.changed_elsewhere()
+        policy, sources = None, None
+        if change.files:
+            policy = await asyncio.to_thread(_read_policy, self.folder)
+            sources = await asyncio.to_thread(read_sources, self.folder) or None
+            if policy is not None:
+                self.policy = policy
+        event = ChangedElsewhere(change, policy, sources)
+        await self._publish(event)
+        return event
+
     async def import_files(self, actor: Actor, *, force: bool = False) -> FilesImported:
         """Import the knowledge folder (all or nothing: ImportFailed lists every problem) and take its
         policy and sources registry for what answers and diagnoses cite from now on."""
@@ -195,6 +221,14 @@ def read_sources(folder: Path) -> dict[str, SourceRecord]:
     except EntryFileError as error:
         log.warning("sources registry not read: %s", error)
         return {}
+
+
+def _read_policy(folder: Path) -> Policy | None:
+    try:
+        return load_policy(folder)
+    except EntryFileError as error:
+        log.warning("the interview-Connects policy not read again: %s", error)
+        return None
 
 
 _NOT_ID_CHARACTERS = re.compile(r"[^a-z0-9 ]+")

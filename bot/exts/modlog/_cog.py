@@ -15,7 +15,7 @@ from discord.ext import commands
 
 from bot.exts.modlog._render import import_embed, modlog_embed
 from bot.replies import NO_MENTIONS
-from connectsbot.curation import EntryChanged, FilesImported, KnowledgeEvent
+from connectsbot.curation import ChangedElsewhere, EntryChanged, FilesImported, KnowledgeEvent
 from connectsbot.entry_diff import short_diff
 
 if TYPE_CHECKING:
@@ -82,6 +82,8 @@ class ModLogCog(commands.Cog):
             await self._post(channel, embed)
 
     async def _post_change(self, event: KnowledgeEvent) -> None:
+        if isinstance(event, ChangedElsewhere):  # the process that made it posts it
+            return
         channel = self._channel_or_warn()
         if channel is None:
             return
