@@ -85,7 +85,7 @@ async def run_bot(
 ) -> int:
     """Serve until a shutdown signal (or a fatal error); the database is closed in every case."""
     try:
-        store = await KnowledgeStore.open(settings.store.db)
+        store = await KnowledgeStore.open(settings.store.location, salt=settings.store.asker_salt)
     except StoreError as error:
         log.error("cannot open the database: %s", error)
         return EXIT_FAILED

@@ -1,5 +1,6 @@
-"""Shared fixtures: small knowledge folders built in tmp, stores on temporary files, the fake Discord;
-and the session's check that the shared evaluation data is there (the suite fails without it)."""
+"""Shared fixtures: small knowledge folders built in tmp, stores on both backends (a temporary SQLite
+file, a schema of its own on the test PostgreSQL server), the fake Discord; and the session's checks
+that the shared evaluation data and the PostgreSQL server are there (the suite fails without them)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,28 @@ import pytest
 
 from connectsbot.store import KnowledgeStore
 from fakediscord.harness import FakeDiscord
-from tests.helpers import EntryFactory, StartFakeDiscord, build_entry, missing_shared_data, write_folder
+from tests.helpers import (
+    EntryFactory,
+    OpenStore,
+    StartFakeDiscord,
+    build_entry,
+    missing_shared_data,
+    postgresql_schema,
+    postgresql_unreachable,
+    write_folder,
+)
+
+# The modules that test storage behaviour: each of their tests that opens a store through the `store`
+# or `open_store` fixtures runs on SQLite and on PostgreSQL. Elsewhere stores are SQLite files.
+BOTH_BACKENDS = {
+    "test_store.py",
+    "test_store_changes.py",
+    "test_store_postgresql.py",
+    "test_curation.py",
+    "test_records_per_server.py",
+    "test_feedback.py",
+    "test_cache.py",
+}
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -24,6 +46,15 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         raise pytest.UsageError(
             "the shared evaluation data is missing beside the repository:\n  " + "\n  ".join(missing)
         )
+    unreachable = postgresql_unreachable()
+    if unreachable:
+        raise pytest.UsageError(unreachable)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "backend" in metafunc.fixturenames:
+        both = Path(str(metafunc.module.__file__)).name in BOTH_BACKENDS
+        metafunc.parametrize("backend", ["sqlite", "postgresql"] if both else ["sqlite"])
 
 
 @pytest.fixture(autouse=True)
@@ -53,8 +84,31 @@ def kb_folder(tmp_path: Path) -> Path:
 
 
 @pytest.fixture
-async def store(tmp_path: Path) -> AsyncIterator[KnowledgeStore]:
-    async with await KnowledgeStore.open(tmp_path / "store.sqlite3") as opened:
+async def store_location(backend: str, tmp_path: Path) -> AsyncIterator[Path | str]:
+    """Where the test's store lives: a SQLite file, or the address of a new PostgreSQL schema (dropped
+    after the test)."""
+    if backend == "sqlite":
+        yield tmp_path / "store.sqlite3"
+        return
+    async with postgresql_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def open_store(store_location: Path | str, tmp_path: Path) -> OpenStore:
+    """``await open_store(**options)``: a store on the test's database (as often as the test likes);
+    PostgreSQL's asker salt in a file of the test."""
+    salt = None if isinstance(store_location, Path) else tmp_path / "asker.salt"
+
+    async def opened(**options: Any) -> KnowledgeStore:
+        return await KnowledgeStore.open(store_location, salt=salt, **options)
+
+    return opened
+
+
+@pytest.fixture
+async def store(open_store: OpenStore) -> AsyncIterator[KnowledgeStore]:
+    async with await open_store() as opened:
         yield opened
 
 

@@ -1,17 +1,25 @@
-"""What tests import: the repository's paths, the shared evaluation data, entry and folder builders, a
-scripted terminal reader. Fixtures and hooks stay in the conftest.py files."""
+"""What tests import: the repository's paths, the shared evaluation data, the test PostgreSQL server,
+entry and folder builders, a scripted terminal reader. Fixtures and hooks stay in the conftest.py files."""
 
 from __future__ import annotations
 
+import asyncio
+import os
 import shutil
-from collections.abc import Awaitable, Callable, Iterable
+import sqlite3
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from contextlib import asynccontextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+import asyncpg
+
 from connectsbot.chat import Reader
 from connectsbot.kbfiles import render_entry
 from connectsbot.knowledge import Entry
+from connectsbot.store import KnowledgeStore
 from fakediscord.harness import FakeDiscord
 
 REPO = Path(__file__).resolve().parents[1]
@@ -22,7 +30,12 @@ PUBLIC_QUESTIONS = SHARED / "eval" / "questions.jsonl"
 PUBLIC_TIMELINES = SHARED / "eval" / "timelines"
 REQUIRED_TOPICS = SHARED / "knowledge-topics.md"
 
+# The PostgreSQL server the store's tests run against (each test in a schema of its own).
+TEST_POSTGRESQL = os.environ.get("CONNECTSBOT_TEST_POSTGRESQL", "postgresql://postgres@127.0.0.1:5432/test")
+
 EntryFactory = Callable[..., Entry]
+# `await open_store(**options)` -> a store on the test's database (the fixture of that name).
+OpenStore = Callable[..., Awaitable[KnowledgeStore]]
 # `await start_fake_discord(bot, **options)` -> a started fake Discord (the fixture of that name).
 StartFakeDiscord = Callable[..., Awaitable[FakeDiscord]]
 
@@ -38,6 +51,68 @@ def missing_shared_data(shared: Path = SHARED) -> list[str]:
     if not any(timelines.glob("*.txt")):
         missing.append(f"{timelines} (a folder of *.txt timelines)")
     return missing
+
+
+def postgresql_unreachable(url: str = TEST_POSTGRESQL) -> str | None:
+    """Why the test PostgreSQL server cannot be used (None: it can)."""
+
+    async def probe() -> None:
+        connection = await asyncpg.connect(url, timeout=5)
+        await connection.close()
+
+    try:
+        asyncio.run(probe())
+    except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as error:
+        return (
+            f"the store's tests need PostgreSQL at {url} (set CONNECTSBOT_TEST_POSTGRESQL for another): "
+            f"{type(error).__name__}: {error}"
+        )
+    return None
+
+
+def with_search_path(url: str, schema: str) -> str:
+    """`url` connecting with `schema` first on the search_path (asyncpg passes it to the server)."""
+    return f"{url}{'&' if '?' in url else '?'}search_path={schema}"
+
+
+@asynccontextmanager
+async def postgresql_schema(url: str = TEST_POSTGRESQL) -> AsyncIterator[str]:
+    """A new empty schema on the test server, as an address whose search_path is that schema; dropped,
+    with all it holds, afterwards."""
+    schema = f"t_{uuid.uuid4().hex}"
+    admin = await asyncpg.connect(url)
+    try:
+        await admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            yield with_search_path(url, schema)
+        finally:
+            await admin.execute(f"DROP SCHEMA {schema} CASCADE")
+    finally:
+        await admin.close()
+
+
+async def refuse_updates(
+    store: KnowledgeStore, table: str, message: str, column: str = ""
+) -> type[Exception]:
+    """A fault in the database itself: a trigger refusing every UPDATE of `table` (of `column`) with
+    `message`, on either backend; the exception the refusal raises."""
+    of = f" OF {column}" if column else ""
+    async with store._database.transaction() as db:
+        if store.database_url is None:
+            await db.execute(
+                f"CREATE TRIGGER refuse_{table} BEFORE UPDATE{of} ON {table} "
+                f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+            )
+            return sqlite3.IntegrityError
+        await db.execute(
+            f"CREATE FUNCTION refuse_{table}() RETURNS trigger LANGUAGE plpgsql "
+            f"AS $$BEGIN RAISE EXCEPTION '{message}'; END$$"
+        )
+        await db.execute(
+            f"CREATE TRIGGER refuse_{table} BEFORE UPDATE{of} ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION refuse_{table}()"
+        )
+        return asyncpg.RaiseError
 
 
 def build_entry(entry_id: str, **overrides: Any) -> Entry:

@@ -41,8 +41,7 @@ async def write_lock_held(path: Path, seconds: float) -> AsyncIterator[None]:
 
 
 async def _pragma(store: KnowledgeStore, pragma: str) -> int:
-    cursor = await store._database.writer.execute(f"PRAGMA {pragma}")
-    row = await cursor.fetchone()
+    row = await store._database.writer.fetchone(f"PRAGMA {pragma}")
     return int(row[0]) if row else 0
 
 

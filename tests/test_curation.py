@@ -4,7 +4,6 @@ what follows a change (the answer service here) subscribes to the events."""
 from __future__ import annotations
 
 import logging
-import sqlite3
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from connectsbot.answers import AnswerService
 from connectsbot.curation import Actor, Curator, EntryChanged, FilesImported, KnowledgeEvent, propose_entry_id
 from connectsbot.kbfiles import load_policy, render_entry
 from connectsbot.store import KnowledgeStore, NotFound, QuestionRecord, StaleRevision, StoreError
-from tests.helpers import build_entry
+from tests.helpers import build_entry, refuse_updates
 
 MODERATOR = Actor("ana (42)", user_id=42, guild_id=7)
 
@@ -119,18 +118,17 @@ async def test_questions_are_resolved_in_the_same_transaction(
 
 
 async def test_nothing_is_saved_when_the_questions_cannot_be_resolved(
-    curated: tuple[Curator, AnswerService, Recorder], tmp_path: Path
+    curated: tuple[Curator, AnswerService, Recorder],
 ) -> None:
     curator, _, recorder = curated
     store = curator.store
     asked = await _unanswered(store, "how do i change my photo")
-    with sqlite3.connect(tmp_path / "store.sqlite3") as db:
-        db.execute("CREATE TRIGGER refuse BEFORE UPDATE ON questions BEGIN SELECT RAISE(ABORT, 'no'); END")
-    with pytest.raises((StoreError, sqlite3.Error)):
+    refused = await refuse_updates(store, "questions", "no")
+    with pytest.raises((StoreError, refused)):
         await curator.add(build_entry("profile-photo"), MODERATOR, "asked", resolves=asked)
     with pytest.raises(NotFound):
         await store.get("profile-photo", include_retired=True)
-    with pytest.raises((StoreError, sqlite3.Error)):
+    with pytest.raises((StoreError, refused)):
         await curator.add_alias("beta-topic", "my photo", MODERATOR, "asked", resolves=asked)
     assert "my photo" not in (await store.get("beta-topic")).entry.aliases
     assert [q.id for q in await store.open_questions()] == asked

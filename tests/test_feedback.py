@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from connectsbot.store import InvalidEntry, KnowledgeStore, NotFound, QuestionRecord
-from tests.helpers import EntryFactory
+from tests.helpers import EntryFactory, OpenStore
 
 
 class Clock:
@@ -28,8 +28,8 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-async def timed_store(tmp_path: Path, clock: Clock) -> AsyncIterator[KnowledgeStore]:
-    async with await KnowledgeStore.open(tmp_path / "timed.sqlite3", clock=clock) as opened:
+async def timed_store(open_store: OpenStore, clock: Clock) -> AsyncIterator[KnowledgeStore]:
+    async with await open_store(clock=clock) as opened:
         yield opened
 
 
@@ -80,8 +80,7 @@ async def test_one_vote_per_member_per_entry_per_day(timed_store: KnowledgeStore
 
 async def test_votes_are_kept_under_the_salted_hash(store: KnowledgeStore, tmp_path: Path) -> None:
     await store.record_vote("m1", "123456789", "connects-rollover", True, None)
-    cursor = await store._database.reader.execute("SELECT voter FROM feedback")
-    (voter,) = await cursor.fetchone()  # type: ignore[misc]
+    ((voter,),) = await store._database.reader.fetchall("SELECT voter FROM feedback")
     assert voter != "123456789" and voter == await store.asker_hash("123456789", None)
 
 
@@ -154,7 +153,7 @@ async def test_all_entries_include_retired_ones(store: KnowledgeStore, make_entr
 
 async def test_a_v1_database_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    v1 = (Path(__file__).parents[1] / "src/connectsbot/store/migrations/V1__initial.sql").read_text()
+    v1 = (Path(__file__).parents[1] / "src/connectsbot/store/migrations/sqlite/V1__initial.sql").read_text()
     with sqlite3.connect(path) as db:
         db.executescript(v1)
         db.execute("PRAGMA user_version = 1")
@@ -175,7 +174,7 @@ async def test_votes_stuffed_before_the_daily_rule_count_once_per_day(tmp_path: 
     """A database of the version before V6 (one vote per answer message only): of one member's votes
     on one entry on one day, the last one is kept."""
     path = tmp_path / "v4.sqlite3"
-    migrations = Path(__file__).parents[1] / "src/connectsbot/store/migrations"
+    migrations = Path(__file__).parents[1] / "src/connectsbot/store/migrations/sqlite"
     with sqlite3.connect(path) as db:
         for script in sorted(migrations.glob("V[1-4]__*.sql")):
             db.executescript(script.read_text())

@@ -29,7 +29,7 @@ from bot.settings import ALL_SECTIONS, RENAMED_VARIABLES, load_settings
 from connectsbot.cli import main
 from connectsbot.settings import LogSettings, SettingsError, env_example, read_section, variable_name
 from connectsbot.store import KnowledgeStore
-from connectsbot.store.database import Database, migrate, shipped_migrations
+from connectsbot.store.database import SqliteDatabase, migrate, shipped_migrations
 
 REPO = Path(__file__).resolve().parents[1]
 REGENERATE = "regenerate it: .venv/bin/connectsbot config example > .env.example"
@@ -289,14 +289,14 @@ async def test_a_database_is_backed_up_before_a_migration_and_only_then(tmp_path
         db.execute("PRAGMA journal_mode = WAL")
     async with aiosqlite.connect(old, isolation_level=None) as writer:
         await migrate(writer, migrations[:-1], 1.0)
-    database = await Database.open(old, write_patience=1.0)
+    database = await SqliteDatabase.open(old, write_patience=1.0)
     await database.close()
     (backup,) = _files(tmp_path, "old.before-migration-v*.sqlite3")
     with closing(sqlite3.connect(backup)) as db:
         assert db.execute("PRAGMA user_version").fetchone() == (migrations[-2].version,)
     # Opening it again (nothing to migrate) and opening a new database take no backup.
-    await (await Database.open(old, write_patience=1.0)).close()
-    await (await Database.open(tmp_path / "new.sqlite3", write_patience=1.0)).close()
+    await (await SqliteDatabase.open(old, write_patience=1.0)).close()
+    await (await SqliteDatabase.open(tmp_path / "new.sqlite3", write_patience=1.0)).close()
     assert len(_files(tmp_path, "*.before-migration-*")) == 1
 
 

@@ -262,7 +262,7 @@ def test_lint_reports_now_words_in_answers_whose_sources_are_old() -> None:
 
 async def test_a_v2_database_with_seed_citations_is_migrated(tmp_path: Path) -> None:
     path = tmp_path / "v2.sqlite3"
-    migrations = Path(__file__).parents[1] / "src/connectsbot/store/migrations"
+    migrations = Path(__file__).parents[1] / "src/connectsbot/store/migrations/sqlite"
     old = build_entry("connects-rollover").model_dump(mode="json")
     old["sources"] = [
         {"seed": "002_199d9790c2e26437.txt", "supports": "limit 200", "stated": "2021-07-23"},

@@ -19,7 +19,7 @@ from connectsbot.store import (
     QuestionRecord,
     StaleRevision,
 )
-from tests.helpers import SHIPPED_KNOWLEDGE, EntryFactory, build_entry
+from tests.helpers import SHIPPED_KNOWLEDGE, EntryFactory, OpenStore, build_entry
 
 
 async def test_import_adds_every_entry_with_a_first_revision(store: KnowledgeStore, kb_folder: Path) -> None:
@@ -133,10 +133,9 @@ async def test_concurrent_edits_in_one_process_exactly_one_wins(
 
 
 async def test_concurrent_edits_from_two_connections_exactly_one_wins(
-    tmp_path: Path, kb_folder: Path
+    open_store: OpenStore, kb_folder: Path
 ) -> None:
-    path = tmp_path / "shared.sqlite3"
-    async with await KnowledgeStore.open(path) as one, await KnowledgeStore.open(path) as two:
+    async with await open_store() as one, await open_store() as two:
         await one.import_folder(load_folder(kb_folder))
         live = await one.get("alpha-topic")
         outcomes = await asyncio.gather(
@@ -266,6 +265,7 @@ async def test_questions_are_recorded_anonymously(
         "guild-1",
     )
     assert await store.usage() == {"beta-topic": 1, "gamma-topic": 1}
-    with sqlite3.connect(tmp_path / "store.sqlite3") as plain:
-        texts = [row[0] for row in plain.execute("SELECT question FROM questions")]
+    texts = [
+        row[0] for row in await store._database.reader.fetchall("SELECT question FROM questions ORDER BY id")
+    ]
     assert texts == [None, "gama?"]  # answered questions keep no text

@@ -4,9 +4,7 @@ resolved in that same transaction (all or nothing with the revision)."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from collections.abc import Callable
-from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -21,6 +19,7 @@ from connectsbot.store import (
     NotFound,
     QuestionRecord,
 )
+from tests.helpers import refuse_updates
 from tests.store_faults import write_lock_held
 
 EntryFactory = Callable[..., Entry]
@@ -97,21 +96,17 @@ async def test_resolves_marks_the_questions_in_the_same_change(
 
 
 async def test_a_resolve_that_fails_takes_the_revision_with_it(
-    imported: KnowledgeStore, make_entry: EntryFactory, tmp_path: Path
+    imported: KnowledgeStore, make_entry: EntryFactory
 ) -> None:
     (question_id,) = await imported.record_questions([unanswered("delta?")])
     # A fault in the database itself: from now on no question may be marked as resolved.
-    with closing(sqlite3.connect(tmp_path / "store.sqlite3", isolation_level=None)) as other:
-        other.execute(
-            "CREATE TRIGGER refuse_resolving BEFORE UPDATE OF resolved_at ON questions "
-            "BEGIN SELECT RAISE(ABORT, 'resolving refused'); END"
-        )
+    refused = await refuse_updates(imported, "questions", "resolving refused", column="resolved_at")
     generation = imported.generation
-    with pytest.raises(sqlite3.IntegrityError, match="resolving refused"):
+    with pytest.raises(refused, match="resolving refused"):
         await imported.add(make_entry("delta-topic"), "mod:1", "new", resolves=[question_id])
     with pytest.raises(NotFound):
         await imported.history("delta-topic")
-    with pytest.raises(sqlite3.IntegrityError, match="resolving refused"):
+    with pytest.raises(refused, match="resolving refused"):
         await imported.add_alias("beta-topic", "delta?", "mod:1", "asked", resolves=[question_id])
     assert len(await imported.history("beta-topic")) == 1
     assert imported.generation == generation

@@ -110,7 +110,7 @@ async def test_no_acknowledged_write_is_lost_under_concurrent_load(tmp_path: Pat
 
 async def test_concurrent_question_records_share_one_commit(store: KnowledgeStore) -> None:
     statements: list[str] = []
-    await store._database.writer.set_trace_callback(statements.append)
+    await store._database.writer.raw.set_trace_callback(statements.append)
     batches = await asyncio.gather(*(store.record_questions([question(n)]) for n in range(50)))
     assert statements.count("COMMIT") == 1
     assert len({qid for batch in batches for qid in batch}) == 50
@@ -121,7 +121,7 @@ async def test_questions_asked_while_the_database_is_busy_wait_together(
     store: KnowledgeStore, tmp_path: Path
 ) -> None:
     statements: list[str] = []
-    await store._database.writer.set_trace_callback(statements.append)
+    await store._database.writer.raw.set_trace_callback(statements.append)
     async with write_lock_held(tmp_path / "store.sqlite3", 1.0):
         first = asyncio.ensure_future(store.record_questions([question(0)]))
         later = []

@@ -50,8 +50,10 @@ def _knowledge(args: argparse.Namespace) -> Path:
     return _store_settings(args).knowledge
 
 
-def _database(args: argparse.Namespace) -> Path:
-    return _store_settings(args).db
+async def _open_store(args: argparse.Namespace) -> KnowledgeStore:
+    """The store: in PostgreSQL when CONNECTSBOT_DATABASE_URL is set, else in the SQLite file."""
+    settings = _store_settings(args)
+    return await KnowledgeStore.open(settings.location, salt=settings.asker_salt)
 
 
 def _print_failure(heading: str, failure: ImportFailed, stream: TextIO) -> None:
@@ -72,7 +74,7 @@ def _report_sync(outcome: ImportReport | ImportFailed, stream: TextIO) -> None:
 
 
 async def _with_answers(args: argparse.Namespace, body: Callable[[AnswerService], Awaitable[int]]) -> int:
-    async with await KnowledgeStore.open(_database(args)) as store:
+    async with await _open_store(args) as store:
         answers, outcome = await AnswerService.start(store, _knowledge(args))
         if store.read_only:  # the import could not be saved: that is all its failure says
             print(READ_ONLY_NOTE, file=sys.stderr)
@@ -129,7 +131,7 @@ def cmd_kb_lint(args: argparse.Namespace) -> int:
 
 
 async def cmd_kb_import(args: argparse.Namespace) -> int:
-    async with await KnowledgeStore.open(_database(args)) as store:
+    async with await _open_store(args) as store:
         try:
             report = await sync_files(store, _knowledge(args), force=args.force)
         except ImportFailed as failure:
@@ -142,7 +144,7 @@ async def cmd_kb_import(args: argparse.Namespace) -> int:
 
 
 async def cmd_kb_export(args: argparse.Namespace) -> int:
-    async with await KnowledgeStore.open(_database(args)) as store:
+    async with await _open_store(args) as store:
         await _sync_quietly(store, args)
         if args.json:
             live = await store.live_entries()
@@ -161,7 +163,7 @@ async def cmd_kb_export(args: argparse.Namespace) -> int:
 
 
 async def cmd_kb_history(args: argparse.Namespace) -> int:
-    async with await KnowledgeStore.open(_database(args)) as store:
+    async with await _open_store(args) as store:
         await _sync_quietly(store, args)
         print(history_text(await store.history(args.entry_id)))
     return EXIT_OK
@@ -267,8 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="connectsbot", description=__doc__)
     parser.add_argument(
         "--db",
-        help="database file (default: $CONNECTSBOT_DB, else connectsbot/connectsbot.sqlite3 under "
-        "$XDG_DATA_HOME or ~/.local/share)",
+        help="SQLite database file (default: $CONNECTSBOT_DB, else connectsbot/connectsbot.sqlite3 under "
+        "$XDG_DATA_HOME or ~/.local/share; $CONNECTSBOT_DATABASE_URL, when set, wins)",
     )
     parser.add_argument(
         "--knowledge", help="knowledge folder (default: $CONNECTSBOT_KNOWLEDGE or the shipped one)"

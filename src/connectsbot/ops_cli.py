@@ -1,4 +1,4 @@
-"""The operator's commands: `config check|example`, `invite-url`, `db backup|restore|check`.
+"""The operator's commands: `config check|example`, `invite-url`, `db backup|restore|check|migrate-to`.
 
 The Discord layer's settings and permissions are loaded by name, only when a command needs them: the
 core never imports `bot` (nor discord.py) at import time.
@@ -7,6 +7,7 @@ core never imports `bot` (nor discord.py) at import time.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import sys
 from pathlib import Path
@@ -23,7 +24,10 @@ from connectsbot.settings import (
     env_example,
     read_section,
 )
+from connectsbot.store import KnowledgeStore, StoreError
 from connectsbot.store.backup import backup_database, integrity_problems, restore_database
+from connectsbot.store.postgresql import described, is_database_url
+from connectsbot.store.transfer import copy_to_postgresql
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_USAGE = 0, 1, 2
 TOKEN_UNSET = "(not set: `connectsbot run` starts the local chat)"
@@ -40,8 +44,21 @@ def _store_overrides(args: argparse.Namespace) -> dict[str, Path]:
     }
 
 
-def _database(args: argparse.Namespace) -> Path:
-    return read_section(StoreSettings, **_store_overrides(args)).db
+def _store_settings(args: argparse.Namespace) -> StoreSettings:
+    return read_section(StoreSettings, **_store_overrides(args))
+
+
+def _sqlite_database(args: argparse.Namespace, command: str) -> Path:
+    """The SQLite file `command` works on; refused (StoreError) when the store is in PostgreSQL, whose
+    own tools do it."""
+    settings = _store_settings(args)
+    url = settings.database_url.get_secret_value()
+    if url:
+        raise StoreError(
+            f"the store is in PostgreSQL ({described(url)}, CONNECTSBOT_DATABASE_URL): `db {command}` is for "
+            "the SQLite file; back up and restore with pg_dump and pg_restore"
+        )
+    return settings.db
 
 
 # config
@@ -120,14 +137,14 @@ def cmd_invite_url(args: argparse.Namespace) -> int:
 
 
 def cmd_db_backup(args: argparse.Namespace) -> int:
-    database = _database(args)
+    database = _sqlite_database(args, "backup")
     backup_database(database, Path(args.file))
     print(f"backed up {database} to {args.file}")
     return EXIT_OK
 
 
 def cmd_db_restore(args: argparse.Namespace) -> int:
-    database = _database(args)
+    database = _sqlite_database(args, "restore")
     kept = restore_database(Path(args.file), database)
     print(f"restored {database} from {args.file}")
     if kept is not None:
@@ -135,16 +152,56 @@ def cmd_db_restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+async def _postgresql_problems(settings: StoreSettings) -> list[str]:
+    """Why the PostgreSQL store cannot be used (empty: it opens, at the current schema, and answers)."""
+    try:
+        async with await KnowledgeStore.open(settings.location, salt=settings.asker_salt) as store:
+            await store.knowledge_version()
+    except StoreError as error:
+        return [str(error)]
+    return []
+
+
 def cmd_db_check(args: argparse.Namespace) -> int:
     """Whether the database can be read and passes SQLite's quick check (the container's health check:
-    it runs beside the bot, which keeps writing)."""
-    database = _database(args)
+    it runs beside the bot, which keeps writing); for PostgreSQL, whether it can be reached and used (its
+    soundness is the server's)."""
+    settings = _store_settings(args)
+    url = settings.database_url.get_secret_value()
+    if url:
+        problems = asyncio.run(_postgresql_problems(settings))
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if not problems:
+            print(f"{described(url)}: ok")
+        return EXIT_PROBLEMS if problems else EXIT_OK
+    database = settings.db
     problems = integrity_problems(database, quick=True)
     for problem in problems:
         print(problem, file=sys.stderr)
     if not problems:
         print(f"{database}: ok")
     return EXIT_PROBLEMS if problems else EXIT_OK
+
+
+def cmd_db_migrate_to(args: argparse.Namespace) -> int:
+    """Copy the SQLite database (CONNECTSBOT_DB or --db) into an empty PostgreSQL database."""
+    if not is_database_url(args.url):
+        print(
+            "connectsbot db migrate-to: give a PostgreSQL address, postgresql://user:password@host:5432/database",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    settings = _store_settings(args)
+    copied = asyncio.run(copy_to_postgresql(settings.db, args.url))
+    print(f"copied {settings.db} to {described(args.url)}:")
+    for table, rows in copied.items():
+        print(f"  {table}: {rows} rows")
+    print(
+        "To use it, set CONNECTSBOT_DATABASE_URL to that address. Members' hashes need the same salt file: "
+        f"keep {settings.asker_salt} (CONNECTSBOT_SALT_FILE)."
+    )
+    return EXIT_OK
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -165,7 +222,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     )
     invite.set_defaults(handler=cmd_invite_url)
 
-    db = commands.add_parser("db", help="back up or restore the database").add_subparsers(
+    db = commands.add_parser("db", help="back up, restore, check or move the database").add_subparsers(
         dest="db_command", required=True
     )
     backup = db.add_parser("backup", help="copy the database to FILE, consistent even while the bot writes")
@@ -179,3 +236,8 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     db.add_parser(
         "check", help="check that the database can be read and is sound; exit 1 if not"
     ).set_defaults(handler=cmd_db_check)
+    migrate_to = db.add_parser(
+        "migrate-to", help="copy the SQLite database into an empty PostgreSQL database (all or nothing)"
+    )
+    migrate_to.add_argument("url", metavar="URL", help="postgresql://user:password@host:5432/database")
+    migrate_to.set_defaults(handler=cmd_db_migrate_to)

@@ -20,9 +20,13 @@ from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from connectsbot.field_errors import field_errors
+from connectsbot.store.asker_salt import salt_file
+from connectsbot.store.postgresql import is_database_url
 
 DEFAULT_ENV_FILE = Path(".env")
 SEMANTIC_VARIABLE = "CONNECTSBOT_SEMANTIC"
+# Never echoed in a problem: a token, an address that may hold a password.
+SECRET_VARIABLES = ("DISCORD_TOKEN", "CONNECTSBOT_DATABASE_URL")
 
 
 def settings_config() -> SettingsConfigDict:
@@ -71,6 +75,19 @@ class StoreSettings(BaseSettings):
         description="the SQLite database file (default: $XDG_DATA_HOME/connectsbot/connectsbot.sqlite3, "
         "XDG_DATA_HOME defaulting to ~/.local/share)",
     )
+    database_url: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias="CONNECTSBOT_DATABASE_URL",
+        description="keep the store in PostgreSQL instead of the SQLite file: "
+        "postgresql://user:password@host:5432/database (add ?search_path=SCHEMA for a schema of its own; "
+        "`connectsbot db migrate-to URL` copies the SQLite database there); default: the SQLite file",
+    )
+    salt_file: Path | None = Field(
+        default=None,
+        validation_alias="CONNECTSBOT_SALT_FILE",
+        description="the secret file members' ids are hashed with, never kept in the database (default: "
+        "beside the SQLite file, CONNECTSBOT_DB plus .salt, with PostgreSQL too)",
+    )
     knowledge: Path = Field(
         default_factory=shipped_knowledge_dir,
         validation_alias="CONNECTSBOT_KNOWLEDGE",
@@ -92,6 +109,35 @@ class StoreSettings(BaseSettings):
         if path.is_dir():
             raise ValueError(f"{path} is a folder; give the database file's path")
         return path
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, url: SecretStr) -> SecretStr:
+        given = url.get_secret_value().strip()
+        if given and not is_database_url(given):
+            # The address is not echoed: it may hold a password.
+            raise ValueError("should be a PostgreSQL address, postgresql://user:password@host:5432/database")
+        return SecretStr(given)
+
+    @field_validator("salt_file")
+    @classmethod
+    def _salt_file(cls, path: Path | None) -> Path | None:
+        if path is None:
+            return None
+        path = path.expanduser()
+        if path.is_dir():
+            raise ValueError(f"{path} is a folder; give the salt file's path")
+        return path
+
+    @property
+    def location(self) -> Path | str:
+        """Where the store is: the PostgreSQL address when one is set, else the SQLite file."""
+        return self.database_url.get_secret_value() or self.db
+
+    @property
+    def asker_salt(self) -> Path:
+        """The salt file members' ids are hashed with (whichever database)."""
+        return self.salt_file or salt_file(self.db)
 
 
 class SemanticSettings(BaseSettings):
@@ -200,7 +246,7 @@ def section_problems(section: type[BaseSettings], error: ValidationError) -> lis
         else:
             shown = (
                 ""
-                if variable == "DISCORD_TOKEN" or isinstance(item.given, dict)
+                if variable in SECRET_VARIABLES or isinstance(item.given, dict)
                 else f" (got {item.given!r})"
             )
             problems.append(f"{variable}: {item.message}{shown}")

@@ -11,6 +11,7 @@ import pytest
 
 from connectsbot.semantic import encode_cached, forget_memo, text_digest
 from connectsbot.store import KnowledgeStore, StoreUnavailable
+from tests.helpers import OpenStore
 from tests.semantic.support import FakeEncoder
 
 TEXTS = ["Do unused Connects roll over?", "how many connects per proposal", "can i share my email"]
@@ -58,11 +59,11 @@ async def test_another_model_does_not_read_the_old_vectors(
     assert not np.array_equal(result.vectors[0], encoder.vector(TEXTS[0]))
 
 
-async def test_vectors_survive_a_restart(tmp_path: Path, encoder: FakeEncoder) -> None:
-    async with await KnowledgeStore.open(tmp_path / "db.sqlite3") as store:
+async def test_vectors_survive_a_restart(open_store: OpenStore, encoder: FakeEncoder) -> None:
+    async with await open_store() as store:
         await encode_cached(store, encoder, TEXTS)
     forget_memo()
-    async with await KnowledgeStore.open(tmp_path / "db.sqlite3") as store:
+    async with await open_store() as store:
         result = await encode_cached(store, encoder, TEXTS)
     assert (result.from_store, result.encoded) == (3, 0)
 
@@ -108,7 +109,7 @@ async def test_store_reads_and_writes_many_in_chunks(store: KnowledgeStore) -> N
 
 async def test_a_v2_database_gets_the_vector_table(tmp_path: Path) -> None:
     path = tmp_path / "old.sqlite3"
-    migrations = Path(__file__).parents[2] / "src/connectsbot/store/migrations"
+    migrations = Path(__file__).parents[2] / "src/connectsbot/store/migrations/sqlite"
     with sqlite3.connect(path) as db:
         db.executescript((migrations / "V1__initial.sql").read_text(encoding="utf-8"))
         db.executescript((migrations / "V2__feedback.sql").read_text(encoding="utf-8"))

@@ -1,4 +1,4 @@
-"""The live knowledge base: an aiosqlite database with append-only revision history."""
+"""The live knowledge base: a SQLite or PostgreSQL database with append-only revision history."""
 
 from connectsbot.store.errors import (
     AlreadyExists,

@@ -1,5 +1,6 @@
-"""The SQLite database under the store: opening and migrating it, its two connections, and write
-transactions that wait out other connections' locks and turn environmental failures into StoreUnavailable.
+"""The SQLite database under the store (the embedded default): opening and migrating it, its two
+connections, and write transactions that wait out other connections' locks and turn environmental
+failures into StoreUnavailable.
 
 Two connections to one WAL database: the writer, where transactions run one at a time, and the
 reader, which sees only committed data and never queues behind a commit, a busy wait or another
@@ -18,10 +19,12 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any, Literal
 
 import aiosqlite
 
 from connectsbot.store.backup import backup_database, timestamped
+from connectsbot.store.connection import Connection, Database, DuplicateKey, Row
 from connectsbot.store.errors import StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -51,6 +54,7 @@ _UNAVAILABLE = {
     sqlite3.SQLITE_NOTADB: "the file is not a database, or it is damaged",
 }
 _BUSY = (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+_DUPLICATE_KEY = (sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY, sqlite3.SQLITE_CONSTRAINT_UNIQUE)
 # An existing database refused for these may still be read: it is then opened read-only.
 _NOT_WRITABLE = (sqlite3.SQLITE_READONLY, sqlite3.SQLITE_PERM, sqlite3.SQLITE_CANTOPEN)
 
@@ -84,6 +88,37 @@ async def _connect(database: str, *, uri: bool = False) -> aiosqlite.Connection:
         raise
     connection.row_factory = sqlite3.Row
     return connection
+
+
+class SqliteConnection:
+    """An aiosqlite connection as the store's parts use it (see connectsbot.store.connection)."""
+
+    def __init__(self, raw: aiosqlite.Connection) -> None:
+        self.raw = raw
+
+    async def fetchone(self, sql: str, parameters: Sequence[Any] = ()) -> Row | None:
+        cursor = await self.raw.execute(sql, parameters)
+        row: Row | None = await cursor.fetchone()
+        return row
+
+    async def fetchall(self, sql: str, parameters: Sequence[Any] = ()) -> list[Row]:
+        cursor = await self.raw.execute(sql, parameters)
+        return list(await cursor.fetchall())
+
+    async def execute(self, sql: str, parameters: Sequence[Any] = ()) -> int:
+        try:
+            cursor = await self.raw.execute(sql, parameters)
+        except sqlite3.IntegrityError as error:
+            if getattr(error, "sqlite_errorcode", None) in _DUPLICATE_KEY:
+                raise DuplicateKey(str(error)) from error
+            raise
+        return int(cursor.rowcount)
+
+    async def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        await self.raw.executemany(sql, rows)
+
+    async def close(self) -> None:
+        await self.raw.close()
 
 
 async def _patiently(db: aiosqlite.Connection, statement: str, patience: float) -> None:
@@ -137,19 +172,22 @@ async def _whole(db: aiosqlite.Connection, patience: float) -> AsyncIterator[Non
 # Migrations
 
 
+Dialect = Literal["sqlite", "postgresql"]
+
+
 @dataclass(frozen=True)
 class Migration:
-    """One numbered SQL script: `migrations/V{version}__{name}.sql`."""
+    """One numbered SQL script: `migrations/{dialect}/V{version}__{name}.sql`."""
 
     version: int
     name: str
     sql: str
 
 
-def shipped_migrations() -> list[Migration]:
-    """The migrations shipped in the package, oldest first."""
+def shipped_migrations(dialect: Dialect = "sqlite") -> list[Migration]:
+    """The migrations shipped in the package for one dialect, oldest first."""
     found = []
-    for item in resources.files("connectsbot.store").joinpath("migrations").iterdir():
+    for item in resources.files("connectsbot.store").joinpath("migrations", dialect).iterdir():
         name = item.name
         if name.startswith("V") and name.endswith(".sql") and "__" in name:
             version = int(name[1:].split("__", 1)[0])
@@ -205,8 +243,9 @@ async def migrate(
                 current = migration.version
 
 
-class Database:
-    """The writer and reader connections of one database. Open with `await Database.open(path)`."""
+class SqliteDatabase(Database):
+    """The writer and reader connections of one SQLite database. Open with
+    `await SqliteDatabase.open(path)`."""
 
     def __init__(
         self,
@@ -214,22 +253,18 @@ class Database:
         reader: aiosqlite.Connection,
         write_patience: float,
     ) -> None:
-        self.writer = writer
+        super().__init__(write_patience)
+        # Transactions run here, one at a time (`write_lock`).
+        self.writer = SqliteConnection(writer)
         # Committed data only, and read-only (`query_only`): reads never wait for the writer.
-        self.reader = reader
-        # Seconds a write may wait for another connection's transaction before StoreUnavailable.
-        self.write_patience = write_patience
-        # One writer connection is shared by every coroutine: transactions must not interleave.
-        self.write_lock = asyncio.Lock()
-        # Set when the open transaction wrote a revision: `generation` moves once that is committed.
-        self._entries_written = False
-        # Bumped on every committed change to the entries, so callers know when to rebuild a matcher.
-        self.generation = 0
-        # Why the database was opened read-only (every write is refused with it); None when writable.
-        self.read_only: StoreUnavailable | None = None
+        self._reader = SqliteConnection(reader)
+
+    @property
+    def reader(self) -> SqliteConnection:
+        return self._reader
 
     @classmethod
-    async def open(cls, path: Path, *, write_patience: float) -> Database:
+    async def open(cls, path: Path, *, write_patience: float) -> SqliteDatabase:
         """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
         the operator, when it cannot be opened (not a database, no such folder, a full disk).
 
@@ -260,7 +295,7 @@ class Database:
             return database
 
     @classmethod
-    async def _open_writable(cls, path: Path, write_patience: float) -> Database:
+    async def _open_writable(cls, path: Path, write_patience: float) -> SqliteDatabase:
         opened: list[aiosqlite.Connection] = []
         try:
             writer = await _connect(str(path))
@@ -283,7 +318,9 @@ class Database:
         return cls(writer, reader, write_patience)
 
     @classmethod
-    async def _open_read_only(cls, path: Path, write_patience: float, refused: StoreUnavailable) -> Database:
+    async def _open_read_only(
+        cls, path: Path, write_patience: float, refused: StoreUnavailable
+    ) -> SqliteDatabase:
         """Both connections read-only (SQLite's `mode=ro`), on a database already at the current schema:
         one that needs a migration cannot be read (raises StoreUnavailable)."""
         try:
@@ -300,7 +337,7 @@ class Database:
     @classmethod
     async def _read_only(
         cls, path: Path, parameters: str, write_patience: float, refused: StoreUnavailable
-    ) -> Database:
+    ) -> SqliteDatabase:
         uri = f"{(await asyncio.to_thread(path.resolve)).as_uri()}?{parameters}"
         opened: list[aiosqlite.Connection] = []
         try:
@@ -323,25 +360,14 @@ class Database:
 
     async def close(self) -> None:
         """Close both connections (the last one checkpoints the WAL)."""
-        await self.reader.close()
+        await self._reader.close()
         await self.writer.close()
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """A write transaction on the writer connection, taken up front (BEGIN IMMEDIATE) and committed
-        or rolled back whole. SQLite failures of the environment (busy, full, read-only, I/O) come out
-        as StoreUnavailable; other errors (bugs, refusals) as they are."""
-        async with self.write_lock, self.locked_transaction() as db:
-            yield db
-
-    @asynccontextmanager
-    async def locked_transaction(self) -> AsyncIterator[aiosqlite.Connection]:
-        """`transaction` for a caller that already holds `write_lock`."""
-        self._entries_written = False
-        if self.read_only is not None:
-            raise StoreUnavailable(self.read_only.problem, self.read_only.cause)
+    async def _write_transaction(self) -> AsyncIterator[Connection]:
+        """A write transaction on the writer connection, taken up front (BEGIN IMMEDIATE)."""
         try:
-            async with _whole(self.writer, self.write_patience):
+            async with _whole(self.writer.raw, self.write_patience):
                 yield self.writer
         except StoreUnavailable as error:  # BEGIN or COMMIT waited too long, or failed
             _log_refused(error)
@@ -352,9 +378,6 @@ class Database:
                 raise
             _log_refused(unavailable)
             raise unavailable from error
-        if self._entries_written:
-            self.generation += 1
 
-    def entries_written(self) -> None:
-        """The open transaction changed the entries: move `generation` when it commits."""
-        self._entries_written = True
+    async def _announce(self, db: Connection, version: int, files: bool) -> None:
+        """Nothing to send: SQLite has no notifications; other processes read `knowledge_version`."""

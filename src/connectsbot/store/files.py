@@ -9,8 +9,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-import aiosqlite
-
 from connectsbot.kbcheck import check_citations, check_entries
 from connectsbot.kbfiles import (
     ENTRIES_DIR,
@@ -21,7 +19,7 @@ from connectsbot.kbfiles import (
     render_entry,
 )
 from connectsbot.knowledge import Entry
-from connectsbot.store.database import Database
+from connectsbot.store.connection import Connection, Database
 from connectsbot.store.errors import ImportFailed
 from connectsbot.store.revisions import Revisions, entry_at_head, head_of
 
@@ -98,6 +96,7 @@ class KnowledgeFiles:
             raise ImportFailed(problems)
         report = ImportReport()
         async with self._database.transaction() as db:
+            self._database.files_imported()
             for entry_id, entry in sorted(loaded.entries.items()):
                 await self._import_one(
                     db, entry, loaded.digests[entry_id], files[entry_id], force, author, report
@@ -107,7 +106,7 @@ class KnowledgeFiles:
 
     async def _import_one(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         entry: Entry,
         file_digest: str,
         file: str,
@@ -141,23 +140,21 @@ class KnowledgeFiles:
         report.updated.append(entry.id)
 
     @staticmethod
-    async def _mark_imported(
-        db: aiosqlite.Connection, entry_id: str, file_digest: str, revision: int
-    ) -> None:
+    async def _mark_imported(db: Connection, entry_id: str, file_digest: str, revision: int) -> None:
         await db.execute(
             "UPDATE entries SET file_digest = ?, imported_revision = ? WHERE id = ?",
             (file_digest, revision, entry_id),
         )
 
     async def _retire_removed(
-        self, db: aiosqlite.Connection, present: set[str], author: str, report: ImportReport
+        self, db: Connection, present: set[str], author: str, report: ImportReport
     ) -> None:
         """Retire entries whose file was deleted, unless a moderator has changed them since."""
-        cursor = await db.execute(
+        rows = await db.fetchall(
             "SELECT id, head_revision, imported_revision FROM entries "
             "WHERE retired = 0 AND file_digest IS NOT NULL"
         )
-        for entry_id, head_revision, imported_revision in await cursor.fetchall():
+        for entry_id, head_revision, imported_revision in rows:
             if entry_id in present or head_revision != imported_revision:
                 continue
             current = await entry_at_head(db, entry_id, include_retired=False)
@@ -181,8 +178,7 @@ class KnowledgeFiles:
             if _current_text(path, folder) != text:
                 _write_replacing(path, text)
                 written.append(path)
-        cursor = await self._database.reader.execute("SELECT id FROM entries WHERE retired = 1")
-        for (entry_id,) in await cursor.fetchall():
+        for (entry_id,) in await self._database.reader.fetchall("SELECT id FROM entries WHERE retired = 1"):
             path = entry_path(folder, entry_id)
             if path.exists():
                 path.unlink()

@@ -10,20 +10,18 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Literal
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict
 
 from connectsbot.kbfiles import Problem
 from connectsbot.knowledge import LabelledQuestion
 from connectsbot.store.asker_salt import load_salt, member_hash
-from connectsbot.store.database import Database
+from connectsbot.store.connection import Connection, Database, Row
 from connectsbot.store.errors import InvalidEntry, NotFound, StoreUnavailable
 
 log = logging.getLogger(__name__)
@@ -49,7 +47,7 @@ class ServerScope:
 
 def scope_condition(scope: ServerScope | None) -> tuple[str, tuple[str, ...]]:
     """`scope`'s condition; None reads every server's (the operator's view, from the command line)."""
-    return scope.condition() if scope is not None else ("1", ())
+    return scope.condition() if scope is not None else ("1 = 1", ())
 
 
 @dataclass(frozen=True)
@@ -82,7 +80,7 @@ class RecordedQuestion(BaseModel):
 _RECORDED_COLUMNS = "id, asked_at, guild_id, channel, decision, question, suggestions, picked_entry_id"
 
 
-def _recorded(row: sqlite3.Row) -> RecordedQuestion:
+def _recorded(row: Row) -> RecordedQuestion:
     return RecordedQuestion(
         id=row["id"],
         asked_at=datetime.fromisoformat(row["asked_at"]),
@@ -96,19 +94,18 @@ def _recorded(row: sqlite3.Row) -> RecordedQuestion:
 
 
 async def mark_resolved(
-    db: aiosqlite.Connection, question_ids: Sequence[int], entry_id: str, resolved_at: datetime
+    db: Connection, question_ids: Sequence[int], entry_id: str, resolved_at: datetime
 ) -> int:
     """Inside a transaction: mark unanswered questions as dealt with (now answered by `entry_id`);
     how many were still open (answered, resolved and unknown ids are left alone)."""
     if not question_ids:
         return 0
     marks = ", ".join("?" for _ in question_ids)  # placeholders only: the ids are bound, never formatted
-    cursor = await db.execute(
+    return await db.execute(
         f"UPDATE questions SET resolved_entry_id = ?, resolved_at = ? "
         f"WHERE decision != 'answer' AND resolved_at IS NULL AND id IN ({marks})",
         (entry_id, resolved_at.isoformat(), *question_ids),
     )
-    return int(cursor.rowcount)
 
 
 def _report_unawaited_questions(ids: asyncio.Future[list[int]]) -> None:
@@ -157,11 +154,11 @@ class QuestionLog:
         since they were told that moderators read unanswered questions: True once per member."""
         hashed = await self.asker_hash(member, None)
         async with self._database.transaction() as db:
-            cursor = await db.execute(
-                "INSERT OR IGNORE INTO direct_message_notices (member, told_at) VALUES (?, ?)",
+            told = await db.execute(
+                "INSERT INTO direct_message_notices (member, told_at) VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (hashed, self._clock().isoformat()),
             )
-            return cursor.rowcount == 1
+            return told == 1
 
     async def record_questions(self, records: Sequence[QuestionRecord]) -> list[int]:
         """Store asked questions; their ids once committed. Text is kept only for unanswered ones.
@@ -207,9 +204,7 @@ class QuestionLog:
                 queued.ids.set_result(committed)
 
     @staticmethod
-    async def _insert_questions(
-        db: aiosqlite.Connection, batch: Sequence[_QueuedQuestions]
-    ) -> list[list[int]]:
+    async def _insert_questions(db: Connection, batch: Sequence[_QueuedQuestions]) -> list[list[int]]:
         """Insert a batch with one statement (one await per row would queue each behind the event loop's
         backlog under load); the ids of each caller's records, in order."""
         rows = [
@@ -232,10 +227,9 @@ class QuestionLog:
             "question, suggestions) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
-        # `id` is an INTEGER PRIMARY KEY and this connection is the only writer, inside one
-        # transaction: SQLite gave the rows consecutive ids ending at the largest.
-        cursor = await db.execute("SELECT max(id) FROM questions")
-        row = await cursor.fetchone()
+        # `id` is an INTEGER PRIMARY KEY (SQLite) or an identity with no cache (PostgreSQL), and write
+        # transactions run one at a time: the rows got consecutive ids ending at the largest.
+        row = await db.fetchone("SELECT max(id) FROM questions")
         last_id = int(row[0]) if row is not None and row[0] is not None else 0
         next_id = last_id - len(rows) + 1
         ids = []
@@ -247,12 +241,12 @@ class QuestionLog:
     async def record_pick(self, question_id: int, entry_id: str) -> None:
         """Remember which suggestion the member chose: a candidate alias for that entry."""
         async with self._database.transaction() as db:
-            cursor = await db.execute(
+            picked = await db.execute(
                 "UPDATE questions SET picked_entry_id = ?, picked_at = ? "
                 "WHERE id = ? AND decision != 'answer'",
                 (entry_id, self._clock().isoformat(), question_id),
             )
-            if cursor.rowcount != 1:
+            if picked != 1:
                 raise NotFound(f"question {question_id}")
 
     async def record_vote(
@@ -268,13 +262,12 @@ class QuestionLog:
         day = now.date().isoformat()
         async with self._database.transaction() as db:
             # Today's vote on this entry (from any answer) first, else this answer's vote of another day.
-            cursor = await db.execute(
+            row = await db.fetchone(
                 "SELECT answer_key, helpful, entry_id FROM feedback WHERE voter = ? "
                 "AND ((entry_id = ? AND voted_on = ?) OR answer_key = ?) "
                 "ORDER BY entry_id = ? AND voted_on = ? DESC LIMIT 1",
                 (voter, entry_id, day, answer_key, entry_id, day),
             )
-            row = await cursor.fetchone()
             if row is not None and str(row[2]) != entry_id:
                 raise InvalidEntry(
                     [Problem("", "entry_id", f"answer {answer_key} is not an answer of {entry_id!r}")]
@@ -302,29 +295,27 @@ class QuestionLog:
         """Questions the bot did not answer, newest first (in `scope`; None: every server);
         `open_only`: those no moderator has dealt with yet."""
         where, parameters = scope_condition(scope)
-        cursor = await self._database.reader.execute(
+        rows = await self._database.reader.fetchall(
             f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE decision != 'answer' AND {where} "
             + ("AND resolved_at IS NULL " if open_only else "")
             + "ORDER BY asked_at DESC, id DESC LIMIT ?",
             (*parameters, limit),
         )
-        return [_recorded(row) for row in await cursor.fetchall()]
+        return [_recorded(row) for row in rows]
 
     async def question(self, question_id: int) -> RecordedQuestion:
-        cursor = await self._database.reader.execute(
+        row = await self._database.reader.fetchone(
             f"SELECT {_RECORDED_COLUMNS} FROM questions WHERE id = ?", (question_id,)
         )
-        row = await cursor.fetchone()
         if row is None:
             raise NotFound(f"question {question_id}")
         return _recorded(row)
 
     async def asked_by(self, question_id: int, member: str) -> bool:
         """Whether `member` (an unhashed id, as given to the answer service) asked this question."""
-        cursor = await self._database.reader.execute(
+        row = await self._database.reader.fetchone(
             "SELECT asker, guild_id FROM questions WHERE id = ?", (question_id,)
         )
-        row = await cursor.fetchone()
         if row is None:
             raise NotFound(f"question {question_id}")
         return str(row[0]) == await self.asker_hash(member, row[1])
@@ -346,7 +337,7 @@ class QuestionLog:
         """Questions members and moderators labelled through use, newest first: a "did you mean"
         pick (the member's own question and the entry they chose) and an unanswered question a
         moderator turned into an alias or an entry (the moderator's choice wins over a pick)."""
-        cursor = await self._database.reader.execute(
+        rows = await self._database.reader.fetchall(
             "SELECT question, picked_entry_id, resolved_entry_id FROM questions "
             "WHERE question IS NOT NULL AND (picked_entry_id IS NOT NULL OR resolved_entry_id IS NOT NULL) "
             "ORDER BY id DESC LIMIT ?",
@@ -356,6 +347,6 @@ class QuestionLog:
             LabelledQuestion(q=row[0], expect=row[2], origin="moderator")
             if row[2] is not None
             else LabelledQuestion(q=row[0], expect=row[1], origin="member")
-            for row in await cursor.fetchall()
+            for row in rows
             if str(row[0]).strip()
         ]

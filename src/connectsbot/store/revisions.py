@@ -8,19 +8,17 @@ replaced, read in the same transaction as the write.
 from __future__ import annotations
 
 import json
-import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Literal
 
-import aiosqlite
 from pydantic import BaseModel, ConfigDict, ValidationError
 
 from connectsbot.kbcheck import check_entries
 from connectsbot.kbfiles import Problem, validation_problems
 from connectsbot.knowledge import Entry, normalise_alias
-from connectsbot.store.database import Database
+from connectsbot.store.connection import Connection, Database, DuplicateKey, Reader, Row
 from connectsbot.store.errors import AlreadyExists, InvalidEntry, NotFound, StaleRevision
 from connectsbot.store.question_log import mark_resolved
 
@@ -79,32 +77,30 @@ def changed_fields(before: Entry | None, after: Entry) -> list[str]:
 # Reads, given the connection: the reader for committed data, or a transaction's own `db`.
 
 
-async def head_of(db: aiosqlite.Connection, entry_id: str) -> Head | None:
-    cursor = await db.execute(
+async def head_of(db: Reader, entry_id: str) -> Head | None:
+    row = await db.fetchone(
         "SELECT head_revision, retired, file_digest, imported_revision FROM entries WHERE id = ?",
         (entry_id,),
     )
-    row = await cursor.fetchone()
     if row is None:
         return None
     return Head(int(row[0]), bool(row[1]), row[2], row[3])
 
 
-async def entry_at_head(db: aiosqlite.Connection, entry_id: str, include_retired: bool) -> LiveEntry:
-    cursor = await db.execute(
+async def entry_at_head(db: Reader, entry_id: str, include_retired: bool) -> LiveEntry:
+    row = await db.fetchone(
         "SELECT r.data, r.revision, e.retired FROM entries e "
         "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision WHERE e.id = ?",
         (entry_id,),
     )
-    row = await cursor.fetchone()
     if row is None or (row[2] and not include_retired):
         raise NotFound(entry_id, " (it was retired)" if row is not None else "")
     return LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
 
 
-async def heads_in(db: aiosqlite.Connection, include_retired: bool = False) -> list[LiveEntry]:
+async def heads_in(db: Reader, include_retired: bool = False) -> list[LiveEntry]:
     """Every entry's head revision by id, the retired ones only if asked for."""
-    cursor = await db.execute(
+    rows = await db.fetchall(
         "SELECT r.data, r.revision, e.retired FROM entries e "
         "JOIN revisions r ON r.entry_id = e.id AND r.revision = e.head_revision "
         + ("" if include_retired else "WHERE e.retired = 0 ")
@@ -112,11 +108,11 @@ async def heads_in(db: aiosqlite.Connection, include_retired: bool = False) -> l
     )
     return [
         LiveEntry(entry=Entry.model_validate_json(row[0]), revision=row[1], retired=bool(row[2]))
-        for row in await cursor.fetchall()
+        for row in rows
     ]
 
 
-def _revision(row: sqlite3.Row) -> Revision:
+def _revision(row: Row) -> Revision:
     return Revision(
         entry_id=row["entry_id"],
         revision=row["revision"],
@@ -130,17 +126,16 @@ def _revision(row: sqlite3.Row) -> Revision:
     )
 
 
-async def _revision_at(db: aiosqlite.Connection, entry_id: str, revision: int) -> Revision:
-    cursor = await db.execute(
+async def _revision_at(db: Reader, entry_id: str, revision: int) -> Revision:
+    row = await db.fetchone(
         "SELECT * FROM revisions WHERE entry_id = ? AND revision = ?", (entry_id, revision)
     )
-    row = await cursor.fetchone()
     if row is None:
         raise NotFound(entry_id, f" at revision {revision}")
     return _revision(row)
 
 
-async def _author_of(db: aiosqlite.Connection, entry_id: str, revision: int) -> str:
+async def _author_of(db: Reader, entry_id: str, revision: int) -> str:
     try:
         return (await _revision_at(db, entry_id, revision)).author
     except NotFound:
@@ -179,10 +174,9 @@ class Revisions:
         return await heads_in(self._database.reader, include_retired=True)
 
     async def history(self, entry_id: str) -> list[Revision]:
-        cursor = await self._database.reader.execute(
+        rows = await self._database.reader.fetchall(
             "SELECT * FROM revisions WHERE entry_id = ? ORDER BY revision", (entry_id,)
         )
-        rows = await cursor.fetchall()
         if not rows:
             raise NotFound(entry_id)
         return [_revision(row) for row in rows]
@@ -264,7 +258,7 @@ class Revisions:
 
     async def _write_revision(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         entry: Entry,
         *,
         action: Action,
@@ -279,16 +273,19 @@ class Revisions:
         created_at = self._clock()
         fields = changed_fields(before, entry)
         if expected is None:
-            await db.execute(
-                "INSERT INTO entries (id, head_revision, retired) VALUES (?, ?, ?)",
-                (entry.id, revision, int(retired)),
-            )
+            try:
+                await db.execute(
+                    "INSERT INTO entries (id, head_revision, retired) VALUES (?, ?, ?)",
+                    (entry.id, revision, int(retired)),
+                )
+            except DuplicateKey:
+                raise AlreadyExists(f"an entry {entry.id!r} already exists") from None
         else:
-            cursor = await db.execute(
+            updated = await db.execute(
                 "UPDATE entries SET head_revision = ?, retired = ? WHERE id = ? AND head_revision = ?",
                 (revision, int(retired), entry.id, expected),
             )
-            if cursor.rowcount != 1:
+            if updated != 1:
                 head = await head_of(db, entry.id)
                 current = head.revision if head else 0
                 raise StaleRevision(entry.id, expected, current, await _author_of(db, entry.id, current))
@@ -321,7 +318,7 @@ class Revisions:
         )
 
     async def write_new(
-        self, db: aiosqlite.Connection, entry: Entry, action: Action, author: str, reason: str
+        self, db: Connection, entry: Entry, action: Action, author: str, reason: str
     ) -> Revision:
         """The first revision of an entry the store does not hold yet, in the transaction `db`."""
         return await self._write_revision(
@@ -330,7 +327,7 @@ class Revisions:
 
     async def write_change(
         self,
-        db: aiosqlite.Connection,
+        db: Connection,
         current: LiveEntry,
         entry: Entry,
         action: Action,
@@ -353,7 +350,7 @@ class Revisions:
         return StoredChange(before=current, revision=revision)
 
     @staticmethod
-    async def _require(db: aiosqlite.Connection, entry_id: str, expected_revision: int | None) -> LiveEntry:
+    async def _require(db: Connection, entry_id: str, expected_revision: int | None) -> LiveEntry:
         """The entry's head, checked against the revision the caller started from."""
         live = await entry_at_head(db, entry_id, include_retired=True)
         if expected_revision is not None and live.revision != expected_revision:
@@ -362,7 +359,7 @@ class Revisions:
             )
         return live
 
-    async def _check_against_live(self, db: aiosqlite.Connection, entry: Entry) -> None:
+    async def _check_against_live(self, db: Connection, entry: Entry) -> None:
         """Refuse an entry whose aliases or related ids clash with the rest of the live KB."""
         others = {live.entry.id: live.entry for live in await heads_in(db) if live.entry.id != entry.id}
         problems = [

@@ -1,7 +1,9 @@
-"""The live knowledge base in SQLite, behind one facade: `KnowledgeStore` opens the database and hands
-each call to the part that owns it.
+"""The live knowledge base, behind one facade: `KnowledgeStore` opens the database (SQLite, the embedded
+default, or PostgreSQL) and hands each call to the part that owns it.
 
-- `database`: the connections, write transactions with retries, migrations;
+- `connection`: what the parts see of either database (connections, rows, write transactions);
+- `database`: SQLite's connections, write transactions with retries, migrations;
+- `postgresql`: PostgreSQL's pool, write transactions under an advisory lock, migrations, NOTIFY;
 - `revisions`: entries and their append-only history, and every change to them;
 - `files`: the knowledge folder imported and exported;
 - `question_log`: questions asked (a group commit), picks, votes, moderators' follow-up;
@@ -19,8 +21,10 @@ from types import TracebackType
 from connectsbot.kbfiles import LoadedFolder
 from connectsbot.knowledge import Entry, LabelledQuestion
 from connectsbot.store.asker_salt import salt_file
-from connectsbot.store.database import WRITE_PATIENCE_SECONDS, Database
+from connectsbot.store.connection import Database, knowledge_version
+from connectsbot.store.database import WRITE_PATIENCE_SECONDS, SqliteDatabase
 from connectsbot.store.files import IMPORT_AUTHOR, ImportReport, KnowledgeFiles
+from connectsbot.store.postgresql import PostgresDatabase, described, is_database_url
 from connectsbot.store.question_log import (
     QuestionLog,
     QuestionRecord,
@@ -38,7 +42,7 @@ def utc_now() -> datetime:
 
 
 class KnowledgeStore:
-    """Async access to the live knowledge base. Open with `await KnowledgeStore.open(path)`."""
+    """Async access to the live knowledge base. Open with `await KnowledgeStore.open(path or url)`."""
 
     def __init__(self, database: Database, clock: Callable[[], datetime], salt: Path) -> None:
         self._database = database
@@ -51,15 +55,30 @@ class KnowledgeStore:
     @classmethod
     async def open(
         cls,
-        path: Path,
+        location: Path | str,
         clock: Callable[[], datetime] = utc_now,
         *,
         write_patience: float = WRITE_PATIENCE_SECONDS,
+        salt: Path | None = None,
     ) -> KnowledgeStore:
-        """Open (creating and migrating if needed) the database at `path`. Raises StoreUnavailable, worded for
-        the operator, when it cannot be opened or written (read-only, a full disk, not a database).
-        Members are hashed with the salt in the file beside it (`<path>.salt`, made on first use)."""
-        return cls(await Database.open(path, write_patience=write_patience), clock, salt_file(path))
+        """Open (creating and migrating if needed) the database at `location`: a SQLite file's path, or a
+        PostgreSQL address (postgresql://user@host/db; its first search_path schema holds the tables).
+        Raises StoreUnavailable, worded for the operator, when it cannot be opened or written (read-only,
+        a full disk, not a database, a server that cannot be reached).
+
+        Members are hashed with the salt in the file `salt` (made on first use), by default beside the
+        SQLite file (`<path>.salt`); a PostgreSQL store needs it given, since the salt never goes into
+        the database."""
+        database: Database
+        if is_database_url(location):
+            if salt is None:
+                raise ValueError(f"{described(str(location))}: a PostgreSQL store needs a salt file")
+            database = await PostgresDatabase.open(str(location), write_patience=write_patience)
+        else:
+            path = Path(location)
+            database = await SqliteDatabase.open(path, write_patience=write_patience)
+            salt = salt or salt_file(path)
+        return cls(database, clock, salt)
 
     async def close(self) -> None:
         """Write the questions still queued, then close (the last connection checkpoints the WAL)."""
@@ -78,6 +97,32 @@ class KnowledgeStore:
     def generation(self) -> int:
         """Bumped on every committed change to the entries, so callers know when to rebuild a matcher."""
         return self._database.generation
+
+    @property
+    def origin(self) -> str:
+        """A random id of this opened store, in its change notifications (to tell its own apart)."""
+        return self._database.origin
+
+    @property
+    def notify_channel(self) -> str | None:
+        """PostgreSQL: the LISTEN channel where every committed change of the knowledge is announced
+        ("connectsbot.knowledge.<schema>", payload {"version", "origin", "files"}); None for SQLite."""
+        return self._database.notify_channel
+
+    @property
+    def database_url(self) -> str | None:
+        """The PostgreSQL address the store was opened with (for a listener's own connection); None for
+        SQLite."""
+        return self._database.database_url
+
+    async def knowledge_version(self) -> int:
+        """The committed knowledge version: bumped by every write of entries and every import of the
+        knowledge folder (0 before the first)."""
+        return await knowledge_version(self._database.reader)
+
+    def changed_elsewhere(self) -> None:
+        """Another process changed the knowledge: move `generation`, so the answers are rebuilt."""
+        self._database.generation += 1
 
     @property
     def read_only(self) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from connectsbot.store.database import Database
+from connectsbot.store.connection import Database
 
 # Digests per SELECT of stored vectors: well under SQLite's limit on bound parameters.
 VECTOR_READ_CHUNK = 500
@@ -21,12 +21,12 @@ class TextVectors:
         for start in range(0, len(unique), VECTOR_READ_CHUNK):
             chunk = unique[start : start + VECTOR_READ_CHUNK]
             marks = ", ".join("?" for _ in chunk)  # placeholders only: the digests are bound, never formatted
-            cursor = await self._database.reader.execute(
+            rows = await self._database.reader.fetchall(
                 "SELECT text_sha256, vector FROM text_vectors "
                 f"WHERE model_id = ? AND text_sha256 IN ({marks})",
                 (model_id, *chunk),
             )
-            found.update((row[0], bytes(row[1])) for row in await cursor.fetchall())
+            found.update((row[0], bytes(row[1])) for row in rows)
         return found
 
     async def put_text_vectors(self, model_id: str, vectors: Mapping[str, bytes]) -> None:
@@ -36,6 +36,7 @@ class TextVectors:
             return
         async with self._database.transaction() as db:
             await db.executemany(
-                "INSERT OR REPLACE INTO text_vectors (model_id, text_sha256, vector) VALUES (?, ?, ?)",
+                "INSERT INTO text_vectors (model_id, text_sha256, vector) VALUES (?, ?, ?) "
+                "ON CONFLICT (model_id, text_sha256) DO UPDATE SET vector = excluded.vector",
                 [(model_id, digest, vector) for digest, vector in vectors.items()],
             )
