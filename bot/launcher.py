@@ -26,8 +26,8 @@ from bot.client import ConnectsBot
 from bot.discord_internals import discord_version_problem
 from bot.settings import DEFAULT_ENV_FILE, BotSettings, SettingsError, load_settings
 from connectsbot.answers import BOT_ENCODE_WAIT_SECONDS, AnswerService
-from connectsbot.curation import Curator
 from connectsbot.coordination import ChangeFeed, SingleRunJobs, clean_up_jobs
+from connectsbot.curation import Curator
 from connectsbot.kbfiles import EntryFileError, load_policy
 from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore, StoreError
 

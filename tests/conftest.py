@@ -35,6 +35,7 @@ BOTH_BACKENDS = {
     "test_records_per_server.py",
     "test_feedback.py",
     "test_cache.py",
+    "test_coordination.py",
 }
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
-from pydantic import TypeAdapter
+from pydantic import TypeAdapter, ValidationError
 
 from connectsbot.curation import ChangedElsewhere, FilesImported, KnowledgeEvent, read_sources, sync_files
 from connectsbot.diagnosis.timeline import looks_like_timeline_text
@@ -445,9 +445,13 @@ class AnswerService:
         """The model saved in the store by the process that trains them, else fitted here in a worker
         thread (never on the event loop) and saved for the others; remembered either way."""
         saved = await self._saved_model(fit.key)
-        if saved is not None:
-            model = _SAVED_MODEL.validate_json(saved)
-        else:
+        model: AnswerModel | None
+        try:
+            model = _SAVED_MODEL.validate_json(saved) if saved is not None else None
+        except ValidationError:
+            log.warning("the saved answer model %s cannot be read: training it again", fit.key[:12])
+            saved = None
+        if saved is None:
             model = await asyncio.to_thread(train, fit.matcher, fit.questions, fit.vectors, fit.development)
             try:
                 await self.store.put_answer_model(fit.key, _SAVED_MODEL.dump_json(model).decode())
@@ -460,7 +464,9 @@ class AnswerService:
 
     async def _saved_model(self, key: str) -> str | None:
         """The saved model with this fingerprint; outside the training process, waited for."""
-        waits = 0 if self.trains_here() else math.ceil(SHARED_MODEL_PATIENCE_SECONDS / SHARED_MODEL_POLL_SECONDS)
+        waits = (
+            0 if self.trains_here() else math.ceil(SHARED_MODEL_PATIENCE_SECONDS / SHARED_MODEL_POLL_SECONDS)
+        )
         for wait in range(waits + 1):
             try:
                 saved = await self.store.answer_model(key)
@@ -471,7 +477,9 @@ class AnswerService:
                 return saved
             if wait < waits:
                 await asyncio.sleep(SHARED_MODEL_POLL_SECONDS)
-        log.warning("no answer model from the training process in %g s: training here", SHARED_MODEL_PATIENCE_SECONDS)
+        log.warning(
+            "no answer model from the training process in %g s: training here", SHARED_MODEL_PATIENCE_SECONDS
+        )
         return None
 
     async def _retrain(self, fits: list[_Fit]) -> None:

@@ -14,16 +14,16 @@ the background jobs that must run once run in one process only.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import fcntl
 import hashlib
 import json
 import logging
 import os
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import asyncpg
 
@@ -49,7 +49,7 @@ class RemoteChange:
     files: bool
 
 
-OnChange = Callable[[RemoteChange], Awaitable[None]]
+OnChange = Callable[[RemoteChange], Awaitable[object]]
 
 
 class ChangeFeed:
@@ -72,13 +72,8 @@ class ChangeFeed:
         self._task = asyncio.create_task(self._run(), name="connectsbot: knowledge change feed")
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await _cancelled(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         if self._store.database_url is None:
@@ -126,9 +121,9 @@ class ChangeFeed:
             self.listening.clear()
             connection.terminate()
 
-    def _notified(self, connection: Any, pid: int, channel: str, payload: str) -> None:
+    def _notified(self, connection: object, pid: int, channel: str, payload: object) -> None:
         try:
-            data = json.loads(payload)
+            data = json.loads(str(payload))
             version, origin, files = int(data["version"]), str(data["origin"]), bool(data["files"])
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a malformed knowledge notification: %.200r", payload)
@@ -161,13 +156,20 @@ class ChangeFeed:
             await self._follow(RemoteChange(version, files=True))
 
     async def _follow(self, change: RemoteChange | None) -> None:
-        if change is None or change.version <= self._seen and not change.files:
+        if change is None or (change.version <= self._seen and not change.files):
             return
         self._seen = max(self._seen, change.version)
         try:
             await self._on_change(change)
         except Exception:  # a follower's bug must not stop the feed: the next change tries again
             log.exception("following a change made by another process failed")
+
+
+async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 @dataclass(frozen=True)
@@ -179,9 +181,11 @@ class Job:
     run: Callable[[], Awaitable[None]]
 
 
-def _lock_key(namespace: str) -> int:
-    """A signed 64-bit advisory-lock key for `namespace` (PostgreSQL's bigint form)."""
-    return int.from_bytes(hashlib.sha256(namespace.encode()).digest()[:8], "big", signed=True)
+def jobs_lock_key(schema: str) -> int:
+    """The advisory-lock key (signed 64-bit, PostgreSQL's bigint form) of the jobs of `schema`."""
+    return int.from_bytes(
+        hashlib.sha256(f"connectsbot.jobs.{schema}".encode()).digest()[:8], "big", signed=True
+    )
 
 
 class SingleRunJobs:
@@ -210,20 +214,15 @@ class SingleRunJobs:
             self._task.result()  # a bug: raise it here
 
     async def close(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await _cancelled(self._task)
+        self._task = None
 
     async def _run(self) -> None:
         while True:
             try:
                 if self._store.database_url is not None:
                     await self._hold_advisory_lock(self._store.database_url)
-                else:
+                elif self._store.jobs_lock_file is not None:
                     await self._hold_file_lock(self._store.jobs_lock_file)
             except CONNECTION_LOST as error:
                 level = logging.WARNING if self.holding.is_set() else logging.INFO
@@ -237,7 +236,7 @@ class SingleRunJobs:
         connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
         try:
             schema = await connection.fetchval("SELECT current_schema()")
-            key = _lock_key(f"connectsbot.jobs.{schema}")
+            key = jobs_lock_key(schema)
             while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
                 self._first_try.set()
                 await asyncio.sleep(self._retry_every)

@@ -20,6 +20,7 @@ from types import TracebackType
 
 from connectsbot.kbfiles import LoadedFolder
 from connectsbot.knowledge import Entry, LabelledQuestion
+from connectsbot.store.answer_models import AnswerModels
 from connectsbot.store.asker_salt import salt_file
 from connectsbot.store.connection import Database, knowledge_version
 from connectsbot.store.database import WRITE_PATIENCE_SECONDS, SqliteDatabase
@@ -51,6 +52,9 @@ class KnowledgeStore:
         self._questions = QuestionLog(database, clock, salt)
         self._stats = Stats(database)
         self._vectors = TextVectors(database)
+        self._answer_models = AnswerModels(database, clock)
+        # SQLite: the file whose lock the process running the single-run jobs holds (see coordination).
+        self.jobs_lock_file: Path | None = None
 
     @classmethod
     async def open(
@@ -78,7 +82,10 @@ class KnowledgeStore:
             path = Path(location)
             database = await SqliteDatabase.open(path, write_patience=write_patience)
             salt = salt or salt_file(path)
-        return cls(database, clock, salt)
+        store = cls(database, clock, salt)
+        if not is_database_url(location):
+            store.jobs_lock_file = Path(location).with_name(f"{Path(location).name}.jobs.lock")
+        return store
 
     async def close(self) -> None:
         """Write the questions still queued, then close (the last connection checkpoints the WAL)."""
@@ -252,3 +259,17 @@ class KnowledgeStore:
 
     async def put_text_vectors(self, model_id: str, vectors: Mapping[str, bytes]) -> None:
         await self._vectors.put_text_vectors(model_id, vectors)
+
+    async def prune_text_vectors(self, keep_model_id: str) -> int:
+        return await self._vectors.prune_text_vectors(keep_model_id)
+
+    # Trained answer models, shared by the processes of one database
+
+    async def answer_model(self, fingerprint: str) -> str | None:
+        return await self._answer_models.answer_model(fingerprint)
+
+    async def put_answer_model(self, fingerprint: str, model: str) -> None:
+        await self._answer_models.put_answer_model(fingerprint, model)
+
+    async def prune_answer_models(self, keep: int) -> int:
+        return await self._answer_models.prune_answer_models(keep)

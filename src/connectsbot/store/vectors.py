@@ -40,3 +40,8 @@ class TextVectors:
                 "ON CONFLICT (model_id, text_sha256) DO UPDATE SET vector = excluded.vector",
                 [(model_id, digest, vector) for digest, vector in vectors.items()],
             )
+
+    async def prune_text_vectors(self, keep_model_id: str) -> int:
+        """Forget the vectors of every encoder but `keep_model_id`; how many were forgotten."""
+        async with self._database.transaction() as db:
+            return await db.execute("DELETE FROM text_vectors WHERE model_id <> ?", (keep_model_id,))
