@@ -20,6 +20,7 @@ from connectsbot.curation import Actor, ChangedElsewhere, Curator
 from connectsbot.kbfiles import load_policy
 from connectsbot.settings import shipped_knowledge_dir
 from connectsbot.store import KnowledgeStore
+from connectsbot.store.connection import change_payload
 from tests.helpers import OpenStore, build_entry, postgresql_schema
 
 MODERATOR = Actor("ana (42)", user_id=42, guild_id=7)
@@ -117,6 +118,21 @@ async def test_a_process_is_not_told_of_its_own_changes(
     await eventually(lambda: bool(changes.seen), "the other store's change arrived")
     await asyncio.sleep(0.2)  # anything about its own change would have come first
     assert [change.version for change in changes.seen] == [await theirs.knowledge_version()]
+
+
+async def test_another_process_change_just_before_its_own_is_not_lost(
+    postgresql_stores: tuple[KnowledgeStore, KnowledgeStore], follow: Callable[..., Awaitable[ChangeFeed]]
+) -> None:
+    """Two notifications delivered together, theirs (version 1) then this process's own (version 2):
+    the own one must not hide theirs."""
+    mine, _ = postgresql_stores
+    changes = Changes()
+    feed = await follow(mine, changes, check_every=check_every(mine))
+    channel = mine.notify_channel
+    feed._notified(None, 0, str(channel), change_payload(1, "another-process", files=False))
+    feed._notified(None, 0, str(channel), change_payload(2, mine.origin, files=False))
+    await eventually(lambda: bool(changes.seen), "the other process's change was followed")
+    assert changes.seen == [RemoteChange(1, files=False)]
 
 
 async def test_an_import_elsewhere_is_a_change_of_files(

@@ -52,6 +52,15 @@ class RemoteChange:
 OnChange = Callable[[RemoteChange], Awaitable[object]]
 
 
+@dataclass(frozen=True)
+class _Notice:
+    """One notification: a committed change, by this process (`own`) or another."""
+
+    version: int
+    files: bool
+    own: bool
+
+
 class ChangeFeed:
     """Calls `on_change` for every change another process commits to the store (coalesced: several
     changes that arrive together are one call)."""
@@ -63,7 +72,7 @@ class ChangeFeed:
         self._seen = 0
         self._task: asyncio.Task[None] | None = None
         # Notifications from the LISTEN connection's callback; None: the connection ended.
-        self._notices: asyncio.Queue[RemoteChange | None] = asyncio.Queue()
+        self._notices: asyncio.Queue[_Notice | None] = asyncio.Queue()
         self.listening = asyncio.Event()  # set while a LISTEN connection is up (PostgreSQL)
 
     async def start(self) -> None:
@@ -128,22 +137,25 @@ class ChangeFeed:
         except (ValueError, KeyError, TypeError):
             log.warning("ignored a malformed knowledge notification: %.200r", payload)
             return
-        if origin == self._store.origin:
-            # This process's own change: its followers have it already.
-            self._seen = max(self._seen, version)
-            return
-        self._notices.put_nowait(RemoteChange(version, files))
+        # This process's own changes are queued too: notices are handled in commit order, so a
+        # version seen through its own change never hides another process's earlier one.
+        self._notices.put_nowait(_Notice(version, files, own=origin == self._store.origin))
 
-    def _coalesced(self, first: RemoteChange) -> RemoteChange | None:
-        """`first` and every notice queued behind it as one change (None: the connection ended)."""
-        version, files = first.version, first.files
+    def _coalesced(self, first: _Notice) -> RemoteChange | None:
+        """`first` and the notices queued behind it as one change of other processes (None: only this
+        process's own changes, which its followers have already; or the connection ended)."""
+        notices = [first]
         while not self._notices.empty():
             notice = self._notices.get_nowait()
             if notice is None:
-                self._notices.put_nowait(None)  # seen again by the loop, after this change
+                self._notices.put_nowait(None)  # the loop sees the end after this change
                 break
-            version, files = max(version, notice.version), files or notice.files
-        return RemoteChange(version, files)
+            notices.append(notice)
+        self._seen = max(self._seen, *(notice.version for notice in notices if notice.own), 0)
+        theirs = [notice for notice in notices if not notice.own]
+        if not theirs:
+            return None
+        return RemoteChange(max(n.version for n in theirs), any(n.files for n in theirs))
 
     async def _check_version(self) -> None:
         try:
