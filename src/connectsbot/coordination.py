@@ -125,7 +125,7 @@ class ChangeFeed:
                     continue
                 if notice is None:
                     raise ConnectionResetError("the server closed the connection")
-                await self._follow(self._coalesced(notice))
+                await self._follow_notices(self._coalesced(notice))
         finally:
             self.listening.clear()
             connection.terminate()
@@ -141,21 +141,26 @@ class ChangeFeed:
         # version seen through its own change never hides another process's earlier one.
         self._notices.put_nowait(_Notice(version, files, own=origin == self._store.origin))
 
-    def _coalesced(self, first: _Notice) -> RemoteChange | None:
-        """`first` and the notices queued behind it as one change of other processes (None: only this
-        process's own changes, which its followers have already; or the connection ended)."""
+    def _coalesced(self, first: _Notice) -> list[_Notice]:
+        """`first` and the notices queued behind it, in commit order (stopping at the end of the
+        connection, which the loop then sees)."""
         notices = [first]
         while not self._notices.empty():
             notice = self._notices.get_nowait()
             if notice is None:
-                self._notices.put_nowait(None)  # the loop sees the end after this change
+                self._notices.put_nowait(None)
                 break
             notices.append(notice)
-        self._seen = max(self._seen, *(notice.version for notice in notices if notice.own), 0)
+        return notices
+
+    async def _follow_notices(self, notices: list[_Notice]) -> None:
+        """Other processes' changes among `notices` as one change; this process's own ones only move
+        the version seen (its followers have them already), after theirs are followed."""
         theirs = [notice for notice in notices if not notice.own]
-        if not theirs:
-            return None
-        return RemoteChange(max(n.version for n in theirs), any(n.files for n in theirs))
+        if theirs:
+            version = max(notice.version for notice in theirs)
+            await self._follow(RemoteChange(version, any(notice.files for notice in theirs)))
+        self._seen = max(self._seen, *(notice.version for notice in notices))
 
     async def _check_version(self) -> None:
         try:
@@ -167,9 +172,9 @@ class ChangeFeed:
             # Unknown what changed: the folder may have been imported too.
             await self._follow(RemoteChange(version, files=True))
 
-    async def _follow(self, change: RemoteChange | None) -> None:
-        if change is None or (change.version <= self._seen and not change.files):
-            return
+    async def _follow(self, change: RemoteChange) -> None:
+        if change.version <= self._seen:
+            return  # followed already (the version check saw it before its notification came)
         self._seen = max(self._seen, change.version)
         try:
             await self._on_change(change)
