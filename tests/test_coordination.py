@@ -287,6 +287,17 @@ async def test_a_holder_whose_connection_ends_loses_the_lock_to_another(
     await eventually(lambda: first.holding.is_set() or second.holding.is_set(), "someone holds it")
 
 
+async def test_without_a_lock_file_the_only_process_runs_the_jobs(
+    tmp_path: Path, jobs_of: Callable[[KnowledgeStore, list[str]], Awaitable[SingleRunJobs]]
+) -> None:
+    async with await KnowledgeStore.open(tmp_path / "store.sqlite3") as store:
+        store.jobs_lock_file = tmp_path / "no such folder" / "jobs.lock"
+        runs: list[str] = []
+        jobs = await jobs_of(store, runs)
+        assert jobs.holding.is_set()
+        await eventually(lambda: bool(runs), "the jobs run")
+
+
 # --- the answer model, trained once
 
 
