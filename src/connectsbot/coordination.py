@@ -268,7 +268,7 @@ class SingleRunJobs:
             descriptor = await asyncio.to_thread(os.open, path, os.O_RDWR | os.O_CREAT, 0o600)
         except OSError as error:
             # A read-only folder, say: no other process can write this database either.
-            log.warning("the jobs lock file %s cannot be opened (%s): running the jobs without it", path, error)
+            log.warning("jobs lock file %s cannot be opened (%s): running the jobs without it", path, error)
             await self._run_jobs(_held)
             return
         try:
