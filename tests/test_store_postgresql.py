@@ -192,9 +192,8 @@ async def test_a_connection_lost_mid_transaction_changes_nothing_and_the_store_r
                 async with store._database.transaction() as db:
                     await db.execute("DELETE FROM meta")
                     pid = db.raw.get_server_pid()
-                    await admin.execute("SELECT pg_terminate_backend($1)", pid)
-                    while await admin.fetchval("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid):
-                        await asyncio.sleep(0.01)
+                    # Waits (up to 10 s) until the server process has ended.
+                    assert await admin.fetchval("SELECT pg_terminate_backend($1, 10000)", pid)
                     await db.execute("DELETE FROM entries WHERE id = ?", ("beta-topic",))
         finally:
             await admin.close()
