@@ -255,6 +255,12 @@ async def test_a_schema_that_does_not_exist_is_named(salt: Path) -> None:
         await KnowledgeStore.open(with_search_path(TEST_POSTGRESQL, missing), salt=salt)
 
 
+async def test_a_schema_too_long_for_its_change_channel_is_refused_at_open(salt: Path) -> None:
+    async with postgresql_schema(name=f"t_{'long' * 10}_{uuid.uuid4().hex[:8]}") as url:
+        with pytest.raises(StoreUnavailable, match="the schema's name is too long"):
+            await KnowledgeStore.open(url, salt=salt)
+
+
 async def test_a_postgresql_store_needs_a_salt_file(url: str) -> None:
     with pytest.raises(ValueError, match="needs a salt file"):
         await KnowledgeStore.open(url)

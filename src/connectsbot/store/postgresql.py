@@ -36,6 +36,8 @@ CONNECT_TIMEOUT_SECONDS = 10.0
 # The reader's concurrent queries and the one write transaction at a time (made as they are needed).
 POOL_SIZE = 10
 CHANNEL_PREFIX = "connectsbot.knowledge."
+# PostgreSQL's longest channel name (NAMEDATALEN - 1 bytes): longer ones are refused by pg_notify.
+LONGEST_CHANNEL = 63
 # The table of applied migrations (SQLite keeps the version in `PRAGMA user_version`).
 SCHEMA_VERSIONS = "schema_migrations"
 
@@ -248,6 +250,11 @@ class PostgresDatabase(Database):
         except BaseException:
             await pool.close()
             raise
+        if len((CHANNEL_PREFIX + schema).encode()) > LONGEST_CHANNEL:
+            await pool.close()
+            longest = LONGEST_CHANNEL - len(CHANNEL_PREFIX)
+            problem = f"the schema's name is too long (changes are announced on {CHANNEL_PREFIX}<schema>)"
+            raise _cannot_open(url, StoreUnavailable(problem, f"{schema!r}: at most {longest} bytes"))
         return cls(pool, url, schema, write_patience)
 
     @property
