@@ -76,10 +76,10 @@ def with_search_path(url: str, schema: str) -> str:
 
 
 @asynccontextmanager
-async def postgresql_schema(url: str = TEST_POSTGRESQL) -> AsyncIterator[str]:
-    """A new empty schema on the test server, as an address whose search_path is that schema; dropped,
-    with all it holds, afterwards."""
-    schema = f"t_{uuid.uuid4().hex}"
+async def postgresql_schema(url: str = TEST_POSTGRESQL, name: str = "") -> AsyncIterator[str]:
+    """A new empty schema on the test server (`name`, else a new unique one), as an address whose
+    search_path is that schema; dropped, with all it holds, afterwards."""
+    schema = name or f"t_{uuid.uuid4().hex}"
     admin = await asyncpg.connect(url)
     try:
         await admin.execute(f"CREATE SCHEMA {schema}")

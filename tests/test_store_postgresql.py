@@ -181,6 +181,28 @@ async def test_a_write_waits_for_another_transaction_then_is_refused_clearly(
         await store.edit(edited, live.revision, "mod:1", "fix")  # once the lock is free, it goes through
 
 
+async def test_a_connection_lost_mid_transaction_changes_nothing_and_the_store_recovers(
+    url: str, salt: Path, kb_folder: Path
+) -> None:
+    async with await KnowledgeStore.open(url, salt=salt) as store:
+        await store.import_folder(load_folder(kb_folder))
+        admin = await asyncpg.connect(TEST_POSTGRESQL)
+        try:
+            with pytest.raises(StoreUnavailable) as lost:
+                async with store._database.transaction() as db:
+                    await db.execute("DELETE FROM meta")
+                    pid = db.raw.get_server_pid()
+                    # Waits (up to 10 s) until the server process has ended.
+                    assert await admin.fetchval("SELECT pg_terminate_backend($1, 10000)", pid)
+                    await db.execute("DELETE FROM entries WHERE id = ?", ("beta-topic",))
+        finally:
+            await admin.close()
+        assert lost.value.problem == "the database server cannot be reached"
+        assert await store.knowledge_version() == 1  # nothing of that transaction was kept
+        live = await store.get("beta-topic")  # a new connection replaces the lost one
+        await store.edit(live.entry.model_copy(update={"answer": "new"}), live.revision, "mod:1", "fix")
+
+
 async def test_stores_opening_a_new_schema_at_once_migrate_it_once(url: str, salt: Path) -> None:
     stores = await asyncio.gather(*(KnowledgeStore.open(url, salt=salt) for _ in range(3)))
     for store in stores:
@@ -231,6 +253,12 @@ async def test_a_schema_that_does_not_exist_is_named(salt: Path) -> None:
     missing = f"t_missing_{uuid.uuid4().hex}"
     with pytest.raises(StoreUnavailable, match="the schema does not exist"):
         await KnowledgeStore.open(with_search_path(TEST_POSTGRESQL, missing), salt=salt)
+
+
+async def test_a_schema_too_long_for_its_change_channel_is_refused_at_open(salt: Path) -> None:
+    async with postgresql_schema(name=f"t_{'long' * 10}_{uuid.uuid4().hex[:8]}") as url:
+        with pytest.raises(StoreUnavailable, match="the schema's name is too long"):
+            await KnowledgeStore.open(url, salt=salt)
 
 
 async def test_a_postgresql_store_needs_a_salt_file(url: str) -> None:

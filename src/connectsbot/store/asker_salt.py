@@ -1,9 +1,10 @@
 """The secret members' ids are hashed with, kept outside the database.
 
 With the salt inside the database, anyone holding the file could hash every public user id of a server
-and find each member's questions. The salt lives in a file beside the database (`<db>.salt`, mode 0600,
-made on first use), so a copy of the database alone does not identify anyone; and a member's hash
-differs per server, so the hashes of one member in two servers cannot be joined.
+and find each member's questions. The salt lives in a file (`<db>.salt` beside the SQLite file unless
+CONNECTSBOT_SALT_FILE says otherwise, with PostgreSQL too; mode 0600, made on first use), so a copy of
+the database alone does not identify anyone; and a member's hash differs per server, so the hashes of
+one member in two servers cannot be joined.
 """
 
 from __future__ import annotations

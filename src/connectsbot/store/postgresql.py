@@ -33,9 +33,11 @@ URL_SCHEMES = ("postgresql", "postgres")
 WRITE_LOCK = 0x636277
 MIGRATION_LOCK = 0x63626D
 CONNECT_TIMEOUT_SECONDS = 10.0
-# The reader's queries and the one write transaction at a time: a few connections are plenty.
-POOL_SIZE = 4
+# The reader's concurrent queries and the one write transaction at a time (made as they are needed).
+POOL_SIZE = 10
 CHANNEL_PREFIX = "connectsbot.knowledge."
+# PostgreSQL's longest channel name (NAMEDATALEN - 1 bytes): longer ones are refused by pg_notify.
+LONGEST_CHANNEL = 63
 # The table of applied migrations (SQLite keeps the version in `PRAGMA user_version`).
 SCHEMA_VERSIONS = "schema_migrations"
 
@@ -145,14 +147,13 @@ class PostgresConnection:
 class PostgresReader:
     """Committed data: each read on a connection of the pool, outside any write transaction."""
 
-    def __init__(self, pool: asyncpg.Pool, patience: float) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._patience = patience
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PostgresConnection]:
         try:
-            async with self._pool.acquire(timeout=self._patience) as raw:
+            async with self._pool.acquire() as raw:
                 yield PostgresConnection(raw)
         except _FAILURES as error:
             unavailable = _unavailable(error)
@@ -207,7 +208,7 @@ def _cannot_open(url: str, error: StoreUnavailable) -> StoreUnavailable:
     return StoreUnavailable(error.problem, error.cause, f"{described(url)}: {error.problem} ({error.cause})")
 
 
-async def create_pool(url: str, patience: float) -> asyncpg.Pool:
+async def create_pool(url: str) -> asyncpg.Pool:
     """A pool on `url`, its first connection made; StoreUnavailable worded for the operator if not."""
     try:
         return await asyncpg.create_pool(url, min_size=1, max_size=POOL_SIZE, timeout=CONNECT_TIMEOUT_SECONDS)
@@ -229,13 +230,13 @@ class PostgresDatabase(Database):
         self._pool = pool
         self._url = url
         self._schema = schema
-        self._reader = PostgresReader(pool, write_patience)
+        self._reader = PostgresReader(pool)
 
     @classmethod
     async def open(cls, url: str, *, write_patience: float) -> PostgresDatabase:
         """Connect and migrate. Raises StoreUnavailable, worded for the operator (naming the host and the
         database, never the password), when the database cannot be reached or used."""
-        pool = await create_pool(url, write_patience)
+        pool = await create_pool(url)
         try:
             async with pool.acquire() as raw:
                 await migrate_postgresql(raw, shipped_migrations("postgresql"))
@@ -249,6 +250,11 @@ class PostgresDatabase(Database):
         except BaseException:
             await pool.close()
             raise
+        if len((CHANNEL_PREFIX + schema).encode()) > LONGEST_CHANNEL:
+            await pool.close()
+            longest = LONGEST_CHANNEL - len(CHANNEL_PREFIX)
+            problem = f"the schema's name is too long (changes are announced on {CHANNEL_PREFIX}<schema>)"
+            raise _cannot_open(url, StoreUnavailable(problem, f"{schema!r}: at most {longest} bytes"))
         return cls(pool, url, schema, write_patience)
 
     @property
@@ -270,7 +276,7 @@ class PostgresDatabase(Database):
     async def _write_transaction(self) -> AsyncIterator[Connection]:
         """A transaction that first takes the schema's write lock, waiting at most `write_patience`."""
         try:
-            async with self._pool.acquire(timeout=self.write_patience) as raw, raw.transaction():
+            async with self._pool.acquire() as raw, raw.transaction():
                 waited = f"{max(1, round(self.write_patience * 1000))}ms"
                 await raw.execute("SELECT set_config('lock_timeout', $1, true)", waited)
                 await raw.execute("SELECT pg_advisory_xact_lock($1, hashtext(current_schema()))", WRITE_LOCK)

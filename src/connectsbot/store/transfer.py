@@ -52,7 +52,7 @@ async def copy_to_postgresql(source: Path, url: str, *, write_patience: float = 
     sqlite = await SqliteDatabase.open(source, write_patience=write_patience)
     try:
         tables = await _sqlite_tables(sqlite)
-        pool = await create_pool(url, write_patience)
+        pool = await create_pool(url)
         try:
             async with pool.acquire() as target:
                 await migrate_postgresql(target, shipped_migrations("postgresql"))
