@@ -6,7 +6,8 @@ Run by hand, not part of the test suite; see bench/README.md ("Load through the 
     ./scripts/bench-load --quick          # a smoke run
 
 The bot runs in its own process through the production launcher (``bot.launcher.run_bot``, INFO logs
-to a file), pointed at the fake Discord of ``fakediscord/`` on 127.0.0.1. This process runs the
+to a file; ``fakediscord.bot_process``, started by ``fakediscord.processes.BotProcess``, as in the
+multi-process tests), pointed at the fake Discord of ``fakediscord/`` on 127.0.0.1. This process runs the
 fake and an open-loop generator: events are dispatched on a fixed schedule whether or not earlier
 ones were answered. With two CPUs or more the bot is pinned to one and this process to another, so
 the bot's figures mean "one core" and the fake's own work is not charged to it.
@@ -32,16 +33,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import dataclasses
 import json
-import logging
 import math
 import os
 import random
 import re
 import resource
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -49,38 +47,21 @@ from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Literal
 
 # fakediscord is not installed with the project: import it from this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp
-import discord
-import discord.gateway
-import discord.http
-import yarl
-from discord.ext import commands
-from pydantic import SecretStr
 
-from bot import launcher, logging_setup
-from bot.client import ConnectsBot
 from bot.exts.diagnose import PLACEHOLDER as EXAMPLE_TIMELINE
-from bot.settings import (
-    AnswerSettings,
-    BotSettings,
-    ChannelSettings,
-    DiscordSettings,
-    ModerationSettings,
-    StoreSettings,
-)
 from connectsbot.answers import ENCODED_CHARS, AnswerService
-from connectsbot.curation import Curator
 from connectsbot.matching import MatchResult
-from connectsbot.settings import LogSettings
-from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
+from connectsbot.store import KnowledgeStore
 from fakediscord import payloads
+from fakediscord.bot_process import BotProcessConfig
 from fakediscord.payloads import JSON
-from fakediscord.server import FakeDiscordServer, LoopbackOnlyResolver, RecordedRequest
+from fakediscord.processes import BotProcess, BotProcessFailed
+from fakediscord.server import FakeDiscordServer, RecordedRequest
 
 SCRIPT = Path(__file__).resolve()
 REPO_ROOT = SCRIPT.parents[1]
@@ -107,7 +88,6 @@ DISTURBED_WAIT = 0.1
 DISTURBED_STEAL = 0.25
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-READY_LINE = "bench-load: ready"
 TOKEN = "fake-bot-token.for-load.only"
 
 Kind = Literal["ask", "help", "diagnose", "modal"]
@@ -119,105 +99,6 @@ CALLBACK_ROUTE = "/interactions/{interaction_id}/{token}/callback"
 CHANNEL_MESSAGES_ROUTE = "/channels/{channel_id}/messages"
 MODAL_CALLBACK = 9
 UNKNOWN_INTERACTION = 10062  # the fake's refusal of a callback after the window, as Discord's
-
-B = TypeVar("B", bound=commands.Bot)
-
-
-# ------------------------------------------------------------------------------------ bot process
-
-
-@dataclass(frozen=True)
-class BotProcessConfig:
-    """What the bot process needs: where the fake listens, the database, the fake guild's ids."""
-
-    port: int
-    db: str
-    guild_id: int
-    help_channel_id: int
-    forum_channel_id: int
-    mod_log_channel_id: int
-    moderator_role_id: int
-    cpu: int | None
-    trivial: bool  # a bot that answers /ask with a constant: the cost of the loopback path alone
-
-
-def bot_settings(config: BotProcessConfig) -> BotSettings:
-    """Production defaults (the environment may override the answers section, as in production), with
-    the fake guild's channels: the help channel auto-answers, the forum is watched."""
-    return BotSettings(
-        discord=DiscordSettings(
-            _env_file=None, token=SecretStr(TOKEN), dev_guild_id=None, sync_commands=True
-        ),
-        store=StoreSettings(_env_file=None, db=Path(config.db), knowledge=KNOWLEDGE),
-        channels=ChannelSettings(
-            _env_file=None,
-            help_channel_ids=[config.help_channel_id],
-            forum_channel_ids=[config.forum_channel_id],
-            mod_log_channel_id=config.mod_log_channel_id,
-        ),
-        moderation=ModerationSettings(
-            _env_file=None,
-            moderator_roles={config.guild_id: [config.moderator_role_id]},
-            guild_ids=[config.guild_id],
-        ),
-        answers=AnswerSettings(_env_file=None),
-    )
-
-
-def on_loopback(bot: B) -> B:
-    """What fakediscord/harness.py does before login (only 127.0.0.1 resolves, no 5 s wait
-    before IDENTIFY, a short guild-ready wait), plus a line on stdout once ready, for the driver."""
-    log = logging.getLogger("bench.load")
-    bot.http.connector = aiohttp.TCPConnector(
-        limit=0, resolver=LoopbackOnlyResolver(lambda host: log.error("refused a connection to %s", host))
-    )
-    bot._connection.guild_ready_timeout = 0.05
-
-    async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    async def announce_ready() -> None:
-        print(READY_LINE, flush=True)
-
-    bot.before_identify_hook = no_identify_delay  # type: ignore[method-assign]
-    bot.add_listener(announce_ready, "on_ready")
-    return bot
-
-
-def trivial_bot() -> commands.Bot:
-    bot = commands.Bot(command_prefix=commands.when_mentioned, intents=discord.Intents(guilds=True))
-
-    @bot.tree.command(name="ask", description="Answers with a constant")
-    async def ask(interaction: discord.Interaction, question: str) -> None:
-        await interaction.response.send_message("ok", ephemeral=True)
-
-    return bot
-
-
-async def serve_bot(config: BotProcessConfig) -> int:
-    discord.http.Route.BASE = f"http://127.0.0.1:{config.port}/api/v10"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{config.port}/gateway")
-    logging_setup.configure_logging(TOKEN, LogSettings(_env_file=None))
-    if config.trivial:
-        return await launcher.serve(lambda: on_loopback(trivial_bot()), TOKEN)
-
-    def make_bot(
-        settings: BotSettings,
-        store: KnowledgeStore,
-        answers: AnswerService,
-        curator: Curator,
-        startup: ImportReport | ImportFailed,
-    ) -> ConnectsBot:
-        return on_loopback(ConnectsBot(settings, store, answers, curator, startup))
-
-    return await launcher.run_bot(bot_settings(config), make_bot=make_bot)
-
-
-def bot_process_main(config_path: Path) -> int:
-    config = BotProcessConfig(**json.loads(config_path.read_text()))
-    if config.cpu is not None:
-        os.sched_setaffinity(0, {config.cpu})  # before the store's thread starts: it inherits this
-    return asyncio.run(serve_bot(config))
 
 
 # ----------------------------------------------------------------------------------------- workload
@@ -527,55 +408,42 @@ class LoadRun:
 
     # --- the bot process
 
-    async def _start_bot(self, trivial: bool, tag: str) -> tuple[asyncio.subprocess.Process, Path]:
+    def _bot_environment(self, db: Path) -> dict[str, str]:
+        """The bot's settings: production defaults (the environment may override the answers section,
+        as in production), with the fake guild's channels: the help channel auto-answers, the forum is
+        watched."""
+        guild_id = int(self.guild["id"])
+        return {
+            "DISCORD_TOKEN": TOKEN,
+            "CONNECTSBOT_DB": str(db),
+            "CONNECTSBOT_KNOWLEDGE": str(KNOWLEDGE),
+            "CONNECTSBOT_DEV_GUILD_ID": "",
+            "CONNECTSBOT_SYNC_COMMANDS": "true",
+            "CONNECTSBOT_HELP_CHANNELS": str(self.faq["id"]),
+            "CONNECTSBOT_FORUM_CHANNELS": str(self._channel("help")["id"]),
+            "CONNECTSBOT_MODLOG_CHANNEL": str(self._channel("mod-log")["id"]),
+            "CONNECTSBOT_MODERATOR_ROLES": f"{guild_id}:{self._role_id('Moderator')}",
+            "CONNECTSBOT_GUILDS": str(guild_id),
+        }
+
+    async def _start_bot(self, trivial: bool, tag: str) -> BotProcess:
+        """The bot in its own process (fakediscord.bot_process: the production launcher), ready."""
         db = self.work_dir / f"{tag}.sqlite3"
         shutil.copy(self.template_db, db)
         config = BotProcessConfig(
             port=self.server.port,
-            db=str(db),
-            guild_id=int(self.guild["id"]),
-            help_channel_id=int(self.faq["id"]),
-            forum_channel_id=int(self._channel("help")["id"]),
-            mod_log_channel_id=int(self._channel("mod-log")["id"]),
-            moderator_role_id=self._role_id("Moderator"),
+            environment=self._bot_environment(db),
             cpu=self.cpus[1] if self.cpus else None,
             trivial=trivial,
         )
-        config_path = self.work_dir / f"{tag}.json"
-        config_path.write_text(json.dumps(dataclasses.asdict(config)))
-        log_path = self.work_dir / f"{tag}.log"
-        with log_path.open("wb") as log_file:  # the child keeps its own descriptor
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(SCRIPT),
-                "--bot-process",
-                str(config_path),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log_file,
-            )
-        assert process.stdout is not None
+        process = BotProcess(tag, config, self.work_dir)
+        await process.start()
         try:
-            async with asyncio.timeout(READY_TIMEOUT_S):
-                while (line := await process.stdout.readline()) and line.decode().strip() != READY_LINE:
-                    pass
-        except TimeoutError:
-            line = b""
-        if not line:
-            await self._stop_bot(process)
-            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-            raise RuntimeError(f"the bot process did not get ready; the end of its log:\n{tail}")
-        return process, log_path
-
-    @staticmethod
-    async def _stop_bot(process: asyncio.subprocess.Process) -> None:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)  # the launcher closes the client and the database
-            try:
-                async with asyncio.timeout(STOP_TIMEOUT_S):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+            await process.wait_ready(READY_TIMEOUT_S)
+        except BotProcessFailed as failed:
+            await process.stop(STOP_TIMEOUT_S)
+            raise RuntimeError(str(failed)) from None
+        return process
 
     # --- events
 
@@ -691,7 +559,7 @@ class LoadRun:
             sends.append(loop.time() - sent)
         return lags, sends
 
-    async def _drain(self, process: asyncio.subprocess.Process) -> None:
+    async def _drain(self, process: BotProcess) -> None:
         """Wait until every event is answered and the bot is idle (its follow-up messages sent too), or
         no answer came for DRAIN_QUIET_S with no modal submit to come (the rest will not come), or
         DRAIN_CAP_S passed: what is unanswered then is dropped."""
@@ -710,9 +578,10 @@ class LoadRun:
 
     async def run(self, rate: float, seconds: float, trivial: bool = False) -> RunResult:
         await self.server.start()
-        process: asyncio.subprocess.Process | None = None
+        process: BotProcess | None = None
         try:
-            process, log_path = await self._start_bot(trivial, f"{'trivial' if trivial else 'bot'}-{rate:g}")
+            process = await self._start_bot(trivial, f"{'trivial' if trivial else 'bot'}-{rate:g}")
+            log_path = process.log_path
             await asyncio.sleep(0.5)  # let start-up work (mod-log report, command sync) finish
             rss_idle = proc_status_mb(process.pid, "VmRSS")
             count = round(rate * seconds)
@@ -725,7 +594,7 @@ class LoadRun:
             shutdown_at = log_path.stat().st_size
         finally:
             if process is not None:
-                await self._stop_bot(process)
+                await process.stop(STOP_TIMEOUT_S)  # SIGTERM: the launcher closes the client and the database
             for task in list(self._submits):
                 task.cancel()
             await self.server.stop()
@@ -977,7 +846,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--no-pin", action="store_true", help="do not pin the bot and the driver to CPUs")
     parser.add_argument("--logs", type=Path, help="keep the bot processes' logs in this folder")
     parser.add_argument("--seed", type=int, default=7, help="seed of the event mix and texts (7)")
-    parser.add_argument("--bot-process", type=Path, help=argparse.SUPPRESS)  # internal: run the bot
     args = parser.parse_args(argv)
     args.rates = args.rates or (list(QUICK_RATES) if args.quick else list(DEFAULT_RATES))
     args.seconds = args.seconds or (QUICK_SECONDS if args.quick else DEFAULT_SECONDS)
@@ -1087,8 +955,6 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.bot_process is not None:
-        return bot_process_main(args.bot_process)
     if args.logs is not None:
         args.logs.mkdir(parents=True, exist_ok=True)
         asyncio.run(bench(args, args.logs))

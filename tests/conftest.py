@@ -36,6 +36,7 @@ BOTH_BACKENDS = {
     "test_feedback.py",
     "test_cache.py",
     "test_coordination.py",
+    "test_shard_processes.py",
 }
 
 

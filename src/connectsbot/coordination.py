@@ -32,7 +32,6 @@ from connectsbot.store import KnowledgeStore, StoreUnavailable
 
 log = logging.getLogger(__name__)
 
-CHECK_EVERY_SECONDS = 30.0  # the fallback check of the version, and of the LISTEN connection
 FIRST_RECONNECT_SECONDS = 0.5
 LONGEST_RECONNECT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10.0
@@ -63,9 +62,10 @@ class _Notice:
 
 class ChangeFeed:
     """Calls `on_change` for every change another process commits to the store (coalesced: several
-    changes that arrive together are one call)."""
+    changes that arrive together are one call). `check_every`: seconds between version checks
+    (CONNECTSBOT_CHANGE_CHECK_SECONDS), which also check the LISTEN connection."""
 
-    def __init__(self, store: KnowledgeStore, on_change: OnChange, check_every: float = CHECK_EVERY_SECONDS):
+    def __init__(self, store: KnowledgeStore, on_change: OnChange, check_every: float) -> None:
         self._store = store
         self._on_change = on_change
         self._check_every = check_every
@@ -176,6 +176,7 @@ class ChangeFeed:
         if change.version <= self._seen:
             return  # followed already (the version check saw it before its notification came)
         self._seen = max(self._seen, change.version)
+        log.info("following the knowledge base changed by another process (version %d)", change.version)
         try:
             await self._on_change(change)
         except Exception:  # a follower's bug must not stop the feed: the next change tries again

@@ -88,6 +88,13 @@ class StoreSettings(BaseSettings):
         description="the secret file members' ids are hashed with, never kept in the database (default: "
         "beside the SQLite file, CONNECTSBOT_DB plus .salt, with PostgreSQL too)",
     )
+    change_check_seconds: float = Field(
+        default=30.0,
+        gt=0,
+        validation_alias="CONNECTSBOT_CHANGE_CHECK_SECONDS",
+        description="how often a process checks the database for knowledge changes other processes made: "
+        "the only way with SQLite, the fallback to LISTEN/NOTIFY with PostgreSQL",
+    )
     knowledge: Path = Field(
         default_factory=shipped_knowledge_dir,
         validation_alias="CONNECTSBOT_KNOWLEDGE",
