@@ -99,6 +99,7 @@ async def run_bot(
         return EXIT_FAILED
     jobs = SingleRunJobs(store)
     feed: ChangeFeed | None = None
+    answers: AnswerService | None = None
     try:
         await jobs.start()
         answers, outcome = await AnswerService.start(
@@ -128,16 +129,20 @@ async def run_bot(
         # Changes other processes sharing the database make reach this one's answers and policy.
         feed = ChangeFeed(store, curator.changed_elsewhere, settings.store.change_check_seconds)
         await feed.start()
+        started = answers
         return await serve(
-            lambda: make_bot(settings, store, answers, curator, outcome),
+            lambda: make_bot(settings, store, started, curator, outcome),
             settings.discord.token.get_secret_value(),
             signals,
             reconnect,
         )
     finally:
+        # What uses the store stops first: nothing may be rebuilding from it when it closes.
         if feed is not None:
             await feed.close()
         await jobs.close()
+        if answers is not None:
+            await answers.close()
         await store.close()
         log.info("database closed")
 

@@ -44,6 +44,31 @@ async def test_questions_during_a_rebuild_get_the_previous_matcher(
     assert answer.result.entry_id == "delta-topic"
 
 
+async def test_closing_stops_the_rebuild_in_progress_before_the_store_closes(
+    kb_folder: Path, store: KnowledgeStore
+) -> None:
+    entered, release = threading.Event(), threading.Event()
+
+    def held_matcher(entries: list[Entry], config: MatcherConfig | None = None) -> Matcher:
+        if len(entries) == 4:  # the rebuild after the change
+            entered.set()
+            release.wait(timeout=10)
+        return Matcher(entries, config)
+
+    answers, _ = await AnswerService.start(store, kb_folder, matcher_factory=held_matcher)
+    await store.add(build_entry("delta-topic"), "moderator", "new")
+    rebuild = asyncio.create_task(answers.refresh())
+    await asyncio.to_thread(entered.wait, 10)
+    closing = asyncio.create_task(answers.close())
+    await asyncio.sleep(0)
+    release.set()
+    await closing
+    with pytest.raises(asyncio.CancelledError):
+        await rebuild  # the rebuild never went on to read the store after the matcher
+    live = {indexed.entry.id for indexed in answers.current_matcher.lexical.index.entries}
+    assert "delta-topic" not in live
+
+
 async def test_one_rebuild_for_many_waiters(kb_folder: Path, store: KnowledgeStore) -> None:
     builds = []
 

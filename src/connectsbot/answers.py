@@ -492,6 +492,14 @@ class AnswerService:
         if current is not None and current.matcher.lexical is fits[0].matcher.lexical:  # no newer build
             self._current = replace(current, matcher=fits[0].matcher.with_model(*models))
 
+    async def close(self) -> None:
+        """Stop rebuilding and retraining, before the store closes (a rebuild following a change must
+        not read a closed store): the work in progress is cancelled and waited for."""
+        tasks = [task for task in (self._rebuilding, *self._background) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     async def trained(self) -> None:
         """Wait until the model is retrained for the current entries (after a change, members are
         answered with the previous model meanwhile)."""
