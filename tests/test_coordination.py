@@ -90,6 +90,20 @@ async def postgresql_stores(tmp_path: Path) -> AsyncIterator[tuple[KnowledgeStor
             await first.close()
 
 
+@pytest.fixture
+async def admin(
+    postgresql_stores: tuple[KnowledgeStore, KnowledgeStore],
+) -> AsyncIterator[asyncpg.Connection]:
+    """A connection of the database's administrator, on the stores' schema."""
+    url = postgresql_stores[0].database_url
+    assert url is not None
+    connection = await asyncpg.connect(url)
+    try:
+        yield connection
+    finally:
+        await connection.close()
+
+
 def check_every(store: KnowledgeStore) -> float:
     """PostgreSQL: never within a test, so only LISTEN can deliver; SQLite: often (its only way)."""
     return 3600.0 if store.database_url is not None else 0.05
@@ -151,44 +165,36 @@ async def test_an_import_elsewhere_is_a_change_of_files(
 
 async def test_changes_made_while_the_connection_was_lost_are_caught_up(
     postgresql_stores: tuple[KnowledgeStore, KnowledgeStore],
+    admin: asyncpg.Connection,
     follow: Callable[..., Awaitable[ChangeFeed]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     writer, follower = postgresql_stores
-    assert follower.database_url is not None
     changes = Changes()
     feed = await follow(follower, changes, check_every=check_every(follower))
-    admin = await asyncpg.connect(follower.database_url)
-    try:
-        # The server ends the listening connection (a restart, a network cut, an administrator).
-        ended = await admin.fetchval(
-            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1",
-            f'LISTEN "{follower.notify_channel}"',
-        )
-        assert ended == 1
-        await eventually(lambda: not feed.listening.is_set(), "the feed saw its connection end")
-        await writer.add(build_entry("while-away"), "ana", "made while nobody listened")
-        await eventually(lambda: bool(changes.seen), "the change made while disconnected was caught up")
-        await eventually(feed.listening.is_set, "the feed listens again")
-    finally:
-        await admin.close()
+    # The server ends the listening connection (a restart, a network cut, an administrator).
+    ended = await admin.fetchval(
+        "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE query = $1",
+        f'LISTEN "{follower.notify_channel}"',
+    )
+    assert ended == 1
+    await eventually(lambda: not feed.listening.is_set(), "the feed saw its connection end")
+    await writer.add(build_entry("while-away"), "ana", "made while nobody listened")
+    await eventually(lambda: bool(changes.seen), "the change made while disconnected was caught up")
+    await eventually(feed.listening.is_set, "the feed listens again")
     assert "LISTEN connection failed" in caplog.text
 
 
 async def test_a_malformed_notification_is_ignored(
     postgresql_stores: tuple[KnowledgeStore, KnowledgeStore],
+    admin: asyncpg.Connection,
     follow: Callable[..., Awaitable[ChangeFeed]],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     writer, follower = postgresql_stores
-    assert follower.database_url is not None
     changes = Changes()
     await follow(follower, changes, check_every=check_every(follower))
-    admin = await asyncpg.connect(follower.database_url)
-    try:
-        await admin.execute("SELECT pg_notify($1, $2)", follower.notify_channel, '{"version": "x"')
-    finally:
-        await admin.close()
+    await admin.execute("SELECT pg_notify($1, $2)", follower.notify_channel, '{"version": "x"')
     await writer.add(build_entry("after-garbage"), "ana", "real")
     await eventually(lambda: bool(changes.seen), "the real change still arrives")
     assert len(changes.seen) == 1
@@ -226,14 +232,14 @@ async def test_an_entry_added_in_one_process_is_answered_by_the_other(
 
 
 @pytest.fixture
-async def jobs_of() -> AsyncIterator[Callable[[KnowledgeStore, list[str]], Awaitable[SingleRunJobs]]]:
+async def jobs_of() -> AsyncIterator[Callable[..., Awaitable[SingleRunJobs]]]:
     started: list[SingleRunJobs] = []
 
-    async def start(store: KnowledgeStore, runs: list[str]) -> SingleRunJobs:
+    async def start(store: KnowledgeStore, runs: list[str], retry_every: float = 0.05) -> SingleRunJobs:
         async def job() -> None:
             runs.append("ran")
 
-        jobs = SingleRunJobs(store, retry_every=0.05)
+        jobs = SingleRunJobs(store, retry_every=retry_every)
         jobs.add(Job("count", 0.05, job))
         await jobs.start()
         started.append(jobs)
@@ -246,7 +252,7 @@ async def jobs_of() -> AsyncIterator[Callable[[KnowledgeStore, list[str]], Await
 
 async def test_jobs_run_in_one_process_and_another_takes_over(
     two_stores: tuple[KnowledgeStore, KnowledgeStore],
-    jobs_of: Callable[[KnowledgeStore, list[str]], Awaitable[SingleRunJobs]],
+    jobs_of: Callable[..., Awaitable[SingleRunJobs]],
 ) -> None:
     first_store, second_store = two_stores
     first_runs: list[str] = []
@@ -263,32 +269,29 @@ async def test_jobs_run_in_one_process_and_another_takes_over(
 
 async def test_a_holder_whose_connection_ends_loses_the_lock_to_another(
     postgresql_stores: tuple[KnowledgeStore, KnowledgeStore],
-    jobs_of: Callable[[KnowledgeStore, list[str]], Awaitable[SingleRunJobs]],
+    admin: asyncpg.Connection,
+    jobs_of: Callable[..., Awaitable[SingleRunJobs]],
 ) -> None:
     first_store, second_store = postgresql_stores
-    assert first_store.database_url is not None
-    first = await jobs_of(first_store, [])
+    first = await jobs_of(first_store, [], retry_every=1.0)  # slow to try again: the other takes over
     second = await jobs_of(second_store, [])
-    admin = await asyncpg.connect(first_store.database_url)
-    try:
-        schema = await admin.fetchval("SELECT current_schema()")
-        key = jobs_lock_key(schema) & 0xFFFF_FFFF_FFFF_FFFF  # as two unsigned halves
-        holder = await admin.fetchval(
-            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
-            "AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
-            key >> 32,
-            key & 0xFFFF_FFFF,
-        )
-        assert holder is not None
-        await admin.execute("SELECT pg_terminate_backend($1)", holder)
-    finally:
-        await admin.close()
-    await eventually(lambda: second.holding.is_set() != first.holding.is_set(), "one holder again")
-    await eventually(lambda: first.holding.is_set() or second.holding.is_set(), "someone holds it")
+    assert first.holding.is_set()
+    schema = await admin.fetchval("SELECT current_schema()")
+    key = jobs_lock_key(schema) & 0xFFFF_FFFF_FFFF_FFFF  # as two unsigned halves
+    holder = await admin.fetchval(
+        "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted "
+        "AND classid::bigint = $1 AND objid::bigint = $2 AND objsubid = 1",
+        key >> 32,
+        key & 0xFFFF_FFFF,
+    )
+    assert holder is not None
+    await admin.execute("SELECT pg_terminate_backend($1)", holder)  # the server ends its session
+    await eventually(second.holding.is_set, "the other process took the jobs over")
+    assert not first.holding.is_set()
 
 
 async def test_without_a_lock_file_the_only_process_runs_the_jobs(
-    tmp_path: Path, jobs_of: Callable[[KnowledgeStore, list[str]], Awaitable[SingleRunJobs]]
+    tmp_path: Path, jobs_of: Callable[..., Awaitable[SingleRunJobs]]
 ) -> None:
     async with await KnowledgeStore.open(tmp_path / "store.sqlite3") as store:
         store.jobs_lock_file = tmp_path / "no such folder" / "jobs.lock"

@@ -252,6 +252,8 @@ class SingleRunJobs:
 
     async def _hold_advisory_lock(self, url: str) -> None:
         connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
+        # The server frees the lock the moment the session ends: stop counting on it at once too.
+        connection.add_termination_listener(lambda _: self.holding.clear())
         try:
             schema = await connection.fetchval("SELECT current_schema()")
             key = jobs_lock_key(schema)
@@ -292,6 +294,8 @@ class SingleRunJobs:
         while True:
             await check_lock()
             for job in list(self._jobs):
+                if not self.holding.is_set():
+                    raise ConnectionResetError("the connection holding the jobs lock ended")
                 if time.monotonic() >= due.get(job.name, 0.0):
                     try:
                         await job.run()
