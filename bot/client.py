@@ -59,9 +59,15 @@ def client_of(interaction: discord.Interaction[Any]) -> ConnectsBot:
     return cast("ConnectsBot", interaction.client)
 
 
-class ConnectsBot(commands.Bot):
+class ConnectsBot(commands.AutoShardedBot):
     """The bot. Every message it sends mentions nobody (`allowed_mentions` default and explicit);
-    every message and interaction is handled once even if Discord delivers it twice."""
+    every message and interaction is handled once even if Discord delivers it twice.
+
+    It runs the shards CONNECTSBOT_SHARD_COUNT / CONNECTSBOT_SHARD_IDS name (unset: as many as Discord
+    recommends, all of them), one gateway connection each. Discord sends each server's events to the
+    shard that owns it, and direct messages to shard 0: what the bot keeps in memory per server or
+    member (question limits, cooldowns, open forms) lives in the process that runs the server's shard.
+    """
 
     def __init__(
         self,
@@ -90,6 +96,9 @@ class ConnectsBot(commands.Bot):
             max_messages=200,
             member_cache_flags=discord.MemberCacheFlags.none(),
             chunk_guilds_at_startup=False,
+            shard_count=settings.shards.count,
+            # None (every shard) is discord.py's own default, though its type hint says list only.
+            shard_ids=settings.shards.ids,  # type: ignore[arg-type]
         )
         self.settings = settings
         self.store = store
@@ -113,7 +122,13 @@ class ConnectsBot(commands.Bot):
         """Answer a form or control nothing handles (see bot.expired_controls)."""
         await self._expired_controls.answer_if_expired(interaction)
 
+    @property
+    def runs_every_shard(self) -> bool:
+        """Whether this process runs all the bot's shards, hence sees every server it is in."""
+        return self.shard_ids is None or self.shard_count is None or len(self.shard_ids) >= self.shard_count
+
     async def setup_hook(self) -> None:
+        log.info("running %s", self.settings.shards.describe())
         self.add_dynamic_items(*components.PERSISTENT_CONTROLS)
         for name in self.extension_names:
             await self.load_extension(name)
@@ -144,7 +159,14 @@ class ConnectsBot(commands.Bot):
 
     async def on_ready(self) -> None:
         user = self.user
-        log.info("connected as %s (%s) to %d servers", user, user.id if user else "?", len(self.guilds))
+        log.info(
+            "connected as %s (%s) to %d servers on shards %s of %s",
+            user,
+            user.id if user else "?",
+            len(self.guilds),
+            sorted(self.shards),
+            self.shard_count,
+        )
         if not self.settings.moderation.guild_ids:
             log.warning(
                 "CONNECTSBOT_GUILDS is empty: no home server, so nobody can change the knowledge base and "
@@ -152,7 +174,13 @@ class ConnectsBot(commands.Bot):
             )
         for guild in self.guilds:
             self._warn_if_home_server_without_moderator_role(guild)
-        warn_about_missing_permissions(self, self.settings.channels.configured_channel_ids)
+        warn_about_missing_permissions(
+            self, self.settings.channels.configured_channel_ids, every_server=self.runs_every_shard
+        )
+
+    async def on_shard_ready(self, shard_id: int, /) -> None:
+        servers = sum(1 for guild in self.guilds if guild.shard_id == shard_id)
+        log.info("shard %d of %s ready: %d servers", shard_id, self.shard_count, servers)
 
     async def on_guild_join(self, guild: discord.Guild, /) -> None:
         home = self.settings.moderation.is_home_server(guild.id)

@@ -51,12 +51,23 @@ def missing_permissions(permissions: discord.Permissions) -> list[str]:
     return [name for name in PERMISSION_USES if not getattr(permissions, name)]
 
 
-def warn_about_missing_permissions(client: discord.Client, channel_ids: Iterable[int]) -> None:
-    """Log a warning for each configured channel the bot cannot see or lacks a permission in."""
+def warn_about_missing_permissions(
+    client: discord.Client, channel_ids: Iterable[int], *, every_server: bool = True
+) -> None:
+    """Log a warning for each configured channel the bot cannot see or lacks a permission in.
+    `every_server` False: this process runs only some shards, so a channel it does not see may be in a
+    server of another process (which checks it); only noted."""
     for channel_id in channel_ids:
         channel = client.get_channel(channel_id)
         if not isinstance(channel, discord.abc.GuildChannel):
-            log.warning("configured channel %s: not found in any server the bot is in", channel_id)
+            if every_server:
+                log.warning("configured channel %s: not found in any server the bot is in", channel_id)
+            else:
+                log.info(
+                    "configured channel %s: not in the servers of this process's shards (another "
+                    "process checks it)",
+                    channel_id,
+                )
             continue
         me = channel.guild.me
         if me is None:  # the bot's own member is not cached yet: nothing to check against

@@ -9,6 +9,9 @@ the old names (`DEV_GUILD_ID`, `CONTEXT_MENU_MODERATORS_ONLY`) still work, with 
 Ids are lists separated by commas or spaces (`123, 456`) or JSON (`[123, 456]`). A missing or malformed
 setting raises `SettingsError` whose message names the variable and says what was expected.
 
+Shards: `CONNECTSBOT_SHARD_COUNT` and `CONNECTSBOT_SHARD_IDS` (`0-3`, `0,2,5-7`) choose the shards this
+process runs (unset: Discord's recommended count, every shard here).
+
 `CONNECTSBOT_GUILDS` empty means no home server: nobody can change the knowledge base (moderator commands
 say how to configure it), and questions asked in direct messages are not kept.
 """
@@ -47,6 +50,7 @@ RENAMED_VARIABLES = {
 }
 
 IdList = Annotated[list[int], NoDecode]
+ShardIds = Annotated[list[int] | None, NoDecode]
 RoleMap = Annotated[dict[int, list[int]], NoDecode]
 
 
@@ -106,6 +110,42 @@ def parse_role_map(value: Any) -> dict[int, list[int]]:
     if isinstance(value, dict):
         return {_snowflake(str(guild), "server"): parse_ids(roles, "role") for guild, roles in value.items()}
     raise ValueError(f"expected GUILD_ID:ROLE_ID,... got {type(value).__name__}")
+
+
+def parse_shard_ids(value: Any) -> list[int] | None:
+    """`"0-3"`, `"0,2 5-7"`, `[0, 2]` -> the sorted distinct shard ids; None when unset or blank."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if isinstance(value, list | tuple | set):
+        value = ",".join(str(item) for item in value)
+    if not isinstance(value, str):
+        raise ValueError(f"expected shard ids such as 0-3 or 0,2,5-7, got {type(value).__name__}")
+    ids: set[int] = set()
+    for part in value.replace(",", " ").split():
+        first, dash, last = part.partition("-")
+        if not first.isdigit() or (dash and not last.isdigit()):
+            raise ValueError(f"{part!r} is not a shard id or a range of them (such as 0-3 or 0,2,5-7)")
+        low, high = int(first), int(last) if dash else int(first)
+        if high < low:
+            raise ValueError(f"the range {part!r} runs backwards (write {high}-{low})")
+        ids.update(range(low, high + 1))
+    return sorted(ids)
+
+
+def shard_ranges(ids: list[int]) -> str:
+    """`[0, 1, 2, 5]` -> `"0-2,5"`: how CONNECTSBOT_SHARD_IDS writes them."""
+    ranges: list[str] = []
+    start = previous = ids[0] if ids else 0
+    for shard_id in [*ids[1:], None]:
+        if shard_id is not None and shard_id == previous + 1:
+            previous = shard_id
+            continue
+        ranges.append(str(start) if start == previous else f"{start}-{previous}")
+        if shard_id is not None:
+            start = previous = shard_id
+    return ",".join(ranges) if ids else ""
 
 
 class DiscordSettings(BaseSettings):
@@ -291,6 +331,62 @@ class AnswerSettings(BaseSettings):
         return MatcherConfig(**overrides) if overrides else None
 
 
+class ShardSettings(BaseSettings):
+    """Which of Discord's shards this process runs: each server's events go to one shard
+    (`(server_id >> 22) % count`), so several processes can split the servers between them."""
+
+    model_config = settings_config()
+
+    count: int | None = Field(
+        default=None,
+        ge=1,
+        validation_alias="CONNECTSBOT_SHARD_COUNT",
+        description="how many shards the bot runs over all its processes (default: the number Discord "
+        "recommends, every one in this process)",
+    )
+    ids: ShardIds = Field(
+        default=None,
+        validation_alias="CONNECTSBOT_SHARD_IDS",
+        description="the shards this process runs, such as 0-3 or 0,2,5-7 (needs CONNECTSBOT_SHARD_COUNT; "
+        "default: every shard)",
+    )
+
+    @field_validator("count", mode="before")
+    @classmethod
+    def _count(cls, value: Any) -> Any:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("ids", mode="before")
+    @classmethod
+    def _ids(cls, value: Any) -> list[int] | None:
+        return parse_shard_ids(value)
+
+    @model_validator(mode="after")
+    def _ids_within_count(self) -> ShardSettings:
+        if self.ids is None:
+            return self
+        if self.count is None:
+            raise ValueError(
+                "CONNECTSBOT_SHARD_IDS needs CONNECTSBOT_SHARD_COUNT: the total number of shards over every "
+                "process (e.g. CONNECTSBOT_SHARD_COUNT=12 with CONNECTSBOT_SHARD_IDS=0-3)"
+            )
+        beyond = [shard_id for shard_id in self.ids if shard_id >= self.count]
+        if beyond:
+            raise ValueError(
+                f"CONNECTSBOT_SHARD_IDS names shard {shard_ranges(beyond)}, but with CONNECTSBOT_SHARD_COUNT="
+                f"{self.count} the shard ids run from 0 to {self.count - 1}"
+            )
+        return self
+
+    def describe(self) -> str:
+        """Which shards this process runs, in words (for the log at start)."""
+        if self.count is None:
+            return "every shard, as many as Discord recommends"
+        if self.ids is None or len(self.ids) == self.count:
+            return f"every shard of {self.count}"
+        return f"shards {shard_ranges(self.ids)} of {self.count}"
+
+
 @dataclass(frozen=True)
 class BotSettings:
     discord: DiscordSettings
@@ -299,6 +395,7 @@ class BotSettings:
     moderation: ModerationSettings
     answers: AnswerSettings
     logs: LogSettings = field(default_factory=LogSettings)
+    shards: ShardSettings = field(default_factory=ShardSettings)
 
 
 SECTIONS: dict[str, type[BaseSettings]] = {
@@ -308,6 +405,7 @@ SECTIONS: dict[str, type[BaseSettings]] = {
     "moderation": ModerationSettings,
     "answers": AnswerSettings,
     "logs": LogSettings,
+    "shards": ShardSettings,
 }
 
 # Every section the bot and the command line read, in the order .env.example lists them.
@@ -316,6 +414,7 @@ ALL_SECTIONS: tuple[tuple[str, type[BaseSettings]], ...] = (
     ("Channels", ChannelSettings),
     ("Moderation", ModerationSettings),
     ("Answers", AnswerSettings),
+    ("Shards", ShardSettings),
     ("Store", StoreSettings),
     ("Semantic signal", SemanticSettings),
     ("Logs", LogSettings),

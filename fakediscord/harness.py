@@ -18,6 +18,11 @@ never retrieved, an unclosed aiohttp session, an exception in a callback), a RES
 fake does not know, a connection to any host but 127.0.0.1, or the connect task ending. The same
 problems also make every pending wait fail at once instead of timing out.
 
+Shards: ``shard_count`` makes the fake run that many shards (see fakediscord.server); the bot (an
+``AutoShardedClient``) connects one gateway session per shard it runs. ``other_bots`` connects more
+clients to the same fake, e.g. two bots each running some of the shards: every event goes to the one
+whose shard owns its server.
+
 Every wait has a timeout (``timeout=``, default ``FakeDiscord.timeout``); on expiry it raises
 ``WaitTimeout`` listing what was recorded. Nothing here sleeps to synchronise: ``settle()`` is a
 gateway round trip (the client answers a heartbeat request after processing everything before it)
@@ -55,6 +60,7 @@ from fakediscord.payloads import JSON
 from fakediscord.server import (
     FATAL_CLOSE_CODES,
     FakeDiscordServer,
+    GatewaySession,
     InteractionRecord,
     LoopbackOnlyResolver,
     RecordedFile,
@@ -304,6 +310,8 @@ class FakeDiscord:
         self,
         bot: discord.Client,
         *,
+        other_bots: Sequence[discord.Client] = (),
+        shard_count: int = 1,
         guilds: Sequence[JSON] | None = None,
         bot_user: JSON | None = None,
         token: str = "fake-bot-token.for-tests.only",
@@ -315,6 +323,7 @@ class FakeDiscord:
         check_mentions: bool = False,
     ) -> None:
         self.bot = bot
+        self.bots = [bot, *other_bots]
         self.bot_user = bot_user or payloads.user("ConnectsBot", bot=True)
         self.application_id = int(self.bot_user["id"])
         self.token = token
@@ -344,13 +353,14 @@ class FakeDiscord:
             owner=owner or payloads.user("owner"),
             interaction_timeout=interaction_timeout,
             echo_bot_messages=echo_bot_messages,
+            shard_count=shard_count,
             on_problem=self._problem,
             on_request=self._on_request,
         )
         self.problems: list[str] = []
         self.allowed_errors: list[str] = []
         self._allowed_patterns: list[re.Pattern[str]] = []
-        self._connect_task: asyncio.Task[None] | None = None
+        self._connect_tasks: dict[discord.Client, asyncio.Task[None]] = {}
         self._expect_connect_end = False
         self._closing = False
         self._command_ids: dict[tuple[str, int | None], int] = {}
@@ -367,7 +377,8 @@ class FakeDiscord:
     async def start(cls, bot: discord.Client, **options: Any) -> AsyncIterator[FakeDiscord]:
         """Start the fake, log ``bot`` in and connect it; on exit close it and check for problems.
 
-        ``options``: ``guilds`` (GUILD_CREATE payloads; default ``payloads.default_guild``; the bot's
+        ``options``: ``other_bots`` (more clients to connect, e.g. other shards), ``shard_count`` (the
+        fake's, default 1), ``guilds`` (GUILD_CREATE payloads; default ``payloads.default_guild``; the bot's
         member is added when missing), ``bot_user``, ``token``, ``timeout`` (default for every wait,
         5 s), ``interaction_timeout`` (Discord's 3 s to answer an interaction), ``guild_ready_timeout``,
         ``loggers`` whose ERROR records fail the test, ``echo_bot_messages`` (send the bot its own
@@ -405,24 +416,25 @@ class FakeDiscord:
             await self.server.start()
             discord.http.Route.BASE = self.server.rest_base
             discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(self.server.gateway_url)
-            self._prepare_bot()
-            await self._wait(
-                self.bot.login(self.token), "login (GET /users/@me, GET /oauth2/applications/@me)"
-            )
-            self._connect_task = asyncio.create_task(
-                self.bot.connect(reconnect=True), name="fakediscord: bot.connect()"
-            )
-            self._connect_task.add_done_callback(self._on_connect_done)
-            await self._wait(
-                self.bot.wait_until_ready(), "the client to be ready (IDENTIFY, READY, GUILD_CREATE)"
-            )
+            self._patch_webhook_adapter()
+            for bot in self.bots:
+                self._prepare_bot(bot)
+                await self._wait(
+                    bot.login(self.token), "login (GET /users/@me, GET /oauth2/applications/@me)"
+                )
+                task = asyncio.create_task(bot.connect(reconnect=True), name="fakediscord: bot.connect()")
+                task.add_done_callback(self._on_connect_done)
+                self._connect_tasks[bot] = task
+            for bot in self.bots:
+                await self._wait(
+                    bot.wait_until_ready(), "the client to be ready (IDENTIFY, READY, GUILD_CREATE)"
+                )
             await self.settle()
         except BaseException:
             await self._stop()
             raise
 
-    def _prepare_bot(self) -> None:
-        bot = self.bot
+    def _prepare_bot(self, bot: discord.Client) -> None:
         bot._connection.guild_ready_timeout = self.guild_ready_timeout
 
         async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
@@ -444,6 +456,10 @@ class FakeDiscord:
                 self.server.mark_consumed(route.method, self._api_path(route.url))
 
         bot.http.request = request  # type: ignore[method-assign]
+
+    def _patch_webhook_adapter(self) -> None:
+        """Interaction responses go through discord.py's webhook adapter (one per process), not
+        ``bot.http``: mark those requests consumed too."""
         assert self._saved is not None
         adapter = self._saved.adapter
         original_adapter_request = adapter.request
@@ -480,25 +496,8 @@ class FakeDiscord:
         """Close the bot, await its connect task, stop the server and undo every patch."""
         self._closing = True
         try:
-            if not self.bot.is_closed():
-                try:
-                    await asyncio.wait_for(self.bot.close(), self.timeout)
-                except Exception as exc:
-                    self._problem(f"bot.close() failed: {exc!r}")
-            # Stopped before it was ready (a failure while starting), the client still waits for more
-            # GUILD_CREATEs; bot.close() leaves that task running, and it would then dispatch on_ready
-            # to the closed client and die in a task nobody awaits (asyncio: "Task exception was never
-            # retrieved", whenever it is collected).
-            ready_task: asyncio.Task[None] | None = self.bot._connection._ready_task
-            if ready_task is not None:
-                ready_task.cancel()
-                await asyncio.wait({ready_task}, timeout=self.timeout)
-            task = self._connect_task
-            if task is not None:
-                done, _ = await asyncio.wait({task}, timeout=self.timeout)
-                if not done:
-                    task.cancel()
-                    self._problem("the bot's connect() task did not end after bot.close()")
+            for bot in self.bots:
+                await self._stop_bot(bot)
             await self.server.stop()
         finally:
             saved = self._saved
@@ -513,6 +512,45 @@ class FakeDiscord:
                 for logger, handler in saved.handlers:
                     logger.removeHandler(handler)
                 self._saved = None
+
+    async def _stop_bot(self, bot: discord.Client) -> None:
+        if not bot.is_closed():
+            try:
+                await asyncio.wait_for(bot.close(), self.timeout)
+            except Exception as exc:
+                self._problem(f"bot.close() failed: {exc!r}")
+        # Stopped before it was ready (a failure while starting), the client still waits for more
+        # GUILD_CREATEs; bot.close() leaves that task running, and it would then dispatch on_ready
+        # to the closed client and die in a task nobody awaits (asyncio: "Task exception was never
+        # retrieved", whenever it is collected).
+        ready_tasks = self._ready_tasks(bot)
+        if ready_tasks:
+            for ready_task in ready_tasks:
+                ready_task.cancel()
+            await asyncio.wait(ready_tasks, timeout=self.timeout)
+        task = self._connect_tasks.get(bot)
+        if task is not None:
+            done, _ = await asyncio.wait({task}, timeout=self.timeout)
+            if not done:
+                task.cancel()
+                self._problem("the bot's connect() task did not end after bot.close()")
+
+    @staticmethod
+    def _ready_tasks(bot: discord.Client) -> list[asyncio.Task[None]]:
+        """The client's pending on_ready task and, sharded, each shard's (``on_shard_ready``)."""
+        state = bot._connection
+        ready_task: asyncio.Task[None] | None = state._ready_task
+        per_shard: dict[int, asyncio.Task[None]] = getattr(state, "_ready_tasks", {})
+        tasks = [*([ready_task] if ready_task is not None else []), *per_shard.values()]
+        return [task for task in tasks if not task.done()]
+
+    def _bot_running(self, shard_id: int) -> discord.Client:
+        """The client that runs ``shard_id`` (an unsharded client runs shard 0)."""
+        for bot in self.bots:
+            shards = bot.shards if isinstance(bot, discord.AutoShardedClient) else {0: None}
+            if shard_id in shards:
+                return bot
+        raise LookupError(f"no client runs shard {shard_id}")
 
     # --- problems --------------------------------------------------------------------------------
 
@@ -548,6 +586,10 @@ class FakeDiscord:
         events = [f.get("t") or f"op {f.get('op')}" for f in self.server.gateway_sent[-15:]]
         counts = f"identified {self.server.identify_count}x, resumed {self.server.resume_count}x"
         lines.append(f"gateway: last sent {events}; {counts}")
+        live = sorted(self.server.live_connections())
+        lines.append(f"shards: {self.server.shard_count}, connected: {live}")
+        if self.server.refused_identifies:
+            lines.append(f"refused IDENTIFYs: {self.server.refused_identifies}")
         if self.server.dropped_events:
             lines.append(f"dropped by intents: {self.server.dropped_events}")
         if self.problems:
@@ -632,11 +674,16 @@ class FakeDiscord:
         ]
 
     async def _barrier(self, timeout: float | None = None) -> None:
-        """Return once the client has processed every gateway frame sent so far: it answers a
-        server-sent HEARTBEAT (op 1) only after the frames before it."""
-        answered = self.server.watch_received(lambda frame: frame.get("op") == 1)
-        await self.server.send_op(1, None)
-        await self._wait(answered, "the client to answer a heartbeat request", timeout)
+        """Return once the clients have processed every gateway frame sent so far: a client answers
+        a server-sent HEARTBEAT (op 1) only after the frames before it (one on every shard's
+        connection)."""
+        connections = self.server.live_connections()
+        if not connections:
+            raise RuntimeError("fakediscord: the gateway is not connected")
+        for shard_id, conn in connections.items():
+            answered = self.server.watch_received(lambda frame: frame.get("op") == 1, connection=conn)
+            await self.server.send_op_on(conn, 1, None)
+            await self._wait(answered, f"shard {shard_id} to answer a heartbeat request", timeout)
 
     async def settle(self, *, timeout: float | None = None) -> None:
         """Wait until the bot has processed every event sent so far and its listeners, app commands,
@@ -1412,115 +1459,128 @@ class FakeDiscord:
     async def _reconnected(self, watch: asyncio.Future[JSON], what: str, timeout: float | None) -> str:
         frame = await self._wait(watch, what, timeout)
         await self._barrier(timeout)
-        # After a new READY discord.py dispatches on_ready from a task once the GUILD_CREATEs are
-        # through (guild_ready_timeout). Wait for it: left pending, it would fire after bot.close()
-        # (discord.py does not cancel it) and fail there.
-        ready_task: asyncio.Task[None] | None = getattr(self.bot._connection, "_ready_task", None)
-        if ready_task is not None:
-            await self._wait(asyncio.wait({ready_task}), f"on_ready after {what}", timeout)
+        # After a new READY discord.py dispatches on_ready (and, sharded, on_shard_ready) from a task
+        # once the GUILD_CREATEs are through (guild_ready_timeout). Wait for it: left pending, it would
+        # fire after bot.close() (discord.py does not cancel it) and fail there.
+        for bot in self.bots:
+            ready_tasks = self._ready_tasks(bot)
+            if ready_tasks:
+                await self._wait(asyncio.wait(ready_tasks), f"on_ready after {what}", timeout)
         return str(frame["t"])
 
-    @staticmethod
-    def _came_back(frame: JSON) -> bool:
-        return frame.get("t") in ("RESUMED", "READY")
+    def _comeback(self, shard_id: int) -> asyncio.Future[JSON]:
+        """The next RESUMED or READY in a session of ``shard_id``."""
+        return self.server.watch_sent(lambda frame: frame.get("t") in ("RESUMED", "READY"), shard_id=shard_id)
 
-    async def reconnect(self, *, timeout: float | None = None) -> None:
-        """Send op 7 RECONNECT; return once the client has RESUMEd on a new connection."""
-        watch = self.server.watch_sent(self._came_back)
-        await self.server.send_op(7, None)
+    def _session(self, shard_id: int) -> GatewaySession:
+        session = self.server.session_of(shard_id)
+        if session is None:
+            raise RuntimeError(f"fakediscord: no gateway session for shard {shard_id}")
+        return session
+
+    async def reconnect(self, *, shard_id: int = 0, timeout: float | None = None) -> None:
+        """Send op 7 RECONNECT (on ``shard_id``'s connection); return once the client has RESUMEd on
+        a new connection."""
+        watch = self._comeback(shard_id)
+        await self.server.send_op(7, None, shard_id=shard_id)
         event = await self._reconnected(watch, "the client to RESUME after op 7 RECONNECT", timeout)
         if event != "RESUMED":
             raise AssertionError(f"the client sent IDENTIFY instead of RESUME after op 7 ({event})")
 
     async def close_gateway(
-        self, code: int = 4000, *, resumable: bool = True, timeout: float | None = None
+        self, code: int = 4000, *, resumable: bool = True, shard_id: int = 0, timeout: float | None = None
     ) -> str:
-        """Close the gateway socket with ``code`` (not a fatal one); return ``"RESUMED"`` or
-        ``"READY"`` according to how the client came back. With ``resumable=False`` the fake forgets
-        the session first: the client's RESUME gets op 9 and it IDENTIFYs again."""
+        """Close the gateway socket (of ``shard_id``) with ``code`` (not a fatal one); return
+        ``"RESUMED"`` or ``"READY"`` according to how the client came back. With ``resumable=False``
+        the fake forgets the session first: the client's RESUME gets op 9 and it IDENTIFYs again."""
         if code in FATAL_CLOSE_CODES:
             raise ValueError(f"{code} is fatal for discord.py: use close_gateway_fatally")
-        if not resumable and self.server.session is not None:
-            self.server.session.resumable = False
-        watch = self.server.watch_sent(self._came_back)
-        await self.server.close_connection(code)
+        if not resumable:
+            self._session(shard_id).resumable = False
+        watch = self._comeback(shard_id)
+        await self.server.close_connection(code, shard_id=shard_id)
         return await self._reconnected(watch, f"the client to come back after close code {code}", timeout)
 
     async def close_gateway_fatally(
-        self, code: int = 4004, *, timeout: float | None = None
+        self, code: int = 4004, *, shard_id: int = 0, timeout: float | None = None
     ) -> BaseException | None:
-        """Close with a code discord.py does not recover from (4004, 4010-4014); return what its
-        ``connect()`` raised. The connect task ending is expected then and not reported."""
+        """Close (the socket of ``shard_id``) with a code discord.py does not recover from (4004,
+        4010-4014); return what the client's ``connect()`` raised. The connect task ending is expected
+        then and not reported."""
         self._expect_connect_end = True
-        await self.server.close_connection(code)
-        task = self._connect_task
-        assert task is not None
+        task = self._connect_tasks[self._bot_running(shard_id)]
+        await self.server.close_connection(code, shard_id=shard_id)
         done, _ = await asyncio.wait({task}, timeout=self.timeout if timeout is None else timeout)
         if not done:
             raise WaitTimeout(f"connect() did not end after close code {code}\n{self.describe()}")
         return None if task.cancelled() else task.exception()
 
-    async def invalidate_session(self, *, resumable: bool = False, timeout: float | None = None) -> None:
-        """Send op 9 INVALID SESSION; the client RESUMEs (``resumable``) or IDENTIFYs again (new
-        READY and GUILD_CREATEs, ``on_ready`` again)."""
-        watch = self.server.watch_sent(self._came_back)
-        await self.server.send_op(9, resumable)
+    async def invalidate_session(
+        self, *, resumable: bool = False, shard_id: int = 0, timeout: float | None = None
+    ) -> None:
+        """Send op 9 INVALID SESSION (on ``shard_id``'s connection); the client RESUMEs
+        (``resumable``) or IDENTIFYs again (new READY and GUILD_CREATEs, ``on_ready`` again)."""
+        watch = self._comeback(shard_id)
+        await self.server.send_op(9, resumable, shard_id=shard_id)
         event = await self._reconnected(watch, "the client to come back after op 9 INVALID SESSION", timeout)
         expected = "RESUMED" if resumable else "READY"
         if event != expected:
             raise AssertionError(f"expected {expected} after op 9 d={resumable}, got {event}")
 
     async def miss_heartbeat_acks(
-        self, *, heartbeat_timeout: float = 0.2, timeout: float | None = None
+        self, *, heartbeat_timeout: float = 0.2, shard_id: int = 0, timeout: float | None = None
     ) -> str:
-        """A zombie connection: the fake sends a HEARTBEAT request, then neither acknowledges the
-        client's heartbeats (op 11) nor sends anything else on that connection; events dispatched
-        meanwhile are buffered. Returns ``"RESUMED"`` or ``"READY"`` once the client came back.
+        """A zombie connection (``shard_id``'s): the fake sends a HEARTBEAT request, then neither
+        acknowledges the client's heartbeats (op 11) nor sends anything else on that connection; events
+        dispatched meanwhile are buffered. Returns ``"RESUMED"`` or ``"READY"`` once the client came
+        back.
 
         discord.py 2.x gives up on a connection that received nothing at all for its
         ``heartbeat_timeout`` (60 s unless the client sets it): its ``poll_event`` receive times out (or
         its KeepAliveHandler notices), it closes the socket with 4000 and RESUMEs. That timeout is cut
         to ``heartbeat_timeout`` for the current connection only; the next one gets the client's own.
         """
-        ws = self.bot.ws
-        if ws is None:
-            raise RuntimeError("the client is not connected")
+        # The client's websocket of that shard (an unsharded client has one, whatever the shard id).
+        ws: discord.gateway.DiscordWebSocket | None = self._bot_running(shard_id)._connection._get_websocket(
+            shard_id=shard_id
+        )
+        conn = self.server.live_connection(shard_id)
+        if ws is None or conn is None:
+            raise RuntimeError(f"shard {shard_id} is not connected")
         # Read by each poll_event; the pending receive (with the old timeout) ends with our op 1.
         ws._max_heartbeat_timeout = heartbeat_timeout
-        watch = self.server.watch_sent(self._came_back)
-        heartbeat = self.server.watch_received(lambda frame: frame.get("op") == 1)
-        await self.server.zombify()
+        watch = self._comeback(shard_id)
+        heartbeat = self.server.watch_received(lambda frame: frame.get("op") == 1, connection=conn)
+        await self.server.zombify(shard_id=shard_id)
         await self._wait(heartbeat, "the client to heartbeat on the zombie connection", timeout)
         return await self._reconnected(
             watch, "the client to give up the zombie connection and come back", timeout
         )
 
-    @property
-    def gateway_seq(self) -> int:
-        """The sequence number of the last dispatch of the current gateway session (a mark for
+    def gateway_seq(self, shard_id: int = 0) -> int:
+        """The sequence number of the last dispatch of a shard's current gateway session (a mark for
         ``redeliver_on_resume``)."""
-        if self.server.session is None:
-            raise RuntimeError("fakediscord: no gateway session")
-        return self.server.session.seq
+        return self._session(shard_id).seq
 
-    def redeliver_on_resume(self, after: int) -> None:
-        """Make the next RESUME replay every dispatch after sequence number ``after`` (a
-        ``gateway_seq`` taken earlier), those the client had already processed included: events
+    def redeliver_on_resume(self, after: int, *, shard_id: int = 0) -> None:
+        """Make the next RESUME (of ``shard_id``) replay every dispatch after sequence number ``after``
+        (a ``gateway_seq()`` taken earlier), those the client had already processed included: events
         delivered twice. READY and RESUMED are not sent again. Then cause the RESUME with
         ``reconnect``, ``close_gateway``, ``outage``, ``miss_heartbeat_acks``, ..."""
-        if self.server.session is None:
-            raise RuntimeError("fakediscord: no gateway session")
-        self.server.session.redeliver_after = after
+        self._session(shard_id).redeliver_after = after
 
     @asynccontextmanager
-    async def outage(self, *, code: int = 4000, timeout: float | None = None) -> AsyncIterator[None]:
-        """Inside the block the gateway is down: the socket is closed with ``code`` and the client's
-        reconnection waits for its HELLO. Events dispatched meanwhile (``message``, ``send_slash``,
-        ...) are buffered; on exit the client RESUMEs and they are replayed."""
+    async def outage(
+        self, *, code: int = 4000, shard_id: int = 0, timeout: float | None = None
+    ) -> AsyncIterator[None]:
+        """Inside the block the gateway is down: the socket (of ``shard_id``) is closed with ``code``
+        and the client's reconnection waits for its HELLO (every new connection does). Events
+        dispatched meanwhile (``message``, ``send_slash``, ...) are buffered; on exit the client
+        RESUMEs and they are replayed."""
         self.server.gateway_open.clear()
-        watch = self.server.watch_sent(self._came_back)
+        watch = self._comeback(shard_id)
         try:
-            await self.server.close_connection(code)
+            await self.server.close_connection(code, shard_id=shard_id)
             yield
         finally:
             self.server.gateway_open.set()

@@ -103,6 +103,25 @@ def snowflake() -> int:
     return value
 
 
+def shard_of(guild_id: int, shard_count: int) -> int:
+    """The shard that receives a server's events: Discord's ``(guild_id >> 22) % shard_count``."""
+    return (guild_id >> 22) % shard_count
+
+
+def guild_id_on_shard(shard_id: int, shard_count: int) -> int:
+    """A new snowflake for a server that lands on ``shard_id`` of ``shard_count`` (ids made in the
+    same millisecond share their ``>> 22``, hence one shard: this moves the timestamp part on)."""
+    global _last_snowflake
+    if not 0 <= shard_id < shard_count:
+        raise ValueError(f"shard {shard_id} is not one of the {shard_count} shards")
+    value = snowflake()
+    timestamp_part = value >> 22
+    timestamp_part += (shard_id - timestamp_part) % shard_count
+    value = (timestamp_part << 22) | (value & ((1 << 22) - 1))
+    _last_snowflake = max(_last_snowflake, value)
+    return value
+
+
 def token() -> str:
     """A random interaction token (letters and digits only, so it is safe in paths and globs)."""
     return "aW50ZXJhY3Rpb24" + secrets.token_hex(24)

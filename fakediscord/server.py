@@ -3,12 +3,19 @@ websocket at ``/gateway`` (and ``/resume``, the ``resume_gateway_url``).
 
 It keeps just enough state to answer the real discord.py client: the bot user and application, the
 guilds (roles, channels, members, threads), the messages created so far, the interactions it
-dispatched, the registered application commands and one gateway session with its sequence number and
-a replay buffer. Every REST call is recorded as a ``RecordedRequest``; an unknown route is answered
+dispatched, the registered application commands and a gateway session per shard with its sequence
+number and a replay buffer. Every REST call is recorded as a ``RecordedRequest``; an unknown route is answered
 ``404 {"message": "Unknown route", "code": 0}`` and reported through ``on_problem``.
 
 Tests normally drive it through ``fakediscord.harness.FakeDiscord``; this module knows nothing
 about pytest.
+
+Shards: the fake has a shard count (``shard_count``, what ``GET /gateway/bot`` recommends). A client
+IDENTIFYs with ``shard: [id, count]``; the count must be the fake's and only one connection may hold a
+shard at a time (else close code 4010, as Discord's "Invalid shard"); a client without ``shard`` is
+accepted only when the count is 1 (else 4011, "Sharding required"). Each session is told about, and
+receives the events of, only the servers its shard owns (``payloads.shard_of``); direct messages go to
+shard 0. Several sessions can be connected at once, from one process or several.
 """
 
 from __future__ import annotations
@@ -49,6 +56,16 @@ LOADING = 1 << 7  # message flag of a deferred ("thinking") response
 FATAL_CLOSE_CODES = frozenset({4004, 4010, 4011, 4012, 4013, 4014})
 # Dispatches about the connection itself: never part of a replay of events the client already had.
 CONNECTION_EVENTS = frozenset({"READY", "RESUMED"})
+# Events about a server itself: its id is `id`; every other server event names it in `guild_id`.
+SERVER_EVENTS = frozenset({"GUILD_CREATE", "GUILD_UPDATE", "GUILD_DELETE"})
+INVALID_SHARD = 4010
+SHARDING_REQUIRED = 4011
+
+
+def server_of_event(event: str, data: JSON) -> int | None:
+    """The server a dispatch is about (None: a direct message, or nothing server-bound)."""
+    guild_id = data.get("id") if event in SERVER_EVENTS else data.get("guild_id")
+    return None if guild_id is None else int(guild_id)
 
 
 class ApiError(Exception):
@@ -79,9 +96,11 @@ class RecordedRequest:
     ``path`` is relative to ``/api/v10``; ``json`` is the parsed body (for multipart requests, the
     ``payload_json`` part); ``route`` is the matched template such as
     ``/channels/{channel_id}/messages`` (None for an unknown route) and ``params`` its parameters.
-    ``status`` stays 0 until the fake has answered; ``consumed`` is set once the discord.py call that
-    made it has returned to its caller (so the bot has, e.g., stored the view it sent). ``received_at``
-    is when the fake had read it (``time.monotonic()``, the clock of ``loop.time()``; for latencies).
+    ``remote`` is the client's address (which process sent it, when each binds its own loopback
+    address). ``status`` stays 0 until the fake has answered; ``consumed`` is set once the discord.py
+    call that made it has returned to its caller (so the bot has, e.g., stored the view it sent).
+    ``received_at`` is when the fake had read it (``time.monotonic()``, the clock of ``loop.time()``;
+    for latencies).
     """
 
     method: str
@@ -89,6 +108,7 @@ class RecordedRequest:
     query: dict[str, str]
     json: Any
     files: list[RecordedFile]
+    remote: str = ""
     route: str | None = None
     params: dict[str, str] = field(default_factory=dict)
     status: int = 0
@@ -150,10 +170,11 @@ class InteractionRecord:
 
 @dataclass
 class GatewayConnection:
-    """One websocket connection from the client."""
+    """One websocket connection from a client."""
 
     ws: web.WebSocketResponse
     url_path: str
+    remote: str = ""  # the client's address: which process it is, when each binds its own
     session: GatewaySession | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     acks_heartbeats: bool = True  # False once it is a zombie (see FakeDiscordServer.zombify)
@@ -175,7 +196,8 @@ class GatewaySession:
     """A gateway session: its sequence number and every dispatch sent in it (for RESUME).
 
     ``redeliver_after``: the next RESUME replays from this sequence number even if the client had
-    received more (events delivered twice), instead of from the client's own.
+    received more (events delivered twice), instead of from the client's own. ``shard`` is
+    ``[shard_id, shard_count]`` (``[0, 1]`` for an unsharded client).
     """
 
     id: str
@@ -192,6 +214,15 @@ class GatewaySession:
 class _Watch:
     predicate: Callable[[JSON], bool]
     future: asyncio.Future[JSON]
+    connection: GatewayConnection | None = None  # only frames on this connection
+    shard_id: int | None = None  # only frames in a session of this shard
+
+    def wants(self, frame: JSON, conn: GatewayConnection) -> bool:
+        if self.connection is not None and conn is not self.connection:
+            return False
+        if self.shard_id is not None and (conn.session is None or conn.session.shard[0] != self.shard_id):
+            return False
+        return self.predicate(frame)
 
 
 Handler = Callable[..., Awaitable[tuple[int, Any]]]
@@ -249,6 +280,7 @@ class FakeDiscordServer:
         owner: JSON,
         interaction_timeout: float = 3.0,
         echo_bot_messages: bool = True,
+        shard_count: int = 1,
         on_problem: Callable[[str], None] = lambda problem: None,
         on_request: Callable[[RecordedRequest], None] = lambda request: None,
     ) -> None:
@@ -259,6 +291,9 @@ class FakeDiscordServer:
         self.guilds: dict[int, JSON] = {int(g["id"]): g for g in guilds}
         self.interaction_timeout = interaction_timeout
         self.echo_bot_messages = echo_bot_messages
+        if shard_count < 1:
+            raise ValueError(f"shard_count must be at least 1, not {shard_count}")
+        self.shard_count = shard_count
         self.on_problem = on_problem
         self.on_request = on_request
 
@@ -274,8 +309,10 @@ class FakeDiscordServer:
         self.gateway_sent: list[JSON] = []
         self.dropped_events: list[str] = []
         self.connections: list[GatewayConnection] = []
-        self.session: GatewaySession | None = None
+        self.sessions: dict[int, GatewaySession] = {}  # the current session of each shard id
+        self.all_sessions: list[GatewaySession] = []  # every session IDENTIFY opened, in order
         self.identify_count = 0
+        self.refused_identifies: list[str] = []  # why each refused IDENTIFY was refused
         self.resume_count = 0
         self.gateway_open = asyncio.Event()
         self.gateway_open.set()
@@ -413,49 +450,93 @@ class FakeDiscordServer:
 
     # --- gateway ---------------------------------------------------------------------------------
 
-    def watch_sent(self, predicate: Callable[[JSON], bool]) -> asyncio.Future[JSON]:
-        """A future for the next gateway frame the fake sends that matches."""
+    def watch_sent(
+        self,
+        predicate: Callable[[JSON], bool],
+        *,
+        connection: GatewayConnection | None = None,
+        shard_id: int | None = None,
+    ) -> asyncio.Future[JSON]:
+        """A future for the next gateway frame the fake sends that matches (only on ``connection``,
+        or in a session of ``shard_id``, when given)."""
         future: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()
-        self._sent_watches.append(_Watch(predicate, future))
+        self._sent_watches.append(_Watch(predicate, future, connection, shard_id))
         return future
 
-    def watch_received(self, predicate: Callable[[JSON], bool]) -> asyncio.Future[JSON]:
-        """A future for the next gateway frame the client sends that matches."""
+    def watch_received(
+        self, predicate: Callable[[JSON], bool], *, connection: GatewayConnection | None = None
+    ) -> asyncio.Future[JSON]:
+        """A future for the next gateway frame a client sends (on ``connection``, or on any) that matches."""
         future: asyncio.Future[JSON] = asyncio.get_running_loop().create_future()
-        self._received_watches.append(_Watch(predicate, future))
+        self._received_watches.append(_Watch(predicate, future, connection))
         return future
 
     @staticmethod
-    def _fire(watches: list[_Watch], frame: JSON) -> None:
+    def _fire(watches: list[_Watch], frame: JSON, conn: GatewayConnection) -> None:
         for watch in list(watches):
             if watch.future.done():
                 watches.remove(watch)
-            elif watch.predicate(frame):
+            elif watch.wants(frame, conn):
                 watch.future.set_result(frame)
                 watches.remove(watch)
 
     async def _send(self, conn: GatewayConnection, frame: JSON) -> None:
         if await conn.send(frame):
             self.gateway_sent.append(frame)
-            self._fire(self._sent_watches, frame)
+            self._fire(self._sent_watches, frame, conn)
 
-    @property
-    def live_connection(self) -> GatewayConnection | None:
-        """The connection of the current session, if it is open."""
-        session = self.session
+    def shard_of(self, guild_id: int) -> int:
+        """The shard that receives this server's events."""
+        return payloads.shard_of(guild_id, self.shard_count)
+
+    def shard_for(self, event: str, data: JSON) -> int:
+        """The shard a dispatch goes to: the one owning its server; shard 0 for the rest (direct
+        messages), as Discord does."""
+        guild_id = server_of_event(event, data)
+        return 0 if guild_id is None else self.shard_of(guild_id)
+
+    def session_of(self, shard_id: int = 0) -> GatewaySession | None:
+        """The current session of a shard (None before its first IDENTIFY)."""
+        return self.sessions.get(shard_id)
+
+    def live_connection(self, shard_id: int = 0) -> GatewayConnection | None:
+        """The connection of a shard's current session, if it is open."""
+        session = self.sessions.get(shard_id)
         if session is None or session.connection is None or session.connection.ws.closed:
             return None
         return session.connection
 
+    def live_connections(self) -> dict[int, GatewayConnection]:
+        """Every shard's open connection, by shard id."""
+        return {shard_id: conn for shard_id in self.sessions if (conn := self.live_connection(shard_id))}
+
+    def shards_that_got(self, event: str, object_id: int) -> list[int]:
+        """The shard ids of the sessions the fake sent the dispatch ``event`` about ``object_id`` (its
+        ``d.id``) in, e.g. an INTERACTION_CREATE: one, when routing works."""
+        return [
+            session.shard[0]
+            for session in self.all_sessions
+            for frame in session.buffer
+            if frame["t"] == event and int(frame["d"].get("id", 0)) == object_id
+        ]
+
     async def dispatch(self, event: str, data: JSON) -> bool:
-        """Send a DISPATCH in the current session (buffered for RESUME if the socket is down).
+        """Send a DISPATCH in the session of the shard owning its server (shard 0 without one);
+        buffered for RESUME if the socket is down.
 
         Returns False, and records it in ``dropped_events``, when the session's intents exclude it.
         Without the MESSAGE_CONTENT intent, message content is blanked as Discord does.
         """
-        session = self.session
+        shard_id = self.shard_for(event, data)
+        session = self.sessions.get(shard_id)
         if session is None:
-            raise RuntimeError("fakediscord: no gateway session: the client has not IDENTIFYed")
+            raise RuntimeError(
+                f"fakediscord: no gateway session for shard {shard_id} of {self.shard_count}: "
+                "no client has IDENTIFYed for it"
+            )
+        return await self._dispatch_in(session, event, data)
+
+    async def _dispatch_in(self, session: GatewaySession, event: str, data: JSON) -> bool:
         filtered = self._filter_for_intents(session.intents, event, data)
         if filtered is None:
             self.dropped_events.append(f"{event} (intents {session.intents} exclude it)")
@@ -484,35 +565,39 @@ class FakeDiscordServer:
             return None
         return data
 
-    async def send_op(self, op: int, d: Any = None) -> None:
-        """Send a raw non-dispatch opcode on the live connection (e.g. 7 RECONNECT, 9 INVALID SESSION)."""
-        conn = self.live_connection
+    def _live_or_raise(self, shard_id: int) -> GatewayConnection:
+        conn = self.live_connection(shard_id)
         if conn is None:
-            raise RuntimeError("fakediscord: the gateway is not connected")
+            raise RuntimeError(f"fakediscord: shard {shard_id}'s gateway is not connected")
+        return conn
+
+    async def send_op(self, op: int, d: Any = None, *, shard_id: int = 0) -> None:
+        """Send a raw non-dispatch opcode on a shard's live connection (e.g. 7 RECONNECT, 9 INVALID
+        SESSION)."""
+        await self.send_op_on(self._live_or_raise(shard_id), op, d)
+
+    async def send_op_on(self, conn: GatewayConnection, op: int, d: Any = None) -> None:
+        """Send a raw non-dispatch opcode on ``conn``."""
         await self._send(conn, {"op": op, "d": d, "s": None, "t": None})
 
-    async def close_connection(self, code: int) -> None:
-        """Close the live gateway connection with ``code``."""
-        conn = self.live_connection
-        if conn is None:
-            raise RuntimeError("fakediscord: the gateway is not connected")
+    async def close_connection(self, code: int, *, shard_id: int = 0) -> None:
+        """Close a shard's live gateway connection with ``code``."""
+        conn = self._live_or_raise(shard_id)
         await conn.ws.close(code=code, message=b"fakediscord closed the connection")
 
-    async def zombify(self) -> None:
-        """Leave the live connection open but dead, as when Discord's end of it is gone: send one
+    async def zombify(self, *, shard_id: int = 0) -> None:
+        """Leave a shard's live connection open but dead, as when Discord's end of it is gone: send one
         HEARTBEAT request (op 1) on it, then answer nothing more there (no HEARTBEAT_ACK, no
         dispatches: they are buffered for the client's RESUME)."""
-        conn = self.live_connection
-        if conn is None or self.session is None:
-            raise RuntimeError("fakediscord: the gateway is not connected")
+        conn = self._live_or_raise(shard_id)
         conn.acks_heartbeats = False
-        self.session.connection = None
+        self.sessions[shard_id].connection = None
         await self._send(conn, {"op": 1, "d": None, "s": None, "t": None})
 
     async def _gateway(self, request: web.Request) -> web.WebSocketResponse:
         ws = web.WebSocketResponse(max_msg_size=0)
         await ws.prepare(request)
-        conn = GatewayConnection(ws=ws, url_path=request.path)
+        conn = GatewayConnection(ws=ws, url_path=request.path, remote=request.remote or "")
         self.connections.append(conn)
         try:
             await self.gateway_open.wait()
@@ -545,43 +630,72 @@ class FakeDiscordServer:
             await self._resume(conn, d)
         elif op == 8:  # REQUEST GUILD MEMBERS
             await self._request_members(conn, d)
-        self._fire(self._received_watches, recorded)
+        self._fire(self._received_watches, recorded, conn)
+
+    def _shard_refusal(self, shard: Any) -> tuple[int, str] | None:
+        """Why Discord would refuse an IDENTIFY's ``shard`` (a close code and reason), or None."""
+        if shard is None:
+            if self.shard_count > 1:
+                return SHARDING_REQUIRED, f"Sharding required: this fake runs {self.shard_count} shards."
+            return None
+        if not (isinstance(shard, list) and len(shard) == 2 and all(isinstance(n, int) for n in shard)):
+            return INVALID_SHARD, f"Invalid shard: {shard!r} is not [shard_id, shard_count]."
+        shard_id, count = shard
+        if count != self.shard_count:
+            return (
+                INVALID_SHARD,
+                f"Invalid shard: shard count {count}, but this fake runs {self.shard_count}.",
+            )
+        if not 0 <= shard_id < count:
+            return INVALID_SHARD, f"Invalid shard: shard id {shard_id} is not below the count {count}."
+        if self.live_connection(shard_id) is not None:
+            return INVALID_SHARD, f"Invalid shard: shard {shard_id} is already connected."
+        return None
 
     async def _identify(self, conn: GatewayConnection, d: JSON) -> None:
         if d.get("token") != self.token:
             await conn.ws.close(code=4004, message=b"Authentication failed.")
             return
+        refusal = self._shard_refusal(d.get("shard"))
+        if refusal is not None:
+            code, reason = refusal
+            self.refused_identifies.append(reason)
+            await conn.ws.close(code=code, message=reason.encode())
+            return
         self.identify_count += 1
-        session = GatewaySession(
-            id=secrets.token_hex(16), intents=int(d.get("intents", 0)), shard=list(d.get("shard") or [0, 1])
-        )
-        self.session = session
+        shard = list(d.get("shard") or [0, 1])
+        session = GatewaySession(id=secrets.token_hex(16), intents=int(d.get("intents", 0)), shard=shard)
+        self.sessions[shard[0]] = session
+        self.all_sessions.append(session)
         session.connection = conn
         conn.session = session
-        await self.dispatch(
+        owned = [guild for guild_id, guild in self.guilds.items() if self.shard_of(guild_id) == shard[0]]
+        await self._dispatch_in(
+            session,
             "READY",
             payloads.ready(
                 bot_user=self.bot_user,
                 application_id=self.application_id,
                 session_id=session.id,
                 resume_gateway_url=self.resume_gateway_url,
-                guild_ids=self.guilds,
+                guild_ids=[int(guild["id"]) for guild in owned],
                 shard=session.shard,
             ),
         )
-        for guild in self.guilds.values():
-            await self.dispatch("GUILD_CREATE", self._guild_create(guild, session.intents))
+        for guild in owned:
+            await self._dispatch_in(session, "GUILD_CREATE", self._guild_create(guild, session.intents))
 
     async def join_guild(self, guild: JSON) -> None:
         """The bot is added to ``guild`` while connected: a GUILD_CREATE for a new server
-        (``on_guild_join``)."""
-        session = self.session
+        (``on_guild_join``), to the shard that owns it."""
+        shard_id = self.shard_of(int(guild["id"]))
+        session = self.sessions.get(shard_id)
         if session is None:
-            raise RuntimeError("fakediscord: no gateway session: the client has not IDENTIFYed")
+            raise RuntimeError(f"fakediscord: no gateway session for shard {shard_id}")
         self.guilds[int(guild["id"])] = guild
         # Discord marks a server coming back after an outage `unavailable: false`; a new one has no mark.
         created = {key: value for key, value in guild.items() if key != "unavailable"}
-        await self.dispatch("GUILD_CREATE", self._guild_create(created, session.intents))
+        await self._dispatch_in(session, "GUILD_CREATE", self._guild_create(created, session.intents))
 
     def _guild_create(self, guild: JSON, intents: int) -> JSON:
         """Without the GUILD_MEMBERS intent Discord lists only the bot itself in ``members``."""
@@ -591,13 +705,8 @@ class FakeDiscordServer:
         return {**guild, "members": [m for m in guild["members"] if str(m["user"]["id"]) == bot_id]}
 
     async def _resume(self, conn: GatewayConnection, d: JSON) -> None:
-        session = self.session
-        if (
-            session is None
-            or not session.resumable
-            or d.get("session_id") != session.id
-            or d.get("token") != self.token
-        ):
+        session = next((s for s in self.sessions.values() if s.id == d.get("session_id")), None)
+        if session is None or not session.resumable or d.get("token") != self.token:
             await self._send(conn, {"op": 9, "d": False, "s": None, "t": None})
             return
         self.resume_count += 1
@@ -620,7 +729,7 @@ class FakeDiscordServer:
                 sent_up_to = frame["s"]
         session.connection = conn
         conn.session = session
-        await self.dispatch("RESUMED", {"_trace": ["fakediscord"]})
+        await self._dispatch_in(session, "RESUMED", {"_trace": ["fakediscord"]})
 
     async def _request_members(self, conn: GatewayConnection, d: JSON) -> None:
         guild = self.guilds.get(int(d["guild_id"]))
@@ -700,7 +809,12 @@ class FakeDiscordServer:
         path = "/" + request.match_info["tail"]
         body, files = await self._read_body(request)
         rec = RecordedRequest(
-            method=request.method, path=path, query=dict(request.query), json=body, files=files
+            method=request.method,
+            path=path,
+            query=dict(request.query),
+            json=body,
+            files=files,
+            remote=request.remote or "",
         )
         self.requests.append(rec)
         matched = self._match(request.method, path)
@@ -825,7 +939,7 @@ class FakeDiscordServer:
 
     async def _get_gateway_bot(self, rec: RecordedRequest) -> tuple[int, Any]:
         limit = {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1}
-        return 200, {"url": self.gateway_url, "shards": 1, "session_start_limit": limit}
+        return 200, {"url": self.gateway_url, "shards": self.shard_count, "session_start_limit": limit}
 
     async def _get_me(self, rec: RecordedRequest) -> tuple[int, Any]:
         return 200, self.bot_user
@@ -1004,7 +1118,7 @@ class FakeDiscordServer:
         """Discord also sends the bot its own (non-ephemeral) messages over the gateway."""
         if (
             not self.echo_bot_messages
-            or self.session is None
+            or self.shard_for(event, message) not in self.sessions
             or int(message.get("flags") or 0) & payloads.EPHEMERAL
         ):
             return

@@ -406,7 +406,7 @@ async def test_missed_heartbeat_acks_make_the_client_resume(fake_discord: FakeDi
 
 async def test_events_can_be_delivered_twice(fake_discord: FakeDiscord) -> None:
     fake_discord.allow_errors(r"(?s)Ignoring exception in command 'echo'.*40060")
-    mark = fake_discord.gateway_seq
+    mark = fake_discord.gateway_seq()
     await fake_discord.message(fake_discord.general, "connects?")
     await fake_discord.wait_for_sent(fake_discord.general)
     await fake_discord.slash("echo", text="once")

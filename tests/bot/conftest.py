@@ -107,15 +107,20 @@ def world() -> World:
 async def make_bot(
     tmp_path: Path, template_db: Path, world: World, clock: Clock, ticks: Ticks
 ) -> AsyncIterator[BotMaker]:
-    """`await make_bot(channels={...}, ...)` -> a ConnectsBot over a fresh copy of the knowledge base.
-    Its store is closed at teardown, after the bot (this fixture is set up before the harness)."""
+    """`await make_bot(channels={...}, ...)` -> a ConnectsBot over a fresh copy of the knowledge base
+    (or over the database file `db=`, e.g. another bot's: two processes' stores on one file). Its store
+    is closed at teardown, after the bot (this fixture is set up before the harness)."""
     stores: list[KnowledgeStore] = []
 
     async def make(
-        startup_import: ImportReport | ImportFailed | None = None, **changes: dict[str, Any]
+        startup_import: ImportReport | ImportFailed | None = None,
+        *,
+        db: Path | None = None,
+        **changes: dict[str, Any],
     ) -> ConnectsBot:
-        db = tmp_path / f"bot{len(stores)}.sqlite3"
-        shutil.copy(template_db, db)
+        if db is None:
+            db = tmp_path / f"bot{len(stores)}.sqlite3"
+            shutil.copy(template_db, db)
         settings = make_settings(world, db, **changes)
         store = await KnowledgeStore.open(db, clock=clock)
         stores.append(store)

@@ -18,6 +18,7 @@ from bot.settings import (
     ChannelSettings,
     DiscordSettings,
     ModerationSettings,
+    ShardSettings,
     StoreSettings,
 )
 from connectsbot.store import Revision
@@ -98,6 +99,7 @@ def make_settings(world: World, db: Path, **changes: dict[str, Any]) -> BotSetti
             "context_menu_moderators_only": False,
         },
         "answers": {"cooldown_seconds": 60.0},
+        "shards": {"count": None, "ids": None},
     }
     for name, values in changes.items():
         sections[name].update(values)
@@ -107,6 +109,7 @@ def make_settings(world: World, db: Path, **changes: dict[str, Any]) -> BotSetti
         channels=ChannelSettings(_env_file=None, **sections["channels"]),
         moderation=ModerationSettings(_env_file=None, **sections["moderation"]),
         answers=AnswerSettings(_env_file=None, **sections["answers"]),
+        shards=ShardSettings(_env_file=None, **sections["shards"]),
     )
 
 

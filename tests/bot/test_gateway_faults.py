@@ -74,7 +74,7 @@ def _deliveries(fake: FakeDiscord, event: str, id_: str) -> int:
 
 
 async def test_events_delivered_twice_get_one_reply(fake: FakeDiscord) -> None:
-    mark = fake.gateway_seq
+    mark = fake.gateway_seq()
     question = await fake.message(fake.faq, CONFIDENT, author=fake.member_user)
     await fake.wait_for_sent(fake.faq)
     mention = await fake.message(
@@ -105,7 +105,7 @@ async def test_events_delivered_twice_get_one_reply(fake: FakeDiscord) -> None:
 
 
 async def test_events_of_an_outage_delivered_twice_get_one_reply(fake: FakeDiscord) -> None:
-    mark = fake.gateway_seq
+    mark = fake.gateway_seq()
     async with fake.outage():
         question = await fake.message(fake.faq, CONFIDENT, author=fake.member_user)
         pending = await fake.send_slash("ask", question=CONFIDENT, user=fake.admin_user)

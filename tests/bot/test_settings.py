@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from bot.settings import SettingsError, load_settings, parse_ids, parse_role_map
+from bot.settings import (
+    SettingsError,
+    load_settings,
+    parse_ids,
+    parse_role_map,
+    parse_shard_ids,
+    shard_ranges,
+)
 from connectsbot.matching import MatcherConfig
 
 GUILD = "1234567890123456789"
@@ -27,6 +34,8 @@ VARIABLES = [
     "CONNECTSBOT_ANSWER_THRESHOLD",
     "CONNECTSBOT_SUGGEST_THRESHOLD",
     "CONNECTSBOT_MIN_MARGIN",
+    "CONNECTSBOT_SHARD_COUNT",
+    "CONNECTSBOT_SHARD_IDS",
 ]
 
 
@@ -79,6 +88,8 @@ def test_defaults(monkeypatch: pytest.MonkeyPatch) -> None:
     assert settings.moderation.moderator_roles == {} and not settings.moderation.is_home_server(123)
     assert settings.moderation.context_menu_moderators_only is False
     assert settings.answers.cooldown_seconds == 60 and settings.answers.matcher_config() is None
+    assert settings.shards.count is None and settings.shards.ids is None
+    assert settings.shards.describe() == "every shard, as many as Discord recommends"
 
 
 def test_read_from_a_dotenv_file(tmp_path: Path) -> None:
@@ -198,3 +209,58 @@ def test_id_parsers() -> None:
     assert parse_role_map({GUILD: [ROLE_A]}) == {int(GUILD): [int(ROLE_A)]}
     with pytest.raises(ValueError):
         parse_ids("12")  # too short for a snowflake
+
+
+def test_shards_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    monkeypatch.setenv("CONNECTSBOT_SHARD_COUNT", "12")
+    monkeypatch.setenv("CONNECTSBOT_SHARD_IDS", "8-11, 4")
+    shards = load_settings(env_file=None).shards
+    assert shards.count == 12 and shards.ids == [4, 8, 9, 10, 11]
+    assert shards.describe() == "shards 4,8-11 of 12"
+    monkeypatch.delenv("CONNECTSBOT_SHARD_IDS")
+    assert load_settings(env_file=None).shards.describe() == "every shard of 12"
+
+
+@pytest.mark.parametrize(
+    ("environment", "expected"),
+    [
+        ({"CONNECTSBOT_SHARD_IDS": "0-3"}, "CONNECTSBOT_SHARD_IDS needs CONNECTSBOT_SHARD_COUNT"),
+        (
+            {"CONNECTSBOT_SHARD_COUNT": "4", "CONNECTSBOT_SHARD_IDS": "2-5"},
+            "CONNECTSBOT_SHARD_IDS names shard 4-5, but with CONNECTSBOT_SHARD_COUNT=4 the shard ids run "
+            "from 0 to 3",
+        ),
+        (
+            {"CONNECTSBOT_SHARD_COUNT": "0"},
+            "CONNECTSBOT_SHARD_COUNT: Input should be greater than or equal to 1",
+        ),
+        ({"CONNECTSBOT_SHARD_COUNT": "two"}, "CONNECTSBOT_SHARD_COUNT: Input should be a valid integer"),
+        (
+            {"CONNECTSBOT_SHARD_COUNT": "4", "CONNECTSBOT_SHARD_IDS": "0-x"},
+            "CONNECTSBOT_SHARD_IDS: '0-x' is not a shard id or a range of them (such as 0-3 or 0,2,5-7)",
+        ),
+        (
+            {"CONNECTSBOT_SHARD_COUNT": "4", "CONNECTSBOT_SHARD_IDS": "3-1"},
+            "CONNECTSBOT_SHARD_IDS: the range '3-1' runs backwards (write 1-3)",
+        ),
+    ],
+)
+def test_bad_shard_settings_are_named(
+    monkeypatch: pytest.MonkeyPatch, environment: dict[str, str], expected: str
+) -> None:
+    monkeypatch.setenv("DISCORD_TOKEN", "abc")
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises(SettingsError) as error:
+        load_settings(env_file=None)
+    assert expected in _problems(error)
+
+
+def test_shard_id_parser() -> None:
+    assert parse_shard_ids(None) is None and parse_shard_ids(" ") is None
+    assert parse_shard_ids("0,2 5-7") == [0, 2, 5, 6, 7] and parse_shard_ids("3,3,1-2") == [1, 2, 3]
+    assert parse_shard_ids([2, 0]) == [0, 2] and parse_shard_ids(1) == [1]
+    with pytest.raises(ValueError):
+        parse_shard_ids("-1")
+    assert shard_ranges([0, 1, 2, 5, 7, 8]) == "0-2,5,7-8" and shard_ranges([3]) == "3"

@@ -55,6 +55,9 @@ class ModLogCog(commands.Cog):
         channel = self.bot.get_channel(channel_id)
         if isinstance(channel, discord.TextChannel | discord.Thread | discord.VoiceChannel):
             return channel
+        if channel is None and not self.bot.runs_every_shard:
+            # In a server of another process's shard: not cached here, but posting needs only its id.
+            return self.bot.get_partial_messageable(channel_id)
         return None
 
     def _channel_or_warn(self) -> discord.abc.Messageable | None:
