@@ -102,7 +102,7 @@ QUICK_SECONDS = 2.0
 PROCESSES_RATES = (100.0, 200.0, 400.0, 800.0)  # --processes N: around both knees
 SERVERS_PER_SHARD = 3
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/test"
-DEFAULT_CHANGES = 40
+DEFAULT_CHANGES = 30
 QUICK_CHANGES = 3
 QUICK_TIMED = 40  # questions the matcher alone is timed on in a quick run
 FLOOR_SECONDS = 5.0  # the trivial-bot baseline runs at the lowest rate for at most this long
@@ -1033,7 +1033,7 @@ class LoadRun:
 
 PROPAGATION_POLL_S = 0.015  # an /ask to the other process this often until it answers with the change
 PROPAGATION_TIMEOUT_S = 45.0  # longer than the change feed's fallback version check (30 s)
-PROPAGATION_PAUSE_S = 0.5  # between changes: the processes settle (the answer model retrained)
+SETTLE_CAP_S = 15.0  # between changes, wait at most this long for both processes to be idle
 ANSWER_TIMEOUT_S = 10.0
 ALIAS_ADDED = "Added the alias"
 SYLLABLES = [c + v for c in "bdfgklmnprstvz" for v in "aeiou"]
@@ -1060,8 +1060,11 @@ def shows(rec: RecordedRequest, entry: Entry) -> bool:
 class Propagation:
     """Moderator changes through one process and when another process first answered with them."""
 
-    times: list[float] = field(default_factory=list)  # A's acknowledgement -> B's first answer with it
-    polls: list[float] = field(default_factory=list)  # latency of B's /ask meanwhile
+    # The writer's acknowledgement -> the reader's first answer with the change, by whether the reader is
+    # the process that trains the answer model (it retrains after every change: seconds of CPU).
+    times: dict[bool, list[float]] = field(default_factory=lambda: {True: [], False: []})
+    polls: list[float] = field(default_factory=list)  # latency of the reader's /ask meanwhile
+    trainer: int | None = None  # the shard whose process trains the answer model
     missed: int = 0  # B had not answered with the change after PROPAGATION_TIMEOUT_S
     already: int = 0  # B answered the probe with the entry before the change: another probe was drawn
     problems: list[str] = field(default_factory=list)
@@ -1069,9 +1072,10 @@ class Propagation:
 
 
 class PropagationRun(LoadRun):
-    """Two bot processes on one store, idle: `/faq alias add` by a moderator in a server of shard 0's
-    process (A), then `/ask` with the new alias in a server of shard 1's (B), every
-    PROPAGATION_POLL_S, until B answers with the entry."""
+    """Two bot processes on one store, idle: `/faq alias add` by a moderator in a server of one
+    process's shard (the writer), then `/ask` with the new alias in a server of the other's (the reader),
+    every PROPAGATION_POLL_S, until the reader answers with the entry. The changes go each way in turn:
+    one of the two processes trains the answer model (whichever took the jobs lock first)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -1124,6 +1128,26 @@ class PropagationRun(LoadRun):
             result.problems += [f"an /ask while polling: {e!r}" for e in done if e is not None]
         return reached.result() if reached.done() else None
 
+    def _trainer(self) -> int | None:
+        """The shard whose process holds the jobs lock (trains the answer model), from the logs."""
+        for shard, path in enumerate(self.log_paths):
+            if "holds the jobs lock" in path.read_text(errors="replace"):
+                return shard
+        return None
+
+    async def _settle(self) -> None:
+        """Wait until both processes are idle (the trainer done retraining), at most SETTLE_CAP_S."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_CAP_S
+        pids = [process.pid for process in self.processes]
+        previous = CpuSample.take(pids)
+        while loop.time() < deadline:
+            await asyncio.sleep(IDLE_SAMPLE_S)
+            sample = CpuSample.take(pids)
+            if max(sample.shares_since(previous).bots) < IDLE_CPU:
+                return
+            previous = sample
+
     async def measure(self, changes: int, entries: Sequence[Entry], rng: random.Random) -> Propagation:
         pin_this_process(self.layout.driver_cpus)
         result = Propagation()
@@ -1131,10 +1155,12 @@ class PropagationRun(LoadRun):
             await self.server.start()
             try:
                 await self._start_bots(False, "propagation", store)
-                await asyncio.sleep(0.5)
-                home, other = self.guild_of_shard(0), self.guild_of_shard(1)
-                moderator = next(m for m in home["members"] if m["user"]["username"] == "moderator")
+                await self._settle()
+                result.trainer = self._trainer()
                 for number in range(changes):
+                    writer, reader = (0, 1) if number % 2 == 0 else (1, 0)
+                    home, other = self.guild_of_shard(writer), self.guild_of_shard(reader)
+                    moderator = next(m for m in home["members"] if m["user"]["username"] == "moderator")
                     entry = entries[number % len(entries)]
                     alias = probe_alias(rng)
                     while shows(await answer(self._ask(other, alias)), entry):
@@ -1155,8 +1181,8 @@ class PropagationRun(LoadRun):
                     if reached is None:
                         result.missed += 1
                     else:
-                        result.times.append(reached - ack.received_at)
-                    await asyncio.sleep(PROPAGATION_PAUSE_S)
+                        result.times[reader == result.trainer].append(reached - ack.received_at)
+                    await self._settle()
                 shutdown_at = [path.stat().st_size for path in self.log_paths]
             finally:
                 await self._stop_bots()
@@ -1416,22 +1442,25 @@ def knee_ratio(baseline: Sequence[RunResult], scaled: Sequence[RunResult], proce
 
 
 def propagation_report(result: Propagation) -> Iterator[str]:
-    times = sorted(result.times)
-    measured = len(times)
-    if times:
-        yield (
-            f"  {measured} changes: p50 {ms(percentile(times, 0.5))} ms, "
-            f"p99 {ms(percentile(times, 0.99))} ms, "
-            f"max {ms(times[-1])} ms, min {ms(times[0])} ms"
+    def figures(times: Sequence[float]) -> str:
+        ordered = sorted(times)
+        return (
+            f"{len(ordered)} changes: p50 {ms(percentile(ordered, 0.5))} ms, "
+            f"p99 {ms(percentile(ordered, 0.99))} ms, max {ms(ordered[-1])} ms, min {ms(ordered[0])} ms"
         )
-    else:
-        yield "  no change reached the other process"
+
+    every = result.times[True] + result.times[False]
+    yield f"  all: {figures(every)}" if every else "  no change reached the other process"
+    if result.trainer is not None:
+        for trains, role in ((False, "does not train"), (True, "trains")):
+            if result.times[trains]:
+                yield f"  the reader {role} the answer model: {figures(result.times[trains])}"
+        yield f"  (shard {result.trainer}'s process trains the answer model: it retrains after every change)"
     if result.polls:
         polls = sorted(result.polls)
         yield (
-            f"  (each includes one /ask answered by B: {len(polls)} polling /ask, "
-            f"p50 {ms(percentile(polls, 0.5))} ms, "
-            f"p99 {ms(percentile(polls, 0.99))} ms)"
+            f"  each time includes one /ask answered by the reader: {len(polls)} polling /ask, "
+            f"p50 {ms(percentile(polls, 0.5))} ms, p99 {ms(percentile(polls, 0.99))} ms"
         )
     if result.missed:
         yield f"  {result.missed} changes had not reached the other process after {PROPAGATION_TIMEOUT_S:g} s"
@@ -1509,7 +1538,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help=f"PostgreSQL for --processes (default {DEFAULT_DATABASE_URL}); a schema per run, dropped after "
         "(with ?search_path=NAME: that schema, which must be empty)",
     )
-    parser.add_argument("--changes", type=int, help="changes timed for the propagation (40; --quick 3)")
+    parser.add_argument("--changes", type=int, help="changes timed for the propagation (30; --quick 3)")
     parser.add_argument("--bot-process", type=Path, help=argparse.SUPPRESS)  # internal: run the bot
     args = parser.parse_args(argv)
     if args.processes > 1 and not args.quick:
@@ -1579,7 +1608,7 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
         results.sort(key=lambda r: r.rate)
     propagation = None
     if args.processes > 1:
-        say(f"... change propagation: {args.changes} changes through shard 0's process, read in shard 1's")
+        say(f"... change propagation: {args.changes} changes, each way in turn between two processes")
         propagation = await PropagationRun(
             workload, databases, work_dir, random.Random(args.seed), layouts[1], args.think
         ).measure(args.changes, entries, random.Random(args.seed))
@@ -1652,9 +1681,10 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
     if propagation is not None:
         print()
         print(
-            "Change propagation (idle processes): /faq alias add through shard 0's process (A), then /ask "
-            f"with the new alias every {PROPAGATION_POLL_S * 1000:g} ms in a server of shard 1's (B); "
-            "from A's acknowledgement to B's first answer showing the entry:"
+            "Change propagation (idle processes): /faq alias add through one process (the writer), then "
+            f"/ask with the new alias every {PROPAGATION_POLL_S * 1000:g} ms in a server of the other's (the "
+            "reader), each way in turn; from the writer's acknowledgement to the reader's first answer "
+            "showing the entry:"
         )
         print("\n".join(propagation_report(propagation)))
     runs = [*([floor] if floor else []), *(r for _, results in by_layout for r in results)]

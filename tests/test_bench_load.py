@@ -86,5 +86,5 @@ async def test_two_processes_are_compared_with_one_and_a_change_reaches_the_othe
     propagation = lines[
         lines.index(next(line for line in lines if line.startswith("Change propagation"))) + 1
     ]
-    assert propagation.lstrip().startswith("2 changes: p50") and "p99" in propagation, out
+    assert propagation.lstrip().startswith("all: 2 changes: p50") and "p99" in propagation, out
     assert "ERROR" not in out and "problem:" not in out, out
