@@ -4,12 +4,20 @@ Run by hand, not part of the test suite; see bench/README.md ("Load through the 
 
     ./scripts/bench-load                  # 50, 200 and 1,000 events/s, 10 s each, then the knee
     ./scripts/bench-load --quick          # a smoke run
+    ./scripts/bench-load --processes 2    # one bot process against two on PostgreSQL; change propagation
 
 The bot runs in its own process through the production launcher (``bot.launcher.run_bot``, INFO logs
-to a file), pointed at the fake Discord of ``fakediscord/`` on 127.0.0.1. This process runs the
-fake and an open-loop generator: events are dispatched on a fixed schedule whether or not earlier
+to a file; ``fakediscord.bot_process``, started by ``fakediscord.processes.BotProcess``, as in the
+multi-process tests), pointed at the fake Discord of ``fakediscord/`` on 127.0.0.1. This process runs
+the fake and an open-loop generator: events are dispatched on a fixed schedule whether or not earlier
 ones were answered. With two CPUs or more the bot is pinned to one and this process to another, so
 the bot's figures mean "one core" and the fake's own work is not charged to it.
+
+With ``--processes N`` the same rates run with one bot process and with N (one shard each, each
+pinned to a CPU of its own where there are enough; this process then unpinned unless a CPU is left),
+the configurations taking turns at each rate, every process on one PostgreSQL database (a new schema
+per run); then two idle processes time how long a moderator's change through one takes to reach the
+other's answers.
 
 Events (default mix ask 5 : help 3 : diagnose 2), each from a member who has not asked before, so
 neither the per-member question limit nor the auto-answer cooldown refuses anything:
@@ -33,16 +41,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import json
-import logging
 import math
 import os
 import random
 import re
 import resource
 import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -51,45 +56,27 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 # fakediscord is not installed with the project: import it from this checkout.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import aiohttp
 import asyncpg
-import discord
-import discord.gateway
-import discord.http
-import yarl
-from discord.ext import commands
-from pydantic import SecretStr
 
-from bot import launcher, logging_setup
-from bot.client import ConnectsBot
 from bot.components import answer_title
 from bot.exts.diagnose import PLACEHOLDER as EXAMPLE_TIMELINE
-from bot.settings import (
-    AnswerSettings,
-    BotSettings,
-    ChannelSettings,
-    DiscordSettings,
-    ModerationSettings,
-    ShardSettings,
-    StoreSettings,
-)
 from connectsbot.answers import ENCODED_CHARS, AnswerService
-from connectsbot.curation import Curator
 from connectsbot.knowledge import Entry
 from connectsbot.matching import MatchResult
-from connectsbot.settings import LogSettings
-from connectsbot.store import ImportFailed, ImportReport, KnowledgeStore
+from connectsbot.store import KnowledgeStore
 from connectsbot.store.postgresql import described
 from connectsbot.store.transfer import copy_to_postgresql
 from fakediscord import payloads
+from fakediscord.bot_process import DATABASE_VARIABLE, BotProcessConfig
 from fakediscord.payloads import JSON
-from fakediscord.server import FakeDiscordServer, LoopbackOnlyResolver, RecordedRequest
+from fakediscord.processes import BotProcess, BotProcessFailed
+from fakediscord.server import FakeDiscordServer, RecordedRequest
 
 SCRIPT = Path(__file__).resolve()
 REPO_ROOT = SCRIPT.parents[1]
@@ -122,7 +109,6 @@ DISTURBED_WAIT = 0.1
 DISTURBED_STEAL = 0.25
 READY_TIMEOUT_S = 60.0
 STOP_TIMEOUT_S = 15.0
-READY_LINE = "bench-load: ready"
 TOKEN = "fake-bot-token.for-load.only"
 
 Kind = Literal["ask", "help", "diagnose", "modal"]
@@ -134,9 +120,6 @@ CALLBACK_ROUTE = "/interactions/{interaction_id}/{token}/callback"
 CHANNEL_MESSAGES_ROUTE = "/channels/{channel_id}/messages"
 MODAL_CALLBACK = 9
 UNKNOWN_INTERACTION = 10062  # the fake's refusal of a callback after the window, as Discord's
-
-B = TypeVar("B", bound=commands.Bot)
-
 
 # ------------------------------------------------------------------------------------ bot process
 
@@ -152,114 +135,30 @@ class ServerIds:
     moderator_role_id: int
 
 
-@dataclass(frozen=True)
-class BotProcessConfig:
-    """What a bot process needs: where the fake listens, the database, the fake servers' ids, the shards
-    it runs and its CPU."""
-
-    port: int
-    db: str  # the SQLite file; with database_url, only where the salt file goes
-    servers: list[ServerIds]
-    mod_log_channel_id: int
-    cpu: int | None
-    trivial: bool  # a bot that answers /ask with a constant: the cost of the loopback path alone
-    database_url: str | None = None  # PostgreSQL, shared by every process of a run
-    salt_file: str | None = None
-    shard_count: int = 1
-    shard_ids: list[int] = field(default_factory=lambda: [0])
-
-    @classmethod
-    def from_json(cls, text: str) -> BotProcessConfig:
-        data = json.loads(text)
-        data["servers"] = [ServerIds(**server) for server in data["servers"]]
-        return cls(**data)
-
-
-def bot_settings(config: BotProcessConfig) -> BotSettings:
-    """Production defaults (the environment may override the answers section, as in production), with
-    the fake servers' channels: each help channel auto-answers, each forum is watched, every server is a
-    home server (its moderators may change the knowledge base)."""
-    return BotSettings(
-        discord=DiscordSettings(
-            _env_file=None, token=SecretStr(TOKEN), dev_guild_id=None, sync_commands=True
-        ),
-        store=StoreSettings(
-            _env_file=None,
-            db=Path(config.db),
-            database_url=SecretStr(config.database_url or ""),
-            salt_file=Path(config.salt_file) if config.salt_file else None,
-            knowledge=KNOWLEDGE,
-        ),
-        channels=ChannelSettings(
-            _env_file=None,
-            help_channel_ids=[s.help_channel_id for s in config.servers],
-            forum_channel_ids=[s.forum_channel_id for s in config.servers],
-            mod_log_channel_id=config.mod_log_channel_id,
-        ),
-        moderation=ModerationSettings(
-            _env_file=None,
-            moderator_roles={s.guild_id: [s.moderator_role_id] for s in config.servers},
-            guild_ids=[s.guild_id for s in config.servers],
-        ),
-        answers=AnswerSettings(_env_file=None),
-        shards=ShardSettings(_env_file=None, count=config.shard_count, ids=config.shard_ids),
-    )
-
-
-def on_loopback(bot: B) -> B:
-    """What fakediscord/harness.py does before login (only 127.0.0.1 resolves, no 5 s wait
-    before IDENTIFY, a short guild-ready wait), plus a line on stdout once ready, for the driver."""
-    log = logging.getLogger("bench.load")
-    bot.http.connector = aiohttp.TCPConnector(
-        limit=0, resolver=LoopbackOnlyResolver(lambda host: log.error("refused a connection to %s", host))
-    )
-    bot._connection.guild_ready_timeout = 0.05
-
-    async def no_identify_delay(shard_id: int | None, *, initial: bool = False) -> None:
-        return None
-
-    async def announce_ready() -> None:
-        print(READY_LINE, flush=True)
-
-    bot.before_identify_hook = no_identify_delay  # type: ignore[method-assign]
-    bot.add_listener(announce_ready, "on_ready")
-    return bot
-
-
-def trivial_bot() -> commands.Bot:
-    bot = commands.Bot(command_prefix=commands.when_mentioned, intents=discord.Intents(guilds=True))
-
-    @bot.tree.command(name="ask", description="Answers with a constant")
-    async def ask(interaction: discord.Interaction, question: str) -> None:
-        await interaction.response.send_message("ok", ephemeral=True)
-
-    return bot
-
-
-async def serve_bot(config: BotProcessConfig) -> int:
-    discord.http.Route.BASE = f"http://127.0.0.1:{config.port}/api/v10"
-    discord.gateway.DiscordWebSocket.DEFAULT_GATEWAY = yarl.URL(f"ws://127.0.0.1:{config.port}/gateway")
-    logging_setup.configure_logging(TOKEN, LogSettings(_env_file=None))
-    if config.trivial:
-        return await launcher.serve(lambda: on_loopback(trivial_bot()), TOKEN)
-
-    def make_bot(
-        settings: BotSettings,
-        store: KnowledgeStore,
-        answers: AnswerService,
-        curator: Curator,
-        startup: ImportReport | ImportFailed,
-    ) -> ConnectsBot:
-        return on_loopback(ConnectsBot(settings, store, answers, curator, startup))
-
-    return await launcher.run_bot(bot_settings(config), make_bot=make_bot)
-
-
-def bot_process_main(config_path: Path) -> int:
-    config = BotProcessConfig.from_json(config_path.read_text())
-    if config.cpu is not None:
-        os.sched_setaffinity(0, {config.cpu})  # before the store's thread starts: it inherits this
-    return asyncio.run(serve_bot(config))
+def bot_environment(
+    servers: Sequence[ServerIds], mod_log_channel_id: int, store: StoreLocation, shard_count: int, shard: int
+) -> dict[str, str]:
+    """A bot process's settings: production defaults (the environment may override the answers section,
+    as in production), with the fake servers' channels (each help channel auto-answers, each forum is
+    watched, every server is a home server its moderators may change the knowledge base from), the
+    store and the shard it runs."""
+    environment = {
+        "DISCORD_TOKEN": TOKEN,
+        DATABASE_VARIABLE: store.url or str(store.db),
+        "CONNECTSBOT_KNOWLEDGE": str(KNOWLEDGE),
+        "CONNECTSBOT_DEV_GUILD_ID": "",
+        "CONNECTSBOT_SYNC_COMMANDS": "true",
+        "CONNECTSBOT_HELP_CHANNELS": ",".join(str(s.help_channel_id) for s in servers),
+        "CONNECTSBOT_FORUM_CHANNELS": ",".join(str(s.forum_channel_id) for s in servers),
+        "CONNECTSBOT_MODLOG_CHANNEL": str(mod_log_channel_id),
+        "CONNECTSBOT_MODERATOR_ROLES": ";".join(f"{s.guild_id}:{s.moderator_role_id}" for s in servers),
+        "CONNECTSBOT_GUILDS": ",".join(str(s.guild_id) for s in servers),
+        "CONNECTSBOT_SHARD_COUNT": str(shard_count),
+        "CONNECTSBOT_SHARD_IDS": str(shard),
+    }
+    if store.salt is not None:
+        environment["CONNECTSBOT_SALT_FILE"] = str(store.salt)  # one salt for the processes of a run
+    return environment
 
 
 # ----------------------------------------------------------------------------------------- workload
@@ -562,9 +461,11 @@ def merged(summaries: Sequence[LogSummary]) -> LogSummary:
     return total
 
 
-def summarise_log(path: Path, shutdown_at: int) -> LogSummary:
-    """The bot's log up to `shutdown_at` (bytes: when it was told to stop); errors after it apart."""
-    data = path.read_bytes()
+def summarise_log(path: Path, start: int, shutdown_at: int) -> LogSummary:
+    """The bot's log from `start` up to `shutdown_at` (bytes: when it was told to stop); errors after it
+    apart."""
+    data = path.read_bytes()[start:]
+    shutdown_at -= start
     summary = scan_log(data[:shutdown_at].decode(errors="replace"))
     summary.errors_at_shutdown = scan_log(data[shutdown_at:].decode(errors="replace")).errors
     return summary
@@ -749,8 +650,8 @@ class LoadRun:
             on_request=self._on_answer,
             shard_count=shards,
         )
-        self.processes: list[asyncio.subprocess.Process] = []
-        self.log_paths: list[Path] = []
+        self.processes: list[BotProcess] = []
+        self.log_starts: list[int] = []
         self.events: list[Event] = []
         self._by_interaction: dict[int, Event] = {}
         self._by_message: dict[int, Event] = {}
@@ -783,69 +684,36 @@ class LoadRun:
             )
             for g in self.guilds
         ]
+        mod_log = int(self.channel(self.guilds[0], "mod-log")["id"])
         count = self.layout.processes
-        starting = [
-            self._start_bot(
-                BotProcessConfig(
-                    port=self.server.port,
-                    db=str(store.db),
-                    servers=servers,
-                    mod_log_channel_id=int(self.channel(self.guilds[0], "mod-log")["id"]),
-                    cpu=self.layout.bot_cpus[shard],
-                    trivial=trivial,
-                    database_url=store.url,
-                    salt_file=str(store.salt) if store.salt else None,
-                    shard_count=count,
-                    shard_ids=[shard],
-                ),
-                tag if count == 1 else f"{tag}-shard{shard}",
+        for shard in range(count):
+            config = BotProcessConfig(
+                port=self.server.port,
+                environment=bot_environment(servers, mod_log, store, count, shard),
+                cpu=self.layout.bot_cpus[shard],
+                trivial=trivial,
             )
-            for shard in range(count)
-        ]
-        failures = [f for f in await asyncio.gather(*starting, return_exceptions=True) if f is not None]
-        if failures:
-            raise failures[0]
-
-    async def _start_bot(self, config: BotProcessConfig, tag: str) -> None:
-        config_path = self.work_dir / f"{tag}.json"
-        config_path.write_text(json.dumps(dataclasses.asdict(config)))
-        log_path = self.work_dir / f"{tag}.log"
-        with log_path.open("wb") as log_file:  # the child keeps its own descriptor
-            process = await asyncio.create_subprocess_exec(
-                sys.executable,
-                str(SCRIPT),
-                "--bot-process",
-                str(config_path),
-                stdout=asyncio.subprocess.PIPE,
-                stderr=log_file,
-            )
-        self.processes.append(process)
-        self.log_paths.append(log_path)
-        assert process.stdout is not None
+            process = BotProcess(tag if count == 1 else f"{tag}-shard{shard}", config, self.work_dir)
+            # The log is appended to (a --logs folder used again): this run's part starts here.
+            self.log_starts.append(process.log_path.stat().st_size if process.log_path.exists() else 0)
+            self.processes.append(process)
+            await process.start()
         try:
-            async with asyncio.timeout(READY_TIMEOUT_S):
-                while (line := await process.stdout.readline()) and line.decode().strip() != READY_LINE:
-                    pass
-        except TimeoutError:
-            line = b""
-        if not line:
-            await self._stop_bot(process)
-            tail = "\n".join(log_path.read_text(errors="replace").splitlines()[-30:])
-            raise RuntimeError(f"the bot process {tag} did not get ready; the end of its log:\n{tail}")
+            await asyncio.gather(*(process.wait_ready(READY_TIMEOUT_S) for process in self.processes))
+        except BotProcessFailed as failed:
+            raise RuntimeError(str(failed)) from None
 
     async def _stop_bots(self) -> None:
-        await asyncio.gather(*(self._stop_bot(process) for process in self.processes))
+        """SIGTERM (the launcher closes the client and the database), SIGKILL after STOP_TIMEOUT_S."""
+        await asyncio.gather(*(process.stop(STOP_TIMEOUT_S) for process in self.processes))
 
-    @staticmethod
-    async def _stop_bot(process: asyncio.subprocess.Process) -> None:
-        if process.returncode is None:
-            process.send_signal(signal.SIGTERM)  # the launcher closes the client and the database
-            try:
-                async with asyncio.timeout(STOP_TIMEOUT_S):
-                    await process.wait()
-            except TimeoutError:
-                process.kill()
-                await process.wait()
+    def _logs(self, shutdown_at: Sequence[int]) -> LogSummary:
+        return merged(
+            [
+                summarise_log(process.log_path, start, stop)
+                for process, start, stop in zip(self.processes, self.log_starts, shutdown_at, strict=True)
+            ]
+        )
 
     # --- events
 
@@ -975,7 +843,7 @@ class LoadRun:
         self._last_answer_at = time.monotonic()
         pids = [process.pid for process in self.processes]
         previous = CpuSample.take(pids)
-        while loop.time() < deadline and all(p.returncode is None for p in self.processes):
+        while loop.time() < deadline and all(p.running for p in self.processes):
             await asyncio.sleep(IDLE_SAMPLE_S)
             sample = CpuSample.take(pids)
             idle = max(sample.shares_since(previous).bots) < IDLE_CPU
@@ -1002,15 +870,17 @@ class LoadRun:
                 after = CpuSample.take(pids, backends)
                 await self._drain()
                 rss_peak = tuple(proc_status_mb(pid, "VmHWM") for pid in pids)
-                shutdown_at = [path.stat().st_size for path in self.log_paths]
+                shutdown_at = [process.log_path.stat().st_size for process in self.processes]
             finally:
                 await self._stop_bots()
                 for task in list(self._submits):
                     task.cancel()
                 await self.server.stop()
-        for process, path in zip(self.processes, self.log_paths, strict=True):
+        for process in self.processes:
             if process.returncode not in (0, None):
-                self.problems.append(f"the bot process {path.stem} exited with status {process.returncode}")
+                self.problems.append(
+                    f"the bot process {process.name} exited with status {process.returncode}"
+                )
         return RunResult(
             rate=rate,
             trivial=trivial,
@@ -1021,9 +891,7 @@ class LoadRun:
             cpu=after.shares_since(before),
             rss_idle_mb=rss_idle,
             rss_peak_mb=rss_peak,
-            log=merged(
-                [summarise_log(path, at) for path, at in zip(self.log_paths, shutdown_at, strict=True)]
-            ),
+            log=self._logs(shutdown_at),
             problems=self.problems,
             processes=self.layout.processes,
         )
@@ -1130,8 +998,8 @@ class PropagationRun(LoadRun):
 
     def _trainer(self) -> int | None:
         """The shard whose process holds the jobs lock (trains the answer model), from the logs."""
-        for shard, path in enumerate(self.log_paths):
-            if "holds the jobs lock" in path.read_text(errors="replace"):
+        for shard, (process, start) in enumerate(zip(self.processes, self.log_starts, strict=True)):
+            if "holds the jobs lock" in process.log_text()[start:]:
                 return shard
         return None
 
@@ -1183,14 +1051,12 @@ class PropagationRun(LoadRun):
                     else:
                         result.times[reader == result.trainer].append(reached - ack.received_at)
                     await self._settle()
-                shutdown_at = [path.stat().st_size for path in self.log_paths]
+                shutdown_at = [process.log_path.stat().st_size for process in self.processes]
             finally:
                 await self._stop_bots()
                 await self.server.stop()
         result.problems += self.problems
-        result.log = merged(
-            [summarise_log(path, at) for path, at in zip(self.log_paths, shutdown_at, strict=True)]
-        )
+        result.log = self._logs(shutdown_at)
         return result
 
 
@@ -1539,7 +1405,6 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "(with ?search_path=NAME: that schema, which must be empty)",
     )
     parser.add_argument("--changes", type=int, help="changes timed for the propagation (30; --quick 3)")
-    parser.add_argument("--bot-process", type=Path, help=argparse.SUPPRESS)  # internal: run the bot
     args = parser.parse_args(argv)
     if args.processes > 1 and not args.quick:
         args.rates = args.rates or list(PROCESSES_RATES)
@@ -1708,8 +1573,6 @@ async def bench(args: argparse.Namespace, work_dir: Path) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    if args.bot_process is not None:
-        return bot_process_main(args.bot_process)
     if args.logs is not None:
         args.logs.mkdir(parents=True, exist_ok=True)
         asyncio.run(bench(args, args.logs))

@@ -54,6 +54,14 @@ BotFactory = Callable[
 # timeout, Discord's servers failing). Once connected, discord.py reconnects by itself.
 UNREACHABLE = (OSError, aiohttp.ClientError, discord.GatewayNotFound, discord.DiscordServerError)
 
+# Discord's close codes for shards it will not run, and what to change.
+SHARD_REFUSALS = {
+    4010: "Discord refused a shard (close code 4010, invalid shard): every process must use the same "
+    "CONNECTSBOT_SHARD_COUNT and run different CONNECTSBOT_SHARD_IDS, each below the count",
+    4011: "Discord requires more shards for this many servers (close code 4011): raise "
+    "CONNECTSBOT_SHARD_COUNT, or unset it for the number Discord recommends",
+}
+
 
 class Reconnect(BaseModel):
     """How often to try reaching Discord at start, and how long to wait in between (doubling up to the
@@ -203,6 +211,11 @@ async def _serve_once(bot: _Runnable, token: str, stop: asyncio.Event) -> int:
             return EXIT_FAILED
         except discord.PrivilegedIntentsRequired:
             log.error("enable the Message Content intent for the bot in the Discord developer portal")
+            return EXIT_FAILED
+        except discord.ConnectionClosed as closed:
+            if closed.code not in SHARD_REFUSALS:
+                raise
+            log.error("%s", SHARD_REFUSALS[closed.code])
             return EXIT_FAILED
         except UNREACHABLE as error:
             raise _Unreachable(str(error) or type(error).__name__) from error

@@ -3,6 +3,8 @@
 - ``payloads``: builders for Discord's JSON (users, guilds, channels, messages, interactions).
 - ``server``: the aiohttp fake (REST under /api/v10, gateway websocket), recording every call.
 - ``harness``: ``FakeDiscord``, the API tests use (slash, click, message, reconnect, fail_next, ...).
+- ``bot_process`` and ``processes``: real bot processes (the production launcher) against a fake
+  running in the test process, and users acting without a bot in the test process.
 
 Used by the tests (their pytest fixtures, ``fake_discord`` and ``start_fake_discord``, are in
 tests/conftest.py) and by bench/bench_load.py; imported from the repository root, not installed with

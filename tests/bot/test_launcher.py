@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import discord
 import pytest
 
 from bot import launcher
@@ -213,6 +214,20 @@ async def test_a_shutdown_signal_while_waiting_to_reach_discord_stops_at_once() 
     os.kill(os.getpid(), signal.SIGTERM)
     assert await asyncio.wait_for(task, 10) == launcher.EXIT_OK
     assert len(made) == 1
+
+
+@pytest.mark.parametrize(
+    ("code", "expected"), [(4010, "run different CONNECTSBOT_SHARD_IDS"), (4011, "raise")]
+)
+async def test_shards_discord_refuses_stop_the_bot_with_what_to_change(
+    caplog: pytest.LogCaptureFixture, code: int, expected: str
+) -> None:
+    class RefusedShard(StubBot):
+        async def start(self, token: str, *, reconnect: bool = True) -> None:
+            raise discord.ConnectionClosed(None, shard_id=0, code=code)  # type: ignore[arg-type]
+
+    assert await launcher.serve(RefusedShard, TOKEN, signals=()) == launcher.EXIT_FAILED
+    assert f"close code {code}" in caplog.text and expected in caplog.text
 
 
 def _run_args(tmp_path: Path) -> argparse.Namespace:

@@ -4,6 +4,8 @@ shard 0; the multi-process set-up is in test_shard_processes.py."""
 
 from __future__ import annotations
 
+import logging
+
 import discord
 import pytest
 
@@ -72,6 +74,15 @@ async def test_one_bot_runs_both_shards_and_answers_in_every_server_and_dms(
     }
     assert routes == {"home": [0], "other": [1], "dm": [0]}
 
+    # Each shard resumes (or identifies again) on its own; the other shard's session is untouched.
+    sessions = dict(fake.server.sessions)
+    assert await fake.close_gateway(shard_id=1) == "RESUMED"
+    await fake.invalidate_session(shard_id=1)
+    assert fake.server.sessions[0] is sessions[0] and fake.server.sessions[1] is not sessions[1]
+    assert [session.shard for session in fake.server.all_sessions[2:]] == [[1, 2]]
+    asked = await ask_everywhere(fake, world)
+    assert fake.server.shards_that_got("INTERACTION_CREATE", asked["other"]) == [1]
+
 
 async def test_without_a_shard_count_the_bot_runs_as_many_as_discord_recommends(
     make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world: World
@@ -86,8 +97,9 @@ async def test_without_a_shard_count_the_bot_runs_as_many_as_discord_recommends(
 
 
 async def test_two_bots_on_one_database_each_get_only_their_shards_events(
-    make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world: World
+    make_bot: BotMaker, start_fake_discord: StartFakeDiscord, world: World, caplog: pytest.LogCaptureFixture
 ) -> None:
+    caplog.set_level(logging.INFO, logger="bot")
     first = await make_bot(shards={"count": 2, "ids": [0]})
     second = await make_bot(db=first.settings.store.db, shards={"count": 2, "ids": [1]})
     received: dict[ConnectsBot, list[int | None]] = {first: [], second: []}
@@ -104,6 +116,12 @@ async def test_two_bots_on_one_database_each_get_only_their_shards_events(
     assert [guild.id for guild in first.guilds] == [world.guild_id]
     assert [guild.id for guild in second.guilds] == [int(world.other["id"])]
     assert not first.runs_every_shard and not second.runs_every_shard
+    # The configured channels are all in the first bot's server: the second only notes it cannot see
+    # them (the first checks them), it does not warn.
+    notes = [r for r in caplog.records if r.name == "bot.permissions"]
+    assert notes and all(
+        r.levelno == logging.INFO and "another process checks it" in r.message for r in notes
+    )
     asked = await ask_everywhere(fake, world)
     await fake.settle()
     assert received == {first: [world.guild_id, None], second: [int(world.other["id"])]}
