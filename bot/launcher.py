@@ -102,6 +102,8 @@ async def run_bot(
     answers: AnswerService | None = None
     try:
         await jobs.start()
+        # Read before building: a change another process commits meanwhile is followed after.
+        built_from = await store.knowledge_version()
         answers, outcome = await AnswerService.start(
             store,
             settings.store.knowledge,
@@ -128,7 +130,7 @@ async def run_bot(
         jobs.add(*clean_up_jobs(store, answers.encoder))
         # Changes other processes sharing the database make reach this one's answers and policy.
         feed = ChangeFeed(store, curator.changed_elsewhere, settings.store.change_check_seconds)
-        await feed.start()
+        await feed.start(seen=built_from)
         started = answers
         return await serve(
             lambda: make_bot(settings, store, started, curator, outcome),

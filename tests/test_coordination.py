@@ -65,7 +65,7 @@ async def follow() -> AsyncIterator[Callable[..., Awaitable[ChangeFeed]]]:
 
     async def started(store: KnowledgeStore, on_change: Changes, **options: float) -> ChangeFeed:
         feed = ChangeFeed(store, on_change, **options)
-        await feed.start()
+        await feed.start(seen=await store.knowledge_version())
         feeds.append(feed)
         if store.database_url is not None:
             await asyncio.wait_for(feed.listening.wait(), WAIT_SECONDS)
@@ -146,7 +146,7 @@ async def test_another_process_change_just_before_its_own_is_not_lost(
     feed._notified(None, 0, str(channel), change_payload(1, "another-process", files=False))
     feed._notified(None, 0, str(channel), change_payload(2, mine.origin, files=False))
     await eventually(lambda: bool(changes.seen), "the other process's change was followed")
-    assert changes.seen == [RemoteChange(1, files=False)]
+    assert changes.seen == [RemoteChange(2, files=False)]  # followed, up to the latest
 
 
 async def test_an_import_elsewhere_is_a_change_of_files(
@@ -183,6 +183,32 @@ async def test_changes_made_while_the_connection_was_lost_are_caught_up(
     await eventually(lambda: bool(changes.seen), "the change made while disconnected was caught up")
     await eventually(feed.listening.is_set, "the feed listens again")
     assert "LISTEN connection failed" in caplog.text
+
+
+async def test_after_a_failed_check_of_its_connection_the_feed_listens_again_for_good(
+    postgresql_stores: tuple[KnowledgeStore, KnowledgeStore],
+    follow: Callable[..., Awaitable[ChangeFeed]],
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    follower = postgresql_stores[1]
+    original = asyncpg.connection.Connection.fetchval
+    failures = [TimeoutError("no answer from the server")]
+
+    async def first_check_times_out(
+        self: asyncpg.Connection, query: str, *args: object, **kwargs: object
+    ) -> object:
+        if query == "SELECT 1" and failures:
+            raise failures.pop()
+        return await original(self, query, *args, **kwargs)
+
+    monkeypatch.setattr(asyncpg.connection.Connection, "fetchval", first_check_times_out)
+    with caplog.at_level(logging.INFO, logger="connectsbot.coordination"):
+        feed = await follow(follower, Changes(), check_every=0.1)
+        await eventually(lambda: not failures, "the connection check failed once")
+        await eventually(lambda: caplog.text.count("(LISTEN ") == 2, "the feed connected again")
+        await asyncio.sleep(1.0)  # several checks more, all answered
+        assert feed.listening.is_set() and caplog.text.count("(LISTEN ") == 2
 
 
 async def test_a_malformed_notification_is_ignored(
@@ -333,18 +359,24 @@ async def test_a_process_not_training_takes_the_saved_model(
     assert other.model == trainer.model
 
 
-async def test_without_a_training_process_a_process_trains_itself(
+async def test_without_a_training_process_a_process_retrains_itself(
     store: KnowledgeStore,
-    kb_folder: Path,
     trainings: list[int],
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
+    """At a start nothing waits (no saved model: trained here at once); after a change the previous
+    model answers while this process waits for the training process's, then trains it itself."""
     monkeypatch.setattr(answers_module, "SHARED_MODEL_PATIENCE_SECONDS", 0.1)
-    with caplog.at_level(logging.WARNING, logger="connectsbot.answers"):
-        await AnswerService.start(store, kb_folder, semantic=False, trains_here=lambda: False)
-    assert trainings
-    assert "no answer model from the training process" in caplog.text
+    answers, _ = await AnswerService.start(
+        store, shipped_knowledge_dir(), semantic=False, trains_here=lambda: False
+    )
+    started = len(trainings)
+    assert started >= 1 and "no answer model from the training process" not in caplog.text
+    await store.add(build_entry("zebra-topic"), "ana", "new")
+    await answers.trained()
+    assert len(trainings) > started
+    assert "no answer model from the training process in 0.1 s" in caplog.text
 
 
 async def test_an_unreadable_saved_model_is_trained_again(

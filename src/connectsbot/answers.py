@@ -397,7 +397,8 @@ class AnswerService:
                 self._background.add(self._retraining)
                 self._retraining.add_done_callback(self._background.discard)
             else:
-                models = [await self._train(f) for f in fits]
+                # Nothing answers yet (a start): a saved model if there is one, else train here now.
+                models = [await self._train(f, wait=False) for f in fits]
             by_id = {entry.id: entry for entry in entries}
             self._current = Snapshot(by_id, self.sources, matcher.with_model(*models))
             self._built_at_generation = generation
@@ -410,7 +411,9 @@ class AnswerService:
         if lexical is None:
             lexical = await asyncio.to_thread(self.matcher_factory, entries, self.config)
         fit = await self._fit(entries, lexical)
-        models = [_MODELS[f.key] if f.key in _MODELS else await self._train(f) for f in fit.fits()]
+        models = [
+            _MODELS[f.key] if f.key in _MODELS else await self._train(f, wait=False) for f in fit.fits()
+        ]
         return fit.matcher.with_model(*models)
 
     async def _fit(self, entries: list[Entry], lexical: Matcher) -> _Fit:
@@ -441,10 +444,11 @@ class AnswerService:
                 )
         return await asyncio.to_thread(_Fit.without_vectors, HybridMatcher(lexical), questions, development)
 
-    async def _train(self, fit: _Fit) -> AnswerModel | None:
-        """The model saved in the store by the process that trains them, else fitted here in a worker
-        thread (never on the event loop) and saved for the others; remembered either way."""
-        saved = await self._saved_model(fit.key)
+    async def _train(self, fit: _Fit, *, wait: bool = True) -> AnswerModel | None:
+        """The model saved in the store by the process that trains them (outside it, waited for when
+        `wait`: a retraining while the previous model answers), else fitted here in a worker thread
+        (never on the event loop) and saved for the others; remembered either way."""
+        saved = await self._saved_model(fit.key, wait and not self.trains_here())
         model: AnswerModel | None
         try:
             model = _SAVED_MODEL.validate_json(saved) if saved is not None else None
@@ -462,12 +466,11 @@ class AnswerService:
             log.info("too few labelled questions about these entries: answering with lexical thresholds")
         return model
 
-    async def _saved_model(self, key: str) -> str | None:
-        """The saved model with this fingerprint; outside the training process, waited for."""
-        waits = (
-            0 if self.trains_here() else math.ceil(SHARED_MODEL_PATIENCE_SECONDS / SHARED_MODEL_POLL_SECONDS)
-        )
-        for wait in range(waits + 1):
+    async def _saved_model(self, key: str, wait: bool) -> str | None:
+        """The saved model with this fingerprint; with `wait`, waited for while this process does not
+        train them (None: not saved, or not within SHARED_MODEL_PATIENCE_SECONDS)."""
+        polls = math.ceil(SHARED_MODEL_PATIENCE_SECONDS / SHARED_MODEL_POLL_SECONDS) if wait else 0
+        for poll in range(polls + 1):
             try:
                 saved = await self.store.answer_model(key)
             except StoreUnavailable as error:
@@ -475,11 +478,11 @@ class AnswerService:
                 return None
             if saved is not None or self.trains_here():
                 return saved
-            if wait < waits:
+            if poll < polls:
                 await asyncio.sleep(SHARED_MODEL_POLL_SECONDS)
-        log.warning(
-            "no answer model from the training process in %g s: training here", SHARED_MODEL_PATIENCE_SECONDS
-        )
+        if wait:
+            patience = SHARED_MODEL_PATIENCE_SECONDS
+            log.warning("no answer model from the training process in %g s: training here", patience)
         return None
 
     async def _retrain(self, fits: list[_Fit]) -> None:

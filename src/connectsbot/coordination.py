@@ -14,7 +14,6 @@ the background jobs that must run once run in one process only.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import fcntl
 import hashlib
 import json
@@ -71,13 +70,16 @@ class ChangeFeed:
         self._check_every = check_every
         self._seen = 0
         self._task: asyncio.Task[None] | None = None
-        # Notifications from the LISTEN connection's callback; None: the connection ended.
+        # Notifications from the current LISTEN connection's callback; None: it ended. A new queue for
+        # each connection: an old one's end must not end the next.
         self._notices: asyncio.Queue[_Notice | None] = asyncio.Queue()
         self.listening = asyncio.Event()  # set while a LISTEN connection is up (PostgreSQL)
+        self._was_listening = False  # the last connection got as far as listening
 
-    async def start(self) -> None:
-        """Follow from the version the store holds now (this process has built from it)."""
-        self._seen = await self._store.knowledge_version()
+    async def start(self, seen: int) -> None:
+        """Follow the changes after version `seen` (read before this process built its answers, so
+        that a change committed while it built is followed too)."""
+        self._seen = seen
         self._task = asyncio.create_task(self._run(), name="connectsbot: knowledge change feed")
 
     async def close(self) -> None:
@@ -94,7 +96,8 @@ class ChangeFeed:
             try:
                 await self._listen()
             except CONNECTION_LOST as error:
-                self.listening.clear()
+                if self._was_listening:  # it was up: start again from the shortest pause
+                    pause = FIRST_RECONNECT_SECONDS
                 log.warning(
                     "knowledge changes of other processes: the LISTEN connection failed (%s: %s); "
                     "checking the version instead, reconnecting in %g s",
@@ -109,23 +112,27 @@ class ChangeFeed:
     async def _listen(self) -> None:
         url, channel = self._store.database_url, self._store.notify_channel
         assert url is not None and channel is not None
+        self._was_listening = False
+        notices: asyncio.Queue[_Notice | None] = asyncio.Queue()
+        self._notices = notices
         connection = await asyncpg.connect(url, timeout=CONNECT_TIMEOUT_SECONDS)
         try:
-            connection.add_termination_listener(lambda _: self._notices.put_nowait(None))
-            await connection.add_listener(channel, self._notified)
+            connection.add_termination_listener(lambda _: notices.put_nowait(None))
+            await asyncio.wait_for(connection.add_listener(channel, self._notified), CONNECT_TIMEOUT_SECONDS)
             self.listening.set()
+            self._was_listening = True
             log.info("following knowledge changes of other processes (LISTEN %s)", channel)
             await self._check_version()  # what was committed while not listening
             while True:
                 try:
-                    notice = await asyncio.wait_for(self._notices.get(), self._check_every)
+                    notice = await asyncio.wait_for(notices.get(), self._check_every)
                 except TimeoutError:
                     await connection.fetchval("SELECT 1", timeout=CONNECT_TIMEOUT_SECONDS)
                     await self._check_version()
                     continue
                 if notice is None:
                     raise ConnectionResetError("the server closed the connection")
-                await self._follow_notices(self._coalesced(notice))
+                await self._follow_notices(self._coalesced(notice, notices))
         finally:
             self.listening.clear()
             connection.terminate()
@@ -141,26 +148,27 @@ class ChangeFeed:
         # version seen through its own change never hides another process's earlier one.
         self._notices.put_nowait(_Notice(version, files, own=origin == self._store.origin))
 
-    def _coalesced(self, first: _Notice) -> list[_Notice]:
+    @staticmethod
+    def _coalesced(first: _Notice, notices: asyncio.Queue[_Notice | None]) -> list[_Notice]:
         """`first` and the notices queued behind it, in commit order (stopping at the end of the
         connection, which the loop then sees)."""
-        notices = [first]
-        while not self._notices.empty():
-            notice = self._notices.get_nowait()
+        batch = [first]
+        while not notices.empty():
+            notice = notices.get_nowait()
             if notice is None:
-                self._notices.put_nowait(None)
+                notices.put_nowait(None)
                 break
-            notices.append(notice)
-        return notices
+            batch.append(notice)
+        return batch
 
     async def _follow_notices(self, notices: list[_Notice]) -> None:
         """Other processes' changes among `notices` as one change; this process's own ones only move
         the version seen (its followers have them already), after theirs are followed."""
         theirs = [notice for notice in notices if not notice.own]
-        if theirs:
-            version = max(notice.version for notice in theirs)
-            await self._follow(RemoteChange(version, any(notice.files for notice in theirs)))
-        self._seen = max(self._seen, *(notice.version for notice in notices))
+        latest = max(notice.version for notice in notices)
+        if theirs and latest > self._seen:
+            await self._follow(RemoteChange(latest, any(notice.files for notice in theirs)))
+        self._seen = max(self._seen, latest)
 
     async def _check_version(self) -> None:
         try:
@@ -173,9 +181,10 @@ class ChangeFeed:
             await self._follow(RemoteChange(version, files=True))
 
     async def _follow(self, change: RemoteChange) -> None:
-        if change.version <= self._seen:
+        if change.version == self._seen:
             return  # followed already (the version check saw it before its notification came)
-        self._seen = max(self._seen, change.version)
+        # A lower version too: the database was restored from a backup.
+        self._seen = change.version
         log.info("following the knowledge base changed by another process (version %d)", change.version)
         try:
             await self._on_change(change)
@@ -184,10 +193,16 @@ class ChangeFeed:
 
 
 async def _cancelled(task: asyncio.Task[None] | None) -> None:
+    """Cancel `task` and wait for it; a failure it had already ended with is logged, not raised (the
+    caller is shutting down and has more to close)."""
     if task is not None:
         task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await task
+        except asyncio.CancelledError:
+            pass
+        except Exception:
+            log.exception("%s had failed", task.get_name())
 
 
 @dataclass(frozen=True)
@@ -255,9 +270,10 @@ class SingleRunJobs:
         # The server frees the lock the moment the session ends: stop counting on it at once too.
         connection.add_termination_listener(lambda _: self.holding.clear())
         try:
-            schema = await connection.fetchval("SELECT current_schema()")
+            schema = await connection.fetchval("SELECT current_schema()", timeout=CONNECT_TIMEOUT_SECONDS)
             key = jobs_lock_key(schema)
-            while not await connection.fetchval("SELECT pg_try_advisory_lock($1)", key):
+            lock = "SELECT pg_try_advisory_lock($1)"
+            while not await connection.fetchval(lock, key, timeout=CONNECT_TIMEOUT_SECONDS):
                 self._first_try.set()
                 await asyncio.sleep(self._retry_every)
             # The server holds the lock until this connection ends: checking it every round notices a
