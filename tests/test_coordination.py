@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import asyncpg
@@ -48,15 +49,17 @@ class Changes:
         self.seen.append(change)
 
 
+@asynccontextmanager
+async def opened_twice(open_store: OpenStore) -> AsyncIterator[tuple[KnowledgeStore, KnowledgeStore]]:
+    """Two stores on one database: two processes' worth of connections."""
+    async with await open_store() as first, await open_store() as second:
+        yield first, second
+
+
 @pytest.fixture
 async def two_stores(open_store: OpenStore) -> AsyncIterator[tuple[KnowledgeStore, KnowledgeStore]]:
-    first = await open_store()
-    second = await open_store()
-    try:
-        yield first, second
-    finally:
-        await second.close()
-        await first.close()
+    async with opened_twice(open_store) as stores:
+        yield stores
 
 
 @pytest.fixture
@@ -81,13 +84,12 @@ async def postgresql_stores(tmp_path: Path) -> AsyncIterator[tuple[KnowledgeStor
     """Two stores on one new PostgreSQL schema, for what only PostgreSQL has (notifications from one
     connection, connections that can be cut)."""
     async with postgresql_schema() as url:
-        first = await KnowledgeStore.open(url, salt=tmp_path / "salt")
-        second = await KnowledgeStore.open(url, salt=tmp_path / "salt")
-        try:
-            yield first, second
-        finally:
-            await second.close()
-            await first.close()
+
+        async def open_store() -> KnowledgeStore:
+            return await KnowledgeStore.open(url, salt=tmp_path / "salt")
+
+        async with opened_twice(open_store) as stores:
+            yield stores
 
 
 @pytest.fixture
