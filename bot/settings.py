@@ -38,6 +38,7 @@ from connectsbot.settings import (
     StoreSettings,
     read_section,
     settings_config,
+    unset,
 )
 from connectsbot.settings import SettingsError as SettingsError
 
@@ -63,7 +64,7 @@ def _snowflake(text: str, what: str) -> int:
 
 def optional_id(value: Any, what: str) -> int | None:
     """One id, or None when unset or blank."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if unset(value):
         return None
     return _snowflake(str(value), what)
 
@@ -114,7 +115,7 @@ def parse_role_map(value: Any) -> dict[int, list[int]]:
 
 def parse_shard_ids(value: Any) -> list[int] | None:
     """`"0-3"`, `"0,2 5-7"`, `[0, 2]` -> the sorted distinct shard ids; None when unset or blank."""
-    if value is None or (isinstance(value, str) and not value.strip()):
+    if unset(value):
         return None
     if isinstance(value, int) and not isinstance(value, bool):
         value = [value]
@@ -354,7 +355,7 @@ class ShardSettings(BaseSettings):
     @field_validator("count", mode="before")
     @classmethod
     def _count(cls, value: Any) -> Any:
-        return None if isinstance(value, str) and not value.strip() else value
+        return None if unset(value) else value
 
     @field_validator("ids", mode="before")
     @classmethod

@@ -16,8 +16,8 @@ import pytest
 
 from connectsbot import answers as answers_module
 from connectsbot.answers import AnswerService, forget_trained_models
-from connectsbot.coordination import ChangeFeed, Job, RemoteChange, SingleRunJobs, jobs_lock_key
-from connectsbot.curation import Actor, ChangedElsewhere, Curator
+from connectsbot.coordination import ChangeFeed, Job, SingleRunJobs, jobs_lock_key
+from connectsbot.curation import Actor, ChangedElsewhere, Curator, RemoteChange
 from connectsbot.kbfiles import load_policy
 from connectsbot.settings import shipped_knowledge_dir
 from connectsbot.store import KnowledgeStore

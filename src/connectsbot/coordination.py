@@ -26,6 +26,7 @@ from pathlib import Path
 
 import asyncpg
 
+from connectsbot.curation import RemoteChange
 from connectsbot.semantic import Encoder
 from connectsbot.store import KnowledgeStore, StoreUnavailable
 
@@ -36,15 +37,6 @@ LONGEST_RECONNECT_SECONDS = 30.0
 CONNECT_TIMEOUT_SECONDS = 10.0
 # A connection lost to the server raises these (asyncpg's own, or the socket's).
 CONNECTION_LOST = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
-
-
-@dataclass(frozen=True)
-class RemoteChange:
-    """The knowledge base was changed by another process: up to `version`; `files` when that may
-    include an import of the knowledge folder (its policy and sources registry are read again)."""
-
-    version: int
-    files: bool
 
 
 OnChange = Callable[[RemoteChange], Awaitable[object]]

@@ -17,7 +17,6 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from connectsbot.coordination import RemoteChange
 from connectsbot.kbfiles import EntryFileError, LoadedFolder, load_folder, load_policy, load_sources
 from connectsbot.knowledge import Entry, Policy, SourceRecord
 from connectsbot.question_reports import question_key
@@ -73,6 +72,15 @@ class FilesImported:
     policy: Policy | None
     sources: Mapping[str, SourceRecord] | None
     policy_changed: bool
+
+
+@dataclass(frozen=True)
+class RemoteChange:
+    """The knowledge base was changed by another process sharing the store (connectsbot.coordination
+    notices it): up to `version`; `files` when that may include an import of the knowledge folder."""
+
+    version: int
+    files: bool
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,11 @@ def settings_config() -> SettingsConfigDict:
 Section = TypeVar("Section", bound=BaseSettings)
 
 
+def unset(value: Any) -> bool:
+    """A setting not given: absent, or blank (`NAME=` in .env)."""
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
 class SettingsError(Exception):
     """The configuration is missing or malformed; `problems` name each variable at fault."""
 
@@ -209,7 +214,7 @@ class LogSettings(BaseSettings):
     @field_validator("file", mode="before")
     @classmethod
     def _file(cls, value: Any) -> Path | None:
-        if value is None or (isinstance(value, str) and not value.strip()):
+        if unset(value):
             return None
         path = Path(str(value)).expanduser()
         if path.is_dir():
